@@ -1,0 +1,36 @@
+// Mints RFC 9068 JWT access tokens with the active signing key. Takes `now` from the caller; no storage,
+// no logging (the token never leaves this module except in the response).
+import { SignJWT } from "jose";
+import { ACCESS_TOKEN_TYPE } from "./constants";
+import type { GrantDecision } from "./grant";
+import type { SigningKey } from "./signing-keys";
+
+export interface MintedToken {
+  accessToken: string;
+  expiresIn: number;
+  scope: string;
+  jti: string;
+}
+
+export async function mintAccessToken(
+  key: SigningKey,
+  issuer: string,
+  clientId: string,
+  grant: GrantDecision,
+  now: number,
+): Promise<MintedToken> {
+  const jti = crypto.randomUUID();
+  const scope = grant.scopes.join(" ");
+  const claims: Record<string, unknown> = { client_id: clientId };
+  if (scope) claims.scope = scope;
+  const accessToken = await new SignJWT(claims)
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
+    .setIssuer(issuer)
+    .setSubject(clientId)
+    .setAudience(grant.audience)
+    .setIssuedAt(now)
+    .setExpirationTime(now + grant.ttl)
+    .setJti(jti)
+    .sign(key.privateKey);
+  return { accessToken, expiresIn: grant.ttl, scope, jti };
+}

@@ -1,0 +1,58 @@
+// The HTTP surface: routes, the per-request setup (validated config, signing keys, the clock), and the single
+// place where errors become RFC 6749 JSON. No protocol logic lives here.
+import { Hono, type MiddlewareHandler } from "hono";
+import { auditTokenRequest } from "./audit";
+import { configFor, JWKS_PATH, TOKEN_PATH } from "./config";
+import { DISCOVERY_CACHE_CONTROL } from "./constants";
+import type { AppEnv } from "./context";
+import { serverMetadata } from "./discovery";
+import { errorResponse, TokenServiceError } from "./errors";
+import { signingKeysFor } from "./signing-keys";
+import { tokenEndpoint } from "./token-endpoint";
+
+const loadConfiguration: MiddlewareHandler<AppEnv> = async (c, next) => {
+  c.set("config", configFor(c.env));
+  c.set("signingKeys", await signingKeysFor(c.env.SIGNING_KEYS));
+  c.set("now", Math.floor(Date.now() / 1000));
+  await next();
+};
+
+function onlyMethods(allow: string): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!allow.split(", ").includes(c.req.method)) return errorResponse("method_not_allowed", { Allow: allow });
+    await next();
+  };
+}
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(TOKEN_PATH, auditTokenRequest, onlyMethods("POST"));
+  app.use("*", loadConfiguration);
+  app.post(TOKEN_PATH, ...tokenEndpoint);
+
+  const metadata = (c: Parameters<MiddlewareHandler<AppEnv>>[0]) =>
+    c.json(serverMetadata(c.get("config"), c.get("signingKeys")), 200, { "Cache-Control": DISCOVERY_CACHE_CONTROL });
+  for (const path of ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration", JWKS_PATH]) {
+    app.use(path, onlyMethods("GET, HEAD"));
+  }
+  app.get("/.well-known/oauth-authorization-server", metadata);
+  app.get("/.well-known/openid-configuration", metadata);
+  app.get(JWKS_PATH, (c) =>
+    c.json(c.get("signingKeys").publicJwks, 200, {
+      "Cache-Control": DISCOVERY_CACHE_CONTROL,
+      "Content-Type": "application/jwk-set+json",
+    }),
+  );
+
+  app.notFound(() => errorResponse("not_found"));
+  app.onError((err) => {
+    if (err instanceof TokenServiceError) {
+      if (err.reason === "config_invalid") console.error(JSON.stringify({ event: "config_invalid", detail: err.detail }));
+      return errorResponse(err.reason);
+    }
+    console.error(JSON.stringify({ event: "internal_error", name: err instanceof Error ? err.name : typeof err }));
+    return errorResponse("internal_error");
+  });
+  return app;
+}

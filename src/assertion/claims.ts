@@ -1,0 +1,74 @@
+// Validates a client assertion's claims set against the audience policy and the clock (RFC 7523 section 3,
+// OpenID Connect Core section 9, draft-ietf-oauth-rfc7523bis). Pure: the caller passes `now`; no I/O.
+import { LIMITS } from "../constants";
+import { TokenServiceError } from "../errors";
+import { isValidClientId } from "../registry/record";
+
+export interface AssertionPolicy {
+  /**
+   * Exact `aud` strings accepted. rfc7523bis: the issuer identifier, as a JSON string and the sole value.
+   * No normalising: no trailing-slash, case or whitespace folding.
+   */
+  acceptedAudiences: readonly string[];
+  /** Seconds of tolerated clock difference for exp, nbf and iat. */
+  clockSkew: number;
+  /** Longest accepted lifetime in seconds, measured as exp - iat and as exp - now. */
+  maxLifetime: number;
+}
+
+export interface AssertionClaims {
+  /** The client the assertion speaks for (iss = sub). */
+  clientId: string;
+  jti: string;
+  /** Expiry, seconds since the epoch. */
+  exp: number;
+}
+
+function isNumericDate(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+
+/**
+ * Checks, in order: claim types, required claims, iss = sub, the client_id parameter, audience, then time.
+ * `clientIdParam` is the request's client_id parameter when one was sent.
+ */
+export function validateAssertionClaims(
+  claims: Record<string, unknown>,
+  policy: AssertionPolicy,
+  now: number,
+  clientIdParam?: string,
+): AssertionClaims {
+  const { iss, sub, aud, exp, nbf, iat, jti } = claims;
+
+  if (iss === undefined || sub === undefined) throw new TokenServiceError("claims_invalid", "iss and sub are required");
+  if (!isValidClientId(iss) || !isValidClientId(sub)) {
+    throw new TokenServiceError("claims_invalid", "iss or sub is not a valid client_id");
+  }
+  if (aud === undefined) throw new TokenServiceError("aud_invalid", "aud missing");
+  if (exp === undefined) throw new TokenServiceError("exp_missing");
+  if (!isNumericDate(exp)) throw new TokenServiceError("claims_invalid", "exp is not a NumericDate");
+  if (nbf !== undefined && !isNumericDate(nbf)) throw new TokenServiceError("claims_invalid", "nbf is not a NumericDate");
+  if (iat !== undefined && !isNumericDate(iat)) throw new TokenServiceError("claims_invalid", "iat is not a NumericDate");
+  if (jti === undefined) throw new TokenServiceError("jti_missing");
+  if (typeof jti !== "string" || jti.length === 0 || jti.length > LIMITS.maxJtiLength) {
+    throw new TokenServiceError("claims_invalid", "jti is not a bounded non-empty string");
+  }
+
+  if (iss !== sub) throw new TokenServiceError("iss_sub_mismatch");
+  if (clientIdParam !== undefined && clientIdParam !== iss) throw new TokenServiceError("client_id_mismatch");
+
+  // rfc7523bis section 4: a JSON string, never an array, equal to an accepted value by simple string comparison.
+  if (typeof aud !== "string") throw new TokenServiceError("aud_invalid", "aud is not a single string");
+  if (!policy.acceptedAudiences.includes(aud)) throw new TokenServiceError("aud_invalid", "aud is not the issuer");
+
+  if (now - policy.clockSkew >= exp) throw new TokenServiceError("expired");
+  if (nbf !== undefined && nbf > now + policy.clockSkew) throw new TokenServiceError("not_yet_valid");
+  if (iat !== undefined && iat > now + policy.clockSkew) throw new TokenServiceError("iat_in_future");
+  if (exp - now > policy.maxLifetime + policy.clockSkew) {
+    throw new TokenServiceError("lifetime_too_long", "exp too far in the future");
+  }
+  if (iat !== undefined && exp - iat > policy.maxLifetime) {
+    throw new TokenServiceError("lifetime_too_long", "exp - iat exceeds the cap");
+  }
+  return { clientId: iss, jti, exp };
+}

@@ -1,0 +1,89 @@
+// Turns the Worker's `[vars]` into one typed, validated Config, once per isolate.
+// A bad value fails with a message naming the variable. No I/O beyond reading env; no clock.
+import { CONFIG_BOUNDS } from "./constants";
+import type { Env } from "./env";
+import { TokenServiceError } from "./errors";
+
+export interface Config {
+  /** Issuer identifier: an origin without path or trailing slash; the only accepted assertion audience. */
+  issuer: string;
+  tokenEndpoint: string;
+  jwksUri: string;
+  accessTokenTtl: number;
+  clockSkew: number;
+  assertionMaxLifetime: number;
+  /** `aud` of access tokens when neither the request nor the client record names one. */
+  defaultAudience: string;
+}
+
+export const TOKEN_PATH = "/token";
+export const JWKS_PATH = "/.well-known/jwks.json";
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Checks ISSUER: an https origin (http only for loopback hosts), exactly as clients will write it. */
+export function parseIssuer(raw: string | undefined): string {
+  if (!raw) throw new TokenServiceError("config_invalid", "ISSUER is not set");
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new TokenServiceError("config_invalid", "ISSUER is not a URL");
+  }
+  if (url.origin !== raw) {
+    throw new TokenServiceError(
+      "config_invalid",
+      "ISSUER must be an origin such as https://auth.example.com (no path, query, fragment or trailing slash)",
+    );
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) {
+    throw new TokenServiceError("config_invalid", "ISSUER must use https (http is allowed for localhost only)");
+  }
+  return raw;
+}
+
+function parseSeconds(name: string, raw: string | undefined, bounds: { min: number; max: number; default: number }) {
+  if (raw === undefined || raw === "") return bounds.default;
+  if (!/^[0-9]+$/.test(raw)) throw new TokenServiceError("config_invalid", `${name} must be a whole number of seconds`);
+  const value = Number(raw);
+  if (value < bounds.min || value > bounds.max) {
+    throw new TokenServiceError("config_invalid", `${name} must be between ${bounds.min} and ${bounds.max} seconds`);
+  }
+  return value;
+}
+
+/** Validates the variables into a Config. Throws TokenServiceError("config_invalid") naming the bad variable. */
+export function parseConfig(env: Pick<Env, "ISSUER" | "ACCESS_TOKEN_TTL" | "CLOCK_SKEW" | "ASSERTION_MAX_LIFETIME" | "DEFAULT_AUDIENCE">): Config {
+  const issuer = parseIssuer(env.ISSUER);
+  const defaultAudience = env.DEFAULT_AUDIENCE ? env.DEFAULT_AUDIENCE : issuer;
+  try {
+    new URL(defaultAudience);
+  } catch {
+    throw new TokenServiceError("config_invalid", "DEFAULT_AUDIENCE must be an absolute URI");
+  }
+  return {
+    issuer,
+    tokenEndpoint: issuer + TOKEN_PATH,
+    jwksUri: issuer + JWKS_PATH,
+    accessTokenTtl: parseSeconds("ACCESS_TOKEN_TTL", env.ACCESS_TOKEN_TTL, CONFIG_BOUNDS.accessTokenTtl),
+    clockSkew: parseSeconds("CLOCK_SKEW", env.CLOCK_SKEW, CONFIG_BOUNDS.clockSkew),
+    assertionMaxLifetime: parseSeconds(
+      "ASSERTION_MAX_LIFETIME",
+      env.ASSERTION_MAX_LIFETIME,
+      CONFIG_BOUNDS.assertionMaxLifetime,
+    ),
+    defaultAudience,
+  };
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** parseConfig, memoised per env object (one per isolate in production). */
+export function configFor(env: Env): Config {
+  let config = cache.get(env);
+  if (!config) {
+    config = parseConfig(env);
+    cache.set(env, config);
+  }
+  return config;
+}

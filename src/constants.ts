@@ -1,0 +1,88 @@
+// Every fixed limit and protocol constant of the service, each with the reason it has the value it has.
+// Pure data: no I/O, no clock, no logic. Operator-tunable values live in config.ts and are bounded here.
+
+/** RFC 7523 section 2.2: the client_assertion_type for JWT client authentication. */
+export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/** The only grant this endpoint serves: machine clients acting on their own behalf (RFC 6749 section 4.4). */
+export const CLIENT_CREDENTIALS_GRANT = "client_credentials";
+
+/**
+ * Asymmetric JWS algorithms accepted for client assertions. `none` and the HMAC family are absent on purpose:
+ * a registry holds only public keys, and an HMAC keyed with a public key is a classic forgery.
+ * `Ed25519` is the fully-specified name (RFC 9864) of what `EdDSA` means here.
+ */
+export const ASSERTION_ALGORITHMS = [
+  "RS256", "RS384", "RS512",
+  "PS256", "PS384", "PS512",
+  "ES256", "ES384", "ES512",
+  "EdDSA", "Ed25519",
+] as const;
+export type AssertionAlgorithm = (typeof ASSERTION_ALGORITHMS)[number];
+
+/** Algorithms the service may sign access tokens with (a signing key's `alg` must be one of them). */
+export const SIGNING_ALGORITHMS = ["ES256", "ES384", "PS256", "RS256", "EdDSA"] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+/**
+ * Accepted explicit `typ` values of a client assertion (compared case-insensitively, with or without the
+ * `application/` prefix, as RFC 7515 section 4.1.9 allows). An absent `typ` is accepted. Any other explicit
+ * type (`at+jwt`, `dpop+jwt`, ...) is a token minted for something else and is refused (RFC 8725 section 3.11).
+ */
+export const ASSERTION_TYPES = ["jwt", "client-authentication+jwt"] as const;
+
+/** RFC 9068 section 2.1: the `typ` header of JWT access tokens. */
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+
+/**
+ * JOSE header parameters that carry or point at key material. Verification never uses them, and an assertion
+ * that carries them is refused outright, so a client cannot even appear to choose its own key.
+ */
+export const FORBIDDEN_ASSERTION_HEADERS = ["jwk", "jku", "x5u", "x5c"] as const;
+
+export const LIMITS = {
+  /** Largest token request body in bytes. A form with one assertion is well under 8 KiB; more is abuse. */
+  maxRequestBodyBytes: 16 * 1024,
+  /** Most form fields in a token request. The grammar needs at most seven, plus a few `resource` values. */
+  maxFormFields: 32,
+  /** Most `resource` parameters (RFC 8707) in one request. */
+  maxResourceParameters: 8,
+  /** Largest client assertion in characters. An RS512 assertion with a 4096-bit key is about 1.2 KiB. */
+  maxAssertionLength: 8 * 1024,
+  /** Largest decoded assertion header in bytes. Headers we accept carry alg, typ and kid only. */
+  maxAssertionHeaderBytes: 1024,
+  /** Largest `jti` in characters. UUIDs are 36; anything near this cap is not an identifier. */
+  maxJtiLength: 256,
+  /** Largest client_id in characters, so log lines and Durable Object names stay bounded. */
+  maxClientIdLength: 256,
+  /** Largest `kid` in characters. RFC 7638 thumbprints are 43. */
+  maxKidLength: 256,
+  /** Most keys tried for one assertion without a `kid`: bounds signature work an attacker can cause. */
+  maxKeysTriedPerRequest: 4,
+  /** Most keys in one client's JWK Set: room for rotation overlap, not a key dump. */
+  maxKeysPerClient: 20,
+  /** Largest requested `scope` string in characters. */
+  maxScopeLength: 1024,
+  /** Smallest RSA modulus accepted anywhere (NIST SP 800-131A; RFC 7518 section 3.3 requires 2048). */
+  minRsaModulusBits: 2048,
+  /** Largest RSA modulus accepted: above this, verification cost becomes a denial-of-service lever. */
+  maxRsaModulusBits: 8192,
+  /** Largest stored client record in bytes (KV value). */
+  maxClientRecordBytes: 64 * 1024,
+} as const;
+
+/** Bounds for operator configuration (config.ts checks each `[vars]` value against these). */
+export const CONFIG_BOUNDS = {
+  /** Access tokens live at least a minute (shorter only multiplies token traffic) and at most a day. */
+  accessTokenTtl: { min: 60, max: 86_400, default: 600 },
+  /** Clock skew tolerated on assertion times: zero breaks real fleets, more than five minutes invites replay. */
+  clockSkew: { min: 0, max: 300, default: 30 },
+  /** Assertion lifetime cap (RFC 7523 section 3 lets the server bound it): short keeps the replay store small. */
+  assertionMaxLifetime: { min: 10, max: 3_600, default: 300 },
+} as const;
+
+/** Cache-Control of metadata and JWKS: short enough that a signing-key rotation is seen within minutes. */
+export const DISCOVERY_CACHE_CONTROL = "public, max-age=300";
+
+/** Size of the per-isolate cache of imported client public keys. Imports are costly; memory is not unbounded. */
+export const KEY_CACHE_ENTRIES = 1_000;

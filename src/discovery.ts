@@ -1,0 +1,19 @@
+// RFC 8414 authorization server metadata (also served as OpenID Connect discovery).
+// A pure document built from Config and the signing key set; no secrets, no I/O.
+import { ASSERTION_ALGORITHMS } from "./constants";
+import type { Config } from "./config";
+import type { SigningKeySet } from "./signing-keys";
+
+export function serverMetadata(config: Config, keys: SigningKeySet): Record<string, unknown> {
+  return {
+    issuer: config.issuer,
+    token_endpoint: config.tokenEndpoint,
+    jwks_uri: config.jwksUri,
+    grant_types_supported: ["client_credentials"],
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: ["private_key_jwt"],
+    token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
+    // Access tokens are RFC 9068 JWTs; advertised so resource servers know what to expect.
+    access_token_signing_alg_values_supported: [...new Set(keys.publicJwks.keys.map((k) => k.alg as string))],
+  };
+}

@@ -1,0 +1,18 @@
+// The Worker's bindings and variables as declared in wrangler.toml (plus the SIGNING_KEYS secret).
+// Types only: nothing here runs.
+import type { ReplayGuard } from "./replay-guard";
+
+export interface Env {
+  /** Issuer identifier (an origin). */
+  ISSUER: string;
+  ACCESS_TOKEN_TTL?: string;
+  CLOCK_SKEW?: string;
+  ASSERTION_MAX_LIFETIME?: string;
+  DEFAULT_AUDIENCE?: string;
+  /** Secret: a JWK Set of private signing keys, the first one active. */
+  SIGNING_KEYS?: string;
+  /** Client registry (docs/registry.md). */
+  CLIENTS: KVNamespace;
+  /** Replay guard, one object per client_id (docs/replay-guard.md). */
+  REPLAY_GUARD: DurableObjectNamespace<ReplayGuard>;
+}

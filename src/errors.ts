@@ -1,0 +1,188 @@
+// The one error type of the service (a stable internal reason code plus private detail) and the one mapper
+// from reason to the RFC 6749 section 5.2 wire error. Wire descriptions are fixed strings: they never echo input,
+// and every client-authentication failure reads the same, so a prober learns nothing. No I/O, no logging.
+
+export type Reason =
+  // transport and request grammar
+  | "not_found"
+  | "method_not_allowed"
+  | "unsupported_media_type"
+  | "body_too_large"
+  | "body_malformed"
+  | "too_many_fields"
+  | "duplicate_parameter"
+  | "grant_type_missing"
+  | "grant_type_unsupported"
+  | "multiple_auth_methods"
+  | "client_secret_not_accepted"
+  // client authentication (all map to invalid_client)
+  | "client_assertion_missing"
+  | "client_assertion_type_unsupported"
+  | "assertion_too_large"
+  | "assertion_malformed"
+  | "assertion_encrypted"
+  | "header_invalid"
+  | "alg_not_allowed"
+  | "typ_not_allowed"
+  | "crit_not_supported"
+  | "header_key_material"
+  | "claims_invalid"
+  | "iss_sub_mismatch"
+  | "client_id_mismatch"
+  | "aud_invalid"
+  | "exp_missing"
+  | "expired"
+  | "not_yet_valid"
+  | "iat_in_future"
+  | "lifetime_too_long"
+  | "jti_missing"
+  | "client_unknown"
+  | "client_disabled"
+  | "client_record_invalid"
+  | "no_matching_key"
+  | "signature_invalid"
+  | "replayed"
+  // grant authorization
+  | "scope_malformed"
+  | "scope_not_allowed"
+  | "resource_invalid"
+  | "resource_not_allowed"
+  // the service itself
+  | "config_invalid"
+  | "replay_guard_unavailable"
+  | "internal_error";
+
+/** An expected refusal or failure. `detail` is for the log only and must never hold keys, tokens or assertions. */
+export class TokenServiceError extends Error {
+  readonly reason: Reason;
+  readonly detail: string | undefined;
+
+  constructor(reason: Reason, detail?: string) {
+    super(reason);
+    this.name = "TokenServiceError";
+    this.reason = reason;
+    this.detail = detail;
+  }
+}
+
+export interface WireError {
+  status: 400 | 401 | 404 | 405 | 413 | 500 | 503;
+  error: string;
+  description: string;
+}
+
+const CLIENT_AUTH_FAILED: WireError = {
+  status: 401,
+  error: "invalid_client",
+  description: "Client authentication failed",
+};
+
+/** The single mapping from internal reason to what goes on the wire. Exhaustive: a new reason must be placed. */
+export function wireErrorFor(reason: Reason): WireError {
+  switch (reason) {
+    case "not_found":
+      return { status: 404, error: "invalid_request", description: "No such endpoint" };
+    case "method_not_allowed":
+      return { status: 405, error: "invalid_request", description: "Method not allowed on this endpoint" };
+    case "unsupported_media_type":
+      return {
+        status: 400,
+        error: "invalid_request",
+        description: "The request body must be application/x-www-form-urlencoded",
+      };
+    case "body_too_large":
+      return { status: 413, error: "invalid_request", description: "The request body is too large" };
+    case "body_malformed":
+      return { status: 400, error: "invalid_request", description: "The request body is not a valid form" };
+    case "too_many_fields":
+      return { status: 400, error: "invalid_request", description: "The request has too many parameters" };
+    case "duplicate_parameter":
+      return { status: 400, error: "invalid_request", description: "A request parameter was repeated" };
+    case "grant_type_missing":
+      return { status: 400, error: "invalid_request", description: "The grant_type parameter is required" };
+    case "grant_type_unsupported":
+      return {
+        status: 400,
+        error: "unsupported_grant_type",
+        description: "Only the client_credentials grant is supported",
+      };
+    case "multiple_auth_methods":
+      return {
+        status: 400,
+        error: "invalid_request",
+        description: "Use exactly one client authentication method",
+      };
+    case "client_secret_not_accepted":
+      return {
+        status: 400,
+        error: "invalid_request",
+        description: "Client secrets are not accepted; authenticate with private_key_jwt",
+      };
+    case "client_assertion_missing":
+    case "client_assertion_type_unsupported":
+    case "assertion_too_large":
+    case "assertion_malformed":
+    case "assertion_encrypted":
+    case "header_invalid":
+    case "alg_not_allowed":
+    case "typ_not_allowed":
+    case "crit_not_supported":
+    case "header_key_material":
+    case "claims_invalid":
+    case "iss_sub_mismatch":
+    case "client_id_mismatch":
+    case "aud_invalid":
+    case "exp_missing":
+    case "expired":
+    case "not_yet_valid":
+    case "iat_in_future":
+    case "lifetime_too_long":
+    case "jti_missing":
+    case "client_unknown":
+    case "client_disabled":
+    case "client_record_invalid":
+    case "no_matching_key":
+    case "signature_invalid":
+    case "replayed":
+      return CLIENT_AUTH_FAILED;
+    case "scope_malformed":
+    case "scope_not_allowed":
+      return { status: 400, error: "invalid_scope", description: "The requested scope is invalid or not allowed" };
+    case "resource_invalid":
+    case "resource_not_allowed":
+      return {
+        status: 400,
+        error: "invalid_target",
+        description: "The requested resource is invalid or not allowed",
+      };
+    case "config_invalid":
+      return { status: 500, error: "server_error", description: "The service is misconfigured" };
+    case "replay_guard_unavailable":
+      return {
+        status: 503,
+        error: "temporarily_unavailable",
+        description: "The service is temporarily unavailable, retry later",
+      };
+    case "internal_error":
+      return { status: 500, error: "server_error", description: "Unexpected server error" };
+    default: {
+      const unreachable: never = reason;
+      return unreachable;
+    }
+  }
+}
+
+/** The RFC 6749 JSON error response for a reason. */
+export function errorResponse(reason: Reason, extraHeaders: Record<string, string> = {}): Response {
+  const wire = wireErrorFor(reason);
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json;charset=UTF-8",
+    "Cache-Control": "no-store",
+    ...extraHeaders,
+  };
+  if (wire.status === 503) headers["Retry-After"] = "1";
+  return new Response(JSON.stringify({ error: wire.error, error_description: wire.description }), {
+    status: wire.status,
+    headers,
+  });
+}

@@ -1,0 +1,92 @@
+// Parses the SIGNING_KEYS secret (a JWK Set of private keys; the first is active) and imports it once per
+// isolate. Publishes only public halves. Never logs key material; a bad secret fails with a message naming it.
+import { importJWK, type JWK } from "jose";
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "./constants";
+import { TokenServiceError } from "./errors";
+import { keyFitsAlgorithm, validatePublicJwk, JwkError, type ClientJwk } from "./registry/jwk";
+
+export interface SigningKey {
+  kid: string;
+  alg: SigningAlgorithm;
+  privateKey: CryptoKey;
+}
+
+export interface SigningKeySet {
+  active: SigningKey;
+  /** Public JWK Set served at the jwks_uri: every configured key, active first. */
+  publicJwks: { keys: Array<Record<string, unknown>> };
+}
+
+const PRIVATE_MEMBERS = new Set(["d", "p", "q", "dp", "dq", "qi", "oth", "k"]);
+
+function fail(detail: string): never {
+  throw new TokenServiceError("config_invalid", `SIGNING_KEYS: ${detail}`);
+}
+
+/** Checks the secret's shape and returns the keys with their public halves. Pure: no crypto import. */
+export function parseSigningKeys(raw: string | undefined): Array<{ jwk: JWK; kid: string; alg: SigningAlgorithm; publicJwk: Record<string, unknown> }> {
+  if (!raw) fail("the secret is not set (run `npm run dev` once locally, or `wrangler secret put SIGNING_KEYS`)");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    fail("the secret is not JSON");
+  }
+  const keys = (parsed as { keys?: unknown })?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) fail('expected a JWK Set: {"keys":[...]} with at least one key');
+  const kids = new Set<string>();
+  return keys.map((key: unknown, index: number) => {
+    if (typeof key !== "object" || key === null) fail(`key ${index + 1} is not an object`);
+    const jwk = key as Record<string, unknown>;
+    if (typeof jwk.kid !== "string" || jwk.kid.length === 0) fail(`key ${index + 1} has no kid`);
+    if (kids.has(jwk.kid)) fail(`kid ${jwk.kid} appears twice`);
+    kids.add(jwk.kid);
+    if (typeof jwk.alg !== "string" || !(SIGNING_ALGORITHMS as readonly string[]).includes(jwk.alg)) {
+      fail(`key ${jwk.kid} needs an alg among ${SIGNING_ALGORITHMS.join(", ")}`);
+    }
+    if (typeof jwk.d !== "string") fail(`key ${jwk.kid} is not a private key`);
+    const publicPart: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(jwk)) {
+      if (!PRIVATE_MEMBERS.has(name) && name !== "key_ops" && name !== "ext") publicPart[name] = value;
+    }
+    let checked: ClientJwk;
+    try {
+      checked = validatePublicJwk(publicPart);
+    } catch (err) {
+      fail(`key ${jwk.kid}: ${err instanceof JwkError ? err.message : "invalid"}`);
+    }
+    const alg = jwk.alg as SigningAlgorithm;
+    if (!keyFitsAlgorithm(checked, alg)) fail(`key ${jwk.kid}: alg ${alg} does not match the key`);
+    return { jwk: jwk as JWK, kid: jwk.kid, alg, publicJwk: { ...publicPart, use: "sig", alg, kid: jwk.kid } };
+  });
+}
+
+let cached: { raw: string; keys: Promise<SigningKeySet> } | null = null;
+
+async function importSigningKeys(raw: string | undefined): Promise<SigningKeySet> {
+  const parsed = parseSigningKeys(raw);
+  const first = parsed[0]!;
+  let privateKey: CryptoKey;
+  try {
+    privateKey = (await importJWK(first.jwk, first.alg)) as CryptoKey;
+  } catch {
+    fail(`key ${first.kid} cannot be imported`);
+  }
+  return {
+    active: { kid: first.kid, alg: first.alg, privateKey },
+    publicJwks: { keys: parsed.map((k) => k.publicJwk) },
+  };
+}
+
+/** The signing key set for this secret value, imported once per isolate (re-imported only if the secret changes). */
+export function signingKeysFor(raw: string | undefined): Promise<SigningKeySet> {
+  const key = raw ?? "";
+  if (!cached || cached.raw !== key) {
+    const keys = importSigningKeys(raw);
+    cached = { raw: key, keys };
+    keys.catch(() => {
+      if (cached?.keys === keys) cached = null;
+    });
+  }
+  return cached.keys;
+}

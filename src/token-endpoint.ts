@@ -1,0 +1,57 @@
+// The token endpoint as a named pipeline that reads like the spec: parse the request, authenticate the client,
+// authorize the grant, spend the assertion's jti, issue the token. Each step is small; errors are thrown as
+// TokenServiceError and rendered by app.onError.
+import type { MiddlewareHandler } from "hono";
+import { mintAccessToken } from "./access-token";
+import { authenticateClient } from "./client-auth";
+import type { AppEnv } from "./context";
+import { TokenServiceError } from "./errors";
+import { decideGrant } from "./grant";
+import { parseTokenRequest, readFormBody } from "./token-request";
+
+const parseRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const body = await readFormBody(c.req.raw);
+  c.set("tokenRequest", parseTokenRequest(body, c.req.header("Authorization") !== undefined));
+  await next();
+};
+
+const authorizeGrant: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const config = c.get("config");
+  const request = c.get("tokenRequest");
+  c.set(
+    "grant",
+    decideGrant(c.get("client").record, request, {
+      audience: config.defaultAudience,
+      maxTtl: config.accessTokenTtl,
+    }),
+  );
+  await next();
+};
+
+/** Spends the jti in the client's replay guard: the last check, so nothing that failed earlier burns it. */
+const spendAssertion: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const { record, jti, exp } = c.get("client");
+  const retainUntilMs = (exp + c.get("config").clockSkew) * 1000;
+  let fresh: boolean;
+  try {
+    fresh = await c.env.REPLAY_GUARD.getByName(record.client_id).consume(jti, retainUntilMs);
+  } catch (err) {
+    throw new TokenServiceError("replay_guard_unavailable", err instanceof Error ? err.message.slice(0, 200) : undefined);
+  }
+  if (!fresh) throw new TokenServiceError("replayed");
+  await next();
+};
+
+const issueToken: MiddlewareHandler<AppEnv> = async (c) => {
+  const config = c.get("config");
+  const token = await mintAccessToken(c.get("signingKeys").active, config.issuer, c.get("client").record.client_id, c.get("grant"), c.get("now"));
+  const body: Record<string, unknown> = {
+    access_token: token.accessToken,
+    token_type: "Bearer",
+    expires_in: token.expiresIn,
+  };
+  if (token.scope) body.scope = token.scope;
+  return c.json(body, 200, { "Cache-Control": "no-store", Pragma: "no-cache" });
+};
+
+export const tokenEndpoint = [parseRequest, authenticateClient, authorizeGrant, spendAssertion, issueToken] as const;

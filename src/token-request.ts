@@ -1,0 +1,116 @@
+// Reads and parses a token request: media type, bounded body, form grammar, duplicate parameters, grant type,
+// and which client authentication the request attempts. No crypto, no storage, no clock.
+import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_ASSERTION_TYPE, LIMITS } from "./constants";
+import { TokenServiceError } from "./errors";
+
+export interface TokenRequest {
+  clientAssertion: string;
+  /** The client_id parameter, when sent (it must then name the assertion's client). */
+  clientId?: string;
+  scope?: string;
+  /** RFC 8707 resource indicators, in request order. */
+  resources: string[];
+}
+
+/** Parameters that may appear more than once (RFC 8707 section 2). Every other one at most once (RFC 6749 3.2). */
+const REPEATABLE = new Set(["resource"]);
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function isFormMediaType(contentType: string | null): boolean {
+  if (!contentType) return false;
+  const [type, ...params] = contentType.split(";");
+  if (type!.trim().toLowerCase() !== "application/x-www-form-urlencoded") return false;
+  for (const param of params) {
+    const [name, value] = param.split("=");
+    if (name?.trim().toLowerCase() === "charset" && value?.trim().replace(/"/g, "").toLowerCase() !== "utf-8") {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Reads the body of a form POST, refusing other media types and anything over the size limit before parsing. */
+export async function readFormBody(request: Request): Promise<string> {
+  if (!isFormMediaType(request.headers.get("Content-Type"))) throw new TokenServiceError("unsupported_media_type");
+  const declared = request.headers.get("Content-Length");
+  if (declared !== null && !(Number(declared) <= LIMITS.maxRequestBodyBytes)) {
+    throw new TokenServiceError("body_too_large");
+  }
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > LIMITS.maxRequestBodyBytes) {
+      await reader.cancel().catch(() => {});
+      throw new TokenServiceError("body_too_large");
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new TokenServiceError("body_malformed", "body is not UTF-8");
+  }
+}
+
+/**
+ * Parses a token request body. `hasAuthorizationHeader` tells whether the request also carried HTTP
+ * authentication, which is refused: a request uses exactly one client authentication method (RFC 6749 2.3).
+ */
+export function parseTokenRequest(body: string, hasAuthorizationHeader: boolean): TokenRequest {
+  if (/%(?![0-9A-Fa-f]{2})/.test(body)) throw new TokenServiceError("body_malformed", "bad percent-encoding");
+  const form = new URLSearchParams(body);
+  const values = new Map<string, string[]>();
+  let fields = 0;
+  for (const [name, value] of form) {
+    if (++fields > LIMITS.maxFormFields) throw new TokenServiceError("too_many_fields");
+    const list = values.get(name);
+    if (list) {
+      if (!REPEATABLE.has(name)) throw new TokenServiceError("duplicate_parameter", `parameter ${name.slice(0, 40)}`);
+      list.push(value);
+    } else {
+      values.set(name, [value]);
+    }
+  }
+  // An empty value counts as absent (RFC 6749 section 3.1).
+  const one = (name: string) => {
+    const value = values.get(name)?.[0];
+    return value === undefined || value === "" ? undefined : value;
+  };
+
+  const grantType = one("grant_type");
+  if (grantType === undefined) throw new TokenServiceError("grant_type_missing");
+  if (grantType !== CLIENT_CREDENTIALS_GRANT) throw new TokenServiceError("grant_type_unsupported");
+
+  const assertion = one("client_assertion");
+  const assertionType = one("client_assertion_type");
+  if (hasAuthorizationHeader) {
+    throw new TokenServiceError(assertion || assertionType ? "multiple_auth_methods" : "client_secret_not_accepted");
+  }
+  if (one("client_secret") !== undefined) {
+    throw new TokenServiceError(assertion ? "multiple_auth_methods" : "client_secret_not_accepted");
+  }
+  if (assertion === undefined) throw new TokenServiceError("client_assertion_missing");
+  if (assertionType !== JWT_BEARER_ASSERTION_TYPE) throw new TokenServiceError("client_assertion_type_unsupported");
+
+  const resources = (values.get("resource") ?? []).filter((r) => r !== "");
+  if (resources.length > LIMITS.maxResourceParameters) throw new TokenServiceError("too_many_fields", "resource");
+  const scope = one("scope");
+  if (scope !== undefined && scope.length > LIMITS.maxScopeLength) throw new TokenServiceError("scope_malformed");
+
+  const request: TokenRequest = { clientAssertion: assertion, resources };
+  const clientId = one("client_id");
+  if (clientId !== undefined) request.clientId = clientId;
+  if (scope !== undefined) request.scope = scope;
+  return request;
+}

@@ -1,0 +1,30 @@
+// Vitest configuration for the tests that run inside workerd (test/worker/): the real Worker, with real KV and
+// Durable Object bindings from wrangler.toml. A fresh signing key is generated for every run.
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+import { newSigningKeySet } from "../scripts/lib/signing-keys.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const signingKeys = await newSigningKeySet("ES256");
+
+export const TEST_ISSUER = "https://as.example.test";
+
+export default defineConfig({
+  root,
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          ISSUER: TEST_ISSUER,
+          SIGNING_KEYS: JSON.stringify(signingKeys),
+          DEFAULT_AUDIENCE: "",
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["test/worker/**/*.test.ts"],
+  },
+});

@@ -1,0 +1,142 @@
+// Test support for the in-workerd suites: client keys, registry records written to the real KV binding,
+// assertions built with jose, and token requests sent through the Worker's own fetch handler.
+import { exports, env } from "cloudflare:workers";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from "jose";
+import type { ClientRecord } from "../../src/registry/record";
+
+export const ISSUER = "https://as.example.test";
+export const TOKEN_ENDPOINT = `${ISSUER}/token`;
+export const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+export type TestAlg = "ES256" | "ES384" | "ES512" | "PS256" | "RS256" | "RS512" | "PS384" | "EdDSA" | "Ed25519";
+
+export interface ClientKey {
+  alg: TestAlg;
+  kid: string;
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+const keyCache = new Map<string, Promise<ClientKey>>();
+
+/** A client key pair; cached per alg and slot so RSA generation happens once per run. */
+export function clientKey(alg: TestAlg, slot = 0): Promise<ClientKey> {
+  const id = `${alg}:${slot}`;
+  let key = keyCache.get(id);
+  if (!key) {
+    key = (async () => {
+      const generateAs = alg === "Ed25519" ? "EdDSA" : alg;
+      const { privateKey, publicKey } = await generateKeyPair(generateAs, { extractable: true, ...(generateAs === "EdDSA" ? { crv: "Ed25519" } : {}) });
+      const jwk = await exportJWK(publicKey);
+      const kid = await calculateJwkThumbprint(jwk);
+      return { alg, kid, privateKey: privateKey as CryptoKey, publicJwk: { ...jwk, kid } };
+    })();
+    keyCache.set(id, key);
+  }
+  return key;
+}
+
+let counter = 0;
+/** A client_id unique to this run, so Durable Object state never leaks between tests. */
+export function uniqueClientId(label = "client"): string {
+  counter += 1;
+  return `${label}-${counter}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+export interface TestClient {
+  clientId: string;
+  key: ClientKey;
+  record: ClientRecord;
+}
+
+/** Writes a client record to KV and returns the client with its signing key. */
+export async function registerClient(
+  options: { alg?: TestAlg; record?: Partial<ClientRecord>; keys?: JWK[]; clientId?: string } = {},
+): Promise<TestClient> {
+  const key = await clientKey(options.alg ?? "ES256");
+  const clientId = options.clientId ?? uniqueClientId();
+  const record = {
+    client_id: clientId,
+    status: "active",
+    jwks: { keys: options.keys ?? [key.publicJwk] },
+    scopes: ["read", "write"],
+    audiences: ["https://api.example.test"],
+    ...options.record,
+  } as ClientRecord;
+  await env.CLIENTS.put(`client:${clientId}`, JSON.stringify(record));
+  return { clientId, key, record };
+}
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+export interface AssertionOptions {
+  claims?: Record<string, unknown>;
+  /** Claims to delete from the defaults. */
+  omit?: string[];
+  header?: Record<string, unknown>;
+  /** Sign with this key instead of the client's. */
+  signWith?: ClientKey;
+}
+
+/** A client assertion for `client`, valid by default; options change or remove parts of it. */
+export async function buildAssertion(client: TestClient, options: AssertionOptions = {}): Promise<string> {
+  const now = nowSeconds();
+  const claims: Record<string, unknown> = {
+    iss: client.clientId,
+    sub: client.clientId,
+    aud: ISSUER,
+    jti: crypto.randomUUID(),
+    iat: now,
+    exp: now + 60,
+    ...options.claims,
+  };
+  for (const name of options.omit ?? []) delete claims[name];
+  const key = options.signWith ?? client.key;
+  return new SignJWT(claims as JWTPayload)
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT", ...options.header } as { alg: string })
+    .sign(key.privateKey);
+}
+
+/** POSTs a form to the token endpoint through the Worker. Arrays become repeated parameters. */
+export function postToken(
+  params: Record<string, string | string[] | undefined>,
+  init: { headers?: Record<string, string>; body?: BodyInit } = {},
+): Promise<Response> {
+  const form = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) form.append(name, v);
+  }
+  return exports.default.fetch(TOKEN_ENDPOINT, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", ...init.headers },
+    body: init.body ?? form.toString(),
+  });
+}
+
+/** The standard client_credentials form for an assertion. */
+export function tokenForm(assertion: string, extra: Record<string, string | string[] | undefined> = {}) {
+  return {
+    grant_type: "client_credentials",
+    client_assertion_type: JWT_BEARER,
+    client_assertion: assertion,
+    ...extra,
+  };
+}
+
+/** Requests a token with a fresh valid assertion for `client`. */
+export async function requestToken(client: TestClient, extra: Record<string, string | string[] | undefined> = {}) {
+  return postToken(tokenForm(await buildAssertion(client), extra));
+}
+
+/** Reads an RFC 6749 error response and returns status and error code. */
+export async function errorOf(response: Response): Promise<{ status: number; error: string; description: string }> {
+  const body = (await response.json()) as { error: string; error_description: string };
+  return { status: response.status, error: body.error, description: body.error_description };
+}
+
+export function get(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(`${ISSUER}${path}`, init);
+}
