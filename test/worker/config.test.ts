@@ -1,0 +1,69 @@
+// Unit tests for configuration parsing and the SIGNING_KEYS secret.
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config";
+import { TokenServiceError } from "../../src/errors";
+import { parseSigningKeys } from "../../src/signing-keys";
+import { clientKey } from "./support";
+
+function detailOf(fn: () => unknown): string {
+  try {
+    fn();
+    return "accepted";
+  } catch (err) {
+    if (err instanceof TokenServiceError) return `${err.reason}: ${err.detail}`;
+    throw err;
+  }
+}
+
+describe("parseConfig", () => {
+  it("builds endpoints from the issuer and applies defaults", () => {
+    expect(parseConfig({ ISSUER: "https://auth.example.com" })).toEqual({
+      issuer: "https://auth.example.com",
+      tokenEndpoint: "https://auth.example.com/token",
+      jwksUri: "https://auth.example.com/.well-known/jwks.json",
+      accessTokenTtl: 600,
+      clockSkew: 30,
+      assertionMaxLifetime: 300,
+      defaultAudience: "https://auth.example.com",
+    });
+  });
+  const cases: Array<[string, Record<string, string | undefined>, RegExp]> = [
+    ["rejects a missing ISSUER", { ISSUER: undefined }, /ISSUER is not set/],
+    ["rejects an ISSUER with a trailing slash", { ISSUER: "https://auth.example.com/" }, /ISSUER must be an origin/],
+    ["rejects an ISSUER with a path", { ISSUER: "https://auth.example.com/tenant" }, /ISSUER must be an origin/],
+    ["rejects a plain-http ISSUER off loopback", { ISSUER: "http://auth.example.com" }, /must use https/],
+    ["accepts http for localhost", { ISSUER: "http://localhost:8787" }, /^accepted$/],
+    ["rejects a non-numeric ACCESS_TOKEN_TTL", { ACCESS_TOKEN_TTL: "10m" }, /ACCESS_TOKEN_TTL must be a whole number/],
+    ["rejects an out-of-range CLOCK_SKEW", { CLOCK_SKEW: "3600" }, /CLOCK_SKEW must be between 0 and 300/],
+    ["rejects an out-of-range ASSERTION_MAX_LIFETIME", { ASSERTION_MAX_LIFETIME: "5" }, /ASSERTION_MAX_LIFETIME must be between/],
+    ["rejects a relative DEFAULT_AUDIENCE", { DEFAULT_AUDIENCE: "api" }, /DEFAULT_AUDIENCE/],
+  ];
+  for (const [name, vars, expected] of cases) {
+    it(name, () => {
+      const env = { ISSUER: "https://auth.example.com", ...vars } as Parameters<typeof parseConfig>[0];
+      expect(detailOf(() => parseConfig(env))).toMatch(expected);
+    });
+  }
+});
+
+describe("parseSigningKeys", () => {
+  it("publishes only public members, with use, alg and kid", async () => {
+    const { privateKey } = await clientKey("ES256");
+    const { exportJWK } = await import("jose");
+    const jwk = { ...(await exportJWK(privateKey)), kid: "k1", alg: "ES256" };
+    const [parsed] = parseSigningKeys(JSON.stringify({ keys: [jwk] }));
+    expect(parsed!.publicJwk).not.toHaveProperty("d");
+    expect(parsed!.publicJwk).toMatchObject({ kty: "EC", crv: "P-256", kid: "k1", alg: "ES256", use: "sig" });
+  });
+  const cases: Array<[string, string | undefined, RegExp]> = [
+    ["rejects a missing secret", undefined, /SIGNING_KEYS: the secret is not set/],
+    ["rejects a secret that is not JSON", "{keys", /not JSON/],
+    ["rejects an empty key set", '{"keys":[]}', /at least one key/],
+    ["rejects a key without kid", '{"keys":[{"kty":"EC","alg":"ES256","d":"x"}]}', /has no kid/],
+    ["rejects a key with an unsupported alg", '{"keys":[{"kid":"a","kty":"oct","alg":"HS256","k":"x"}]}', /needs an alg/],
+    ["rejects a public key", '{"keys":[{"kid":"a","kty":"EC","alg":"ES256","crv":"P-256"}]}', /not a private key/],
+  ];
+  for (const [name, raw, expected] of cases) {
+    it(name, () => expect(detailOf(() => parseSigningKeys(raw))).toMatch(expected));
+  }
+});

@@ -1,0 +1,123 @@
+// Replay guard tests: sequential and concurrent reuse of one assertion, jti spent only after every other check,
+// per-client scoping, retention, and the alarm purge, against the real SQLite-backed Durable Object.
+import { reset, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ReplayGuard } from "../../src/replay-guard";
+import { buildAssertion, errorOf, nowSeconds, postToken, registerClient, tokenForm } from "./support";
+
+afterEach(() => reset());
+
+function rowsOf(clientId: string) {
+  return runInDurableObject(env.REPLAY_GUARD.getByName(clientId), (_: ReplayGuard, state) =>
+    state.storage.sql.exec<{ jti: string; expires_at: number }>("SELECT jti, expires_at FROM spent_jti").toArray(),
+  );
+}
+
+describe("replay of one assertion", () => {
+  it("rejects the second use of an assertion with invalid_client", async () => {
+    const client = await registerClient();
+    const assertion = await buildAssertion(client);
+    expect((await postToken(tokenForm(assertion))).status).toBe(200);
+    expect(await errorOf(await postToken(tokenForm(assertion)))).toMatchObject({ status: 401, error: "invalid_client" });
+  });
+
+  it("rejects a new assertion that reuses a spent jti", async () => {
+    const client = await registerClient();
+    const first = await buildAssertion(client, { claims: { jti: "same-jti" } });
+    const second = await buildAssertion(client, { claims: { jti: "same-jti", exp: nowSeconds() + 90 } });
+    expect(first).not.toBe(second);
+    expect((await postToken(tokenForm(first))).status).toBe(200);
+    expect((await postToken(tokenForm(second))).status).toBe(401);
+  });
+
+  it("issues exactly one token when 20 requests race with one assertion", async () => {
+    const client = await registerClient();
+    const assertion = await buildAssertion(client);
+    const responses = await Promise.all(Array.from({ length: 20 }, () => postToken(tokenForm(assertion))));
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(19);
+    expect(await rowsOf(client.clientId)).toHaveLength(1);
+  });
+
+  it("does not spend the jti when the signature fails", async () => {
+    const client = await registerClient();
+    const valid = await buildAssertion(client, { claims: { jti: "j-sig" } });
+    const [h, p] = valid.split(".");
+    const forged = `${h}.${p}.${"A".repeat(86)}`;
+    expect((await postToken(tokenForm(forged))).status).toBe(401);
+    expect(await rowsOf(client.clientId)).toHaveLength(0);
+    expect((await postToken(tokenForm(valid))).status).toBe(200);
+  });
+
+  it("does not spend the jti when the audience is wrong", async () => {
+    const client = await registerClient();
+    const wrong = await buildAssertion(client, { claims: { jti: "j-aud", aud: "https://elsewhere.example" } });
+    expect((await postToken(tokenForm(wrong))).status).toBe(401);
+    expect(await rowsOf(client.clientId)).toHaveLength(0);
+    expect((await postToken(tokenForm(await buildAssertion(client, { claims: { jti: "j-aud" } })))).status).toBe(200);
+  });
+
+  it("does not spend the jti when the grant is refused (invalid_target)", async () => {
+    const client = await registerClient();
+    const assertion = await buildAssertion(client);
+    expect((await postToken(tokenForm(assertion, { resource: "https://not-allowed.example" }))).status).toBe(400);
+    expect(await rowsOf(client.clientId)).toHaveLength(0);
+  });
+
+  it("keeps jti spaces of different clients apart", async () => {
+    const a = await registerClient();
+    const b = await registerClient();
+    expect((await postToken(tokenForm(await buildAssertion(a, { claims: { jti: "shared" } })))).status).toBe(200);
+    expect((await postToken(tokenForm(await buildAssertion(b, { claims: { jti: "shared" } })))).status).toBe(200);
+  });
+
+  it("retains a spent jti until the assertion's exp plus the clock skew", async () => {
+    const client = await registerClient();
+    const exp = nowSeconds() + 60;
+    expect((await postToken(tokenForm(await buildAssertion(client, { claims: { exp } })))).status).toBe(200);
+    const [row] = await rowsOf(client.clientId);
+    expect(row!.expires_at).toBe((exp + 30) * 1000);
+  });
+});
+
+describe("ReplayGuard", () => {
+  it("consume reports a jti as new once, then as spent", async () => {
+    const guard = env.REPLAY_GUARD.getByName("unit-guard");
+    const until = Date.now() + 60_000;
+    expect(await guard.consume("j1", until)).toBe(true);
+    expect(await guard.consume("j1", until)).toBe(false);
+    expect(await guard.consume("j2", until)).toBe(true);
+  });
+
+  it("lets a jti be spent again once its retention has passed", async () => {
+    const guard = env.REPLAY_GUARD.getByName("unit-guard-expired");
+    expect(await guard.consume("j", Date.now() - 1)).toBe(true);
+    expect(await guard.consume("j", Date.now() + 60_000)).toBe(true);
+    expect(await guard.consume("j", Date.now() + 60_000)).toBe(false);
+  });
+
+  it("schedules an alarm that purges expired rows and keeps live ones", async () => {
+    const guard = env.REPLAY_GUARD.getByName("unit-guard-purge");
+    await guard.consume("old-1", Date.now() - 10);
+    await guard.consume("old-2", Date.now() - 5);
+    await guard.consume("live", Date.now() + 600_000);
+    const alarmSet = await runInDurableObject(guard, (_: ReplayGuard, state) => state.storage.getAlarm());
+    expect(alarmSet).not.toBeNull();
+    expect(await runDurableObjectAlarm(guard)).toBe(true);
+    const rows = await runInDurableObject(guard, (_: ReplayGuard, state) =>
+      state.storage.sql.exec<{ jti: string }>("SELECT jti FROM spent_jti ORDER BY jti").toArray(),
+    );
+    expect(rows.map((r) => r.jti)).toEqual(["live"]);
+    const next = await runInDurableObject(guard, (_: ReplayGuard, state) => state.storage.getAlarm());
+    expect(next).toBeGreaterThan(Date.now() + 500_000);
+  });
+
+  it("leaves no alarm once the table is empty", async () => {
+    const guard = env.REPLAY_GUARD.getByName("unit-guard-empty");
+    await guard.consume("gone", Date.now() - 1);
+    expect(await runDurableObjectAlarm(guard)).toBe(true);
+    expect(await runInDurableObject(guard, (_: ReplayGuard, state) => state.storage.getAlarm())).toBeNull();
+  });
+});
