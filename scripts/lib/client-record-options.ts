@@ -1,0 +1,58 @@
+// Turns the `clients add` flags into a client record (docs/registry.md). Pure: no I/O; the record is
+// validated by client-store before anything is written.
+import type { ClientJwk } from "../../src/registry/jwk";
+import { isValidClientId } from "../../src/registry/record";
+import { LIMITS } from "../../src/constants";
+import { CliError } from "./cli-error";
+import { booleanOption, listOption, stringOption, type OptionSpec, type OptionValues } from "./command-line";
+
+export const CLIENT_RECORD_OPTIONS: OptionSpec = {
+  scope: { type: "string", multiple: true },
+  "default-scope": { type: "string", multiple: true },
+  audience: { type: "string", multiple: true },
+  "token-ttl": { type: "string" },
+  name: { type: "string" },
+  disabled: { type: "boolean" },
+};
+
+export const CLIENT_RECORD_HELP = `Record fields:
+  --scope "a b"          scopes the client may be granted (space-separated; repeatable)
+  --default-scope "a"    scopes granted when a request names none (a subset of --scope; default: all of them)
+  --audience <uri>       resource (RFC 8707) the client may get tokens for; the first is the default aud (repeatable)
+  --token-ttl <seconds>  access token lifetime for this client (capped by ACCESS_TOKEN_TTL)
+  --name <text>          human-readable label
+  --disabled             store the client disabled (it cannot get tokens until \`clients enable\`)`;
+
+/** Refuses a client_id the registry could not hold, before any file is read. */
+export function checkClientId(commandName: string, clientId: string): void {
+  if (!isValidClientId(clientId)) {
+    throw new CliError("usage", `${commandName}: client_id must be 1 to ${LIMITS.maxClientIdLength} printable ASCII characters`);
+  }
+}
+
+function scopeTokens(values: OptionValues, name: string): string[] {
+  return listOption(values, name).flatMap((value) => value.split(/\s+/).filter(Boolean));
+}
+
+/** Checks the record flags that need no key material, so a bad flag is reported before files are read. */
+export function checkRecordFlags(commandName: string, values: OptionValues): void {
+  const ttl = stringOption(values, "token-ttl");
+  if (ttl !== undefined && !/^[1-9][0-9]{0,8}$/.test(ttl)) {
+    throw new CliError("usage", `${commandName}: --token-ttl must be a positive whole number of seconds`);
+  }
+}
+
+/** The record `clients add` writes. Field order follows docs/registry.md. */
+export function clientRecordFrom(clientId: string, keys: ClientJwk[], values: OptionValues): Record<string, unknown> {
+  const record: Record<string, unknown> = { client_id: clientId };
+  const name = stringOption(values, "name");
+  if (name !== undefined) record.name = name;
+  record.status = booleanOption(values, "disabled") ? "disabled" : "active";
+  record.jwks = { keys };
+  record.scopes = scopeTokens(values, "scope");
+  if (values["default-scope"] !== undefined) record.default_scopes = scopeTokens(values, "default-scope");
+  record.audiences = listOption(values, "audience");
+  const ttl = stringOption(values, "token-ttl");
+  if (ttl !== undefined) record.token_ttl = Number(ttl);
+  return record;
+}
