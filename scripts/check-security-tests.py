@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Mutation check for the security rules: removes one check at a time from src/ and runs the worker suite,
+which must then fail. Restores every file afterwards. Slow (one suite run per rule): `npm run test:mutations`.
+Never edits anything outside src/, and never leaves a mutation behind (the original is restored in `finally`)."""
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+# (rule, file, exact text, replacement)
+MUTATIONS = [
+    ("iss must equal sub", "src/assertion/claims.ts",
+     'if (iss !== sub) throw new TokenServiceError("iss_sub_mismatch");', ""),
+    ("client_id parameter must match", "src/assertion/claims.ts",
+     'if (clientIdParam !== undefined && clientIdParam !== iss) throw new TokenServiceError("client_id_mismatch");', ""),
+    ("aud must be an accepted value", "src/assertion/claims.ts",
+     "!policy.acceptedAudiences.includes(aud)", "false"),
+    ("aud must be a single string", "src/assertion/claims.ts",
+     'if (typeof aud !== "string") throw new TokenServiceError("aud_invalid", "aud is not a single string");\n  if (!policy.acceptedAudiences.includes(aud))',
+     'if (!(Array.isArray(aud) ? aud : [aud]).some((a) => policy.acceptedAudiences.includes(a as string)))'),
+    ("exp must not have passed", "src/assertion/claims.ts", "now - policy.clockSkew >= exp", "false"),
+    ("exp is required", "src/assertion/claims.ts",
+     'if (exp === undefined) throw new TokenServiceError("exp_missing");\n  if (!isNumericDate(exp))',
+     'if (exp !== undefined && !isNumericDate(exp))'),
+    ("nbf is honoured", "src/assertion/claims.ts", "nbf > now + policy.clockSkew", "false"),
+    ("iat may not be in the future", "src/assertion/claims.ts", "iat > now + policy.clockSkew", "false"),
+    ("lifetime cap without iat", "src/assertion/claims.ts", "exp - now > policy.maxLifetime + policy.clockSkew", "false"),
+    ("lifetime cap with iat", "src/assertion/claims.ts", "exp - iat > policy.maxLifetime", "false"),
+    ("jti is required", "src/assertion/claims.ts",
+     'if (jti === undefined) throw new TokenServiceError("jti_missing");\n  if (typeof jti',
+     'if (jti !== undefined && typeof jti'),
+    ("alg allowlist", "src/assertion/decode.ts", "!isAssertionAlgorithm(raw.alg)", "typeof raw.alg !== 'string'"),
+    ("no crit", "src/assertion/decode.ts", 'if ("crit" in raw || "b64" in raw) throw new TokenServiceError("crit_not_supported");', ""),
+    ("no key material in the header", "src/assertion/decode.ts",
+     'if (member in raw) throw new TokenServiceError("header_key_material", `header member ${member}`);', ""),
+    ("explicit typ allowlist", "src/assertion/decode.ts", "!isAcceptedAssertionType(raw.typ)", "false"),
+    ("no JWE", "src/assertion/decode.ts",
+     'if ("enc" in raw || "zip" in raw) throw new TokenServiceError("assertion_encrypted", "JWE header members");', ""),
+    ("duplicate JSON members", "src/assertion/strict-json.ts", "if (hasDuplicateMembers(text)) return null;", ""),
+    ("canonical base64url", "src/assertion/strict-json.ts",
+     '!== segment) return null;', '!== segment && false) return null;'),
+    ("client must be active", "src/registry/client-registry.ts",
+     'if (record.status !== "active") throw new TokenServiceError("client_disabled");', ""),
+    ("record must match its key", "src/registry/record.ts", "raw.client_id !== expectedClientId", "false"),
+    ("kid selects the key", "src/assertion/verify.ts",
+     "return fitting.filter((key) => key.kid === header.kid);", "return fitting;"),
+    ("key must fit the algorithm", "src/registry/jwk.ts",
+     "if (jwk.alg !== undefined && !sameAlgorithm(jwk.alg, alg)) return false;", ""),
+    ("replay is refused", "src/token-endpoint.ts", 'if (!fresh) throw new TokenServiceError("replayed");', ""),
+    ("parameters at most once", "src/token-request.ts",
+     'if (!REPEATABLE.has(name)) throw new TokenServiceError("duplicate_parameter", `parameter ${name.slice(0, 40)}`);', ""),
+    ("one client authentication method", "src/token-request.ts",
+     'throw new TokenServiceError(assertion ? "multiple_auth_methods" : "client_secret_not_accepted");', ""),
+    ("body size limit", "src/token-request.ts", "size > LIMITS.maxRequestBodyBytes", "false"),
+    ("scope must be allowed", "src/grant.ts",
+     'if (scopes.some((s) => !record.scopes.includes(s))) throw new TokenServiceError("scope_not_allowed");', ""),
+    ("resource must be allowed", "src/grant.ts",
+     'if (!record.audiences.includes(resource)) throw new TokenServiceError("resource_not_allowed");', ""),
+    ("private key material refused", "src/registry/jwk.ts", "if (member in jwk) {", "if (false) {"),
+    ("RSA minimum size", "src/registry/jwk.ts", "bits < LIMITS.minRsaModulusBits", "false"),
+]
+
+def run_suite() -> bool:
+    result = subprocess.run(
+        ["npx", "vitest", "run", "--config", "test/vitest.worker.config.ts", "--bail", "1"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**__import__("os").environ, "WRANGLER_SEND_METRICS": "false", "CLOUDFLARE_CF_FETCH_ENABLED": "false"},
+    )
+    return result.returncode == 0
+
+def main() -> int:
+    only = sys.argv[1:] 
+    survivors = []
+    for rule, name, text, replacement in MUTATIONS:
+        if only and not any(o in rule for o in only):
+            continue
+        path = ROOT / name
+        original = path.read_text()
+        if original.count(text) != 1:
+            print(f"STALE  {rule}: the check's text was not found exactly once in {name}")
+            survivors.append(rule)
+            continue
+        try:
+            path.write_text(original.replace(text, replacement))
+            passed = run_suite()
+        finally:
+            path.write_text(original)
+        print(f"{'SURVIVED' if passed else 'killed  '} {rule}", flush=True)
+        if passed:
+            survivors.append(rule)
+    print(f"{len(survivors)} rule(s) without a failing test" if survivors else "every rule has a test that fails without it")
+    return 1 if survivors else 0
+
+if __name__ == "__main__":
+    sys.exit(main())
