@@ -1,0 +1,183 @@
+// Turns bench measurements into the results file (JSON) and the markdown summary: tables, ratios, and the issue's
+// targets checked against the numbers. Pure apart from writing the results file; never runs load.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { LoadRunResult } from "./load-run";
+import type { Machine } from "./process-cpu";
+
+export type Target = "endpoint" | "endpoint-no-client-cache" | "platform-floor" | "crypto-bound" | "http-only";
+
+export interface TaggedRun extends LoadRunResult {
+  target: Target;
+  /** Client key algorithm (endpoint and crypto bound). */
+  alg?: string;
+}
+
+export interface ScalingRow {
+  name: string;
+  note: string;
+  run: LoadRunResult;
+  /** req/s of this row divided by the baseline's. */
+  throughputRatio: number;
+  /** workerd CPU per request of this row divided by the baseline's. */
+  cpuRatio: number;
+  /** Whether the issue's "within 10 % of baseline" applies (informational rows are marked false). */
+  judged: boolean;
+}
+
+export interface StorageBound {
+  run: LoadRunResult;
+  assertionLifetimeSeconds: number;
+  rowsAfterLoad: number;
+  rowsAtEnd: number;
+  /** Seconds from the last assertion's expiry until the row count was first seen at zero (null: never). */
+  secondsPastWindowUntilEmpty: number | null;
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+export interface BenchResults {
+  date: string;
+  git: { commit: string; dirtyFiles: string[] };
+  machine: Machine;
+  settings: { durationSeconds: number; scalingDurationSeconds: number; accessTokenAlg: string };
+  bundle: { bytes: number; gzipBytes: number; wranglerSummary: string };
+  runs: TaggedRun[];
+  scaling: ScalingRow[];
+  storageBound: StorageBound;
+  targets: TargetCheck[];
+}
+
+const MAX_BUNDLE_GZIP_BYTES = 64 * 1024;
+
+function find(runs: readonly TaggedRun[], target: Target, connections: number, alg?: string): TaggedRun | undefined {
+  return runs.find((r) => r.target === target && r.connections === connections && (alg === undefined || r.alg === alg));
+}
+
+const fixed = (value: number, digits = 2) => value.toFixed(digits);
+
+/** The issue's targets, checked at concurrency 10 for every client key algorithm. */
+export function checkTargets(
+  runs: readonly TaggedRun[],
+  scaling: readonly ScalingRow[],
+  storage: StorageBound,
+  bundleGzipBytes: number,
+  algorithms: readonly string[],
+): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const floor = find(runs, "platform-floor", 10);
+  for (const alg of algorithms) {
+    const endpoint = find(runs, "endpoint", 10, alg);
+    const crypto = find(runs, "crypto-bound", 10, alg);
+    if (!endpoint || !floor || !crypto) continue;
+    const budget = floor.workerdCpuMsPerRequest + 2 * crypto.workerdCpuMsPerRequest;
+    checks.push({
+      target: `${alg}: CPU per token <= floor + 2 x crypto bound`,
+      measured: `${fixed(endpoint.workerdCpuMsPerRequest, 3)} ms vs ${fixed(budget, 3)} ms (${fixed(endpoint.workerdCpuMsPerRequest / budget)} of budget)`,
+      met: endpoint.workerdCpuMsPerRequest <= budget,
+    });
+    const ratio = endpoint.requestsPerSecond / floor.requestsPerSecond;
+    checks.push({
+      target: `${alg}: req/s at c=10 >= 0.7 x floor`,
+      measured: `${endpoint.requestsPerSecond} vs ${floor.requestsPerSecond} req/s (${fixed(ratio)} x)`,
+      met: ratio >= 0.7,
+    });
+    checks.push({
+      target: `${alg}: p99 < 20 ms at c=10`,
+      measured: `${endpoint.latencyMs.p99} ms`,
+      met: endpoint.latencyMs.p99 < 20,
+    });
+  }
+  const endpointRuns = [...runs.filter((r) => r.target.startsWith("endpoint")), ...scaling.map((s) => s.run), storage.run];
+  const refused = endpointRuns.reduce((sum, r) => sum + r.non2xx + r.errors, 0);
+  checks.push({ target: "zero non-2xx (every token service run)", measured: `${refused} non-2xx or errors`, met: refused === 0 });
+  for (const row of scaling.filter((s) => s.judged)) {
+    checks.push({
+      target: `scaling within 10 %: ${row.name}`,
+      measured: `${fixed(row.throughputRatio)} x baseline req/s, ${fixed(row.cpuRatio)} x CPU/req`,
+      met: Math.abs(1 - row.throughputRatio) <= 0.1,
+    });
+  }
+  checks.push({
+    target: "replay rows back to zero after the window",
+    measured: `${storage.rowsAfterLoad} -> ${storage.rowsAtEnd} rows`,
+    met: storage.rowsAtEnd === 0,
+  });
+  checks.push({
+    target: "bundle < 64 KiB gzip",
+    measured: `${fixed(bundleGzipBytes / 1024, 1)} KiB`,
+    met: bundleGzipBytes < MAX_BUNDLE_GZIP_BYTES,
+  });
+  return checks;
+}
+
+const TARGET_NAMES: Record<Target, string> = {
+  endpoint: "token endpoint",
+  "endpoint-no-client-cache": "token endpoint, CLIENT_CACHE_TTL=0",
+  "platform-floor": "platform floor",
+  "crypto-bound": "crypto bound",
+  "http-only": "HTTP only (no crypto)",
+};
+
+export function summaryMarkdown(results: BenchResults): string {
+  const lines: string[] = [];
+  const { machine, bundle } = results;
+  lines.push(
+    `Machine: ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}. Commit ${results.git.commit.slice(0, 10)}` +
+      (results.git.dirtyFiles.length > 0 ? ` with uncommitted changes in ${results.git.dirtyFiles.join(", ")}` : "") +
+      `. Runs of ${results.settings.durationSeconds} s (scaling ${results.settings.scalingDurationSeconds} s). ` +
+      `Access tokens signed ${results.settings.accessTokenAlg}.`,
+    "",
+    `Bundle: ${fixed(bundle.bytes / 1024, 1)} KiB, ${fixed(bundle.gzipBytes / 1024, 1)} KiB gzip (${bundle.wranglerSummary}).`,
+    "",
+    "| what | key | c | req/s | x floor | p50 ms | p90 ms | p99 ms | non-2xx | workerd CPU ms/req |",
+    "| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: |",
+  );
+  for (const run of results.runs) {
+    const floor = find(results.runs, "platform-floor", run.connections);
+    lines.push(
+      `| ${TARGET_NAMES[run.target]} | ${run.alg ?? ""} | ${run.connections} | ${run.requestsPerSecond} | ` +
+        `${floor ? fixed(run.requestsPerSecond / floor.requestsPerSecond) : ""} | ${run.latencyMs.p50} | ${run.latencyMs.p90} | ` +
+        `${run.latencyMs.p99} | ${run.non2xx + run.errors} | ${fixed(run.workerdCpuMsPerRequest, 3)} |`,
+    );
+  }
+  lines.push(
+    "",
+    "Scaling (ES256, c=10; ratios to the baseline row):",
+    "",
+    "| row | req/s | req/s ratio | CPU ms/req | CPU ratio | p99 ms | non-2xx |",
+    "| --- | --: | --: | --: | --: | --: | --: |",
+  );
+  for (const row of results.scaling) {
+    lines.push(
+      `| ${row.name}${row.judged ? "" : " (informational)"} | ${row.run.requestsPerSecond} | ${fixed(row.throughputRatio)} | ` +
+        `${fixed(row.run.workerdCpuMsPerRequest, 3)} | ${fixed(row.cpuRatio)} | ${row.run.latencyMs.p99} | ${row.run.non2xx + row.run.errors} |`,
+    );
+  }
+  const storage = results.storageBound;
+  lines.push(
+    "",
+    `Storage bound: ${storage.run.ok} tokens issued with ASSERTION_MAX_LIFETIME=${storage.assertionLifetimeSeconds}, CLOCK_SKEW=0; ` +
+      `replay rows ${storage.rowsAfterLoad} after the run, ${storage.rowsAtEnd} at the end` +
+      (storage.secondsPastWindowUntilEmpty === null
+        ? " (never reached zero)."
+        : ` (zero ${fixed(storage.secondsPastWindowUntilEmpty, 1)} s after the last assertion expired).`),
+    "",
+    "| target | measured | met |",
+    "| --- | --- | --- |",
+  );
+  for (const check of results.targets) lines.push(`| ${check.target} | ${check.measured} | ${check.met ? "yes" : "**no**"} |`);
+  return lines.join("\n");
+}
+
+export async function writeResults(projectRoot: string, results: BenchResults): Promise<string> {
+  const directory = join(projectRoot, "bench", "results");
+  await mkdir(directory, { recursive: true });
+  const path = join(directory, `${results.date}.json`);
+  await writeFile(path, JSON.stringify(results, null, 2) + "\n");
+  return path;
+}
