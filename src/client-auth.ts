@@ -27,7 +27,8 @@ export const authenticateClient: MiddlewareHandler<AppEnv> = async (c, next) => 
   );
   audit.client_id = checked.clientId;
 
-  const record = await loadActiveClient(c.env.CLIENTS, checked.clientId);
+  const clientCache = { ttlSeconds: config.clientCacheTtl, now: c.get("now") };
+  const record = await loadActiveClient(c.env.CLIENTS, checked.clientId, clientCache);
   const key = await verifyAssertionSignature(request.clientAssertion, header, record.jwks.keys);
   if (key.kid !== undefined) audit.kid = key.kid;
   audit.jti = checked.jti;

@@ -14,6 +14,8 @@ export interface Config {
   assertionMaxLifetime: number;
   /** `aud` of access tokens when neither the request nor the client record names one. */
   defaultAudience: string;
+  /** Seconds an isolate reuses a validated client record; 0 reads KV on every request. */
+  clientCacheTtl: number;
 }
 
 export const TOKEN_PATH = "/token";
@@ -53,7 +55,9 @@ function parseSeconds(name: string, raw: string | undefined, bounds: { min: numb
 }
 
 /** Validates the variables into a Config. Throws TokenServiceError("config_invalid") naming the bad variable. */
-export function parseConfig(env: Pick<Env, "ISSUER" | "ACCESS_TOKEN_TTL" | "CLOCK_SKEW" | "ASSERTION_MAX_LIFETIME" | "DEFAULT_AUDIENCE">): Config {
+export function parseConfig(
+  env: Pick<Env, "ISSUER" | "ACCESS_TOKEN_TTL" | "CLOCK_SKEW" | "ASSERTION_MAX_LIFETIME" | "DEFAULT_AUDIENCE" | "CLIENT_CACHE_TTL">,
+): Config {
   const issuer = parseIssuer(env.ISSUER);
   const defaultAudience = env.DEFAULT_AUDIENCE ? env.DEFAULT_AUDIENCE : issuer;
   try {
@@ -73,6 +77,7 @@ export function parseConfig(env: Pick<Env, "ISSUER" | "ACCESS_TOKEN_TTL" | "CLOC
       CONFIG_BOUNDS.assertionMaxLifetime,
     ),
     defaultAudience,
+    clientCacheTtl: parseSeconds("CLIENT_CACHE_TTL", env.CLIENT_CACHE_TTL, CONFIG_BOUNDS.clientCacheTtl),
   };
 }
 

@@ -79,10 +79,19 @@ export const CONFIG_BOUNDS = {
   clockSkew: { min: 0, max: 300, default: 30 },
   /** Assertion lifetime cap (RFC 7523 section 3 lets the server bound it): short keeps the replay store small. */
   assertionMaxLifetime: { min: 10, max: 3_600, default: 300 },
+  /**
+   * Seconds an isolate reuses a client record it read and validated (CLIENT_CACHE_TTL). A few seconds lets a busy
+   * client skip the KV read and record validation on most requests, while a disabled client or a removed key is
+   * refused within that bound (docs/registry.md). 0 turns the cache off; more than a minute outlasts KV's own cacheTtl.
+   */
+  clientCacheTtl: { min: 0, max: 60, default: 5 },
 } as const;
 
 /** Cache-Control of metadata and JWKS: short enough that a signing-key rotation is seen within minutes. */
 export const DISCOVERY_CACHE_CONTROL = "public, max-age=300";
+
+/** Most client records cached per isolate: the active clients of a large fleet, while memory stays bounded. */
+export const CLIENT_CACHE_ENTRIES = 1_000;
 
 /** Size of the per-isolate cache of imported client public keys. Imports are costly; memory is not unbounded. */
 export const KEY_CACHE_ENTRIES = 1_000;

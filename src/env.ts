@@ -9,6 +9,8 @@ export interface Env {
   CLOCK_SKEW?: string;
   ASSERTION_MAX_LIFETIME?: string;
   DEFAULT_AUDIENCE?: string;
+  /** Seconds an isolate reuses a validated client record (0: no cache). */
+  CLIENT_CACHE_TTL?: string;
   /** Secret: a JWK Set of private signing keys, the first one active. */
   SIGNING_KEYS?: string;
   /** Client registry (docs/registry.md). */

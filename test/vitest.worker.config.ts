@@ -20,6 +20,8 @@ export default defineConfig({
           ISSUER: TEST_ISSUER,
           SIGNING_KEYS: JSON.stringify(signingKeys),
           DEFAULT_AUDIENCE: "",
+          // Tests write KV and read it back at once, and disable clients mid-test: no per-isolate record cache.
+          CLIENT_CACHE_TTL: "0",
         },
       },
     }),

@@ -1,12 +1,53 @@
-// Reads client records from Workers KV (binding CLIENTS) and validates them on every read.
-// Never writes: the registry is managed with the CLI (scripts/cli.ts) or wrangler. A broken record is refused,
-// never trusted and never a 500.
-import { LIMITS } from "../constants";
+// Reads client records from Workers KV (binding CLIENTS), validates them, and reuses a validated active record for a
+// few seconds per isolate (CLIENT_CACHE_TTL, docs/registry.md). Never writes KV: the registry is managed with the CLI
+// (scripts/cli.ts) or wrangler. A broken record is refused, never trusted, never cached and never a 500.
+import { CLIENT_CACHE_ENTRIES, LIMITS } from "../constants";
 import { TokenServiceError } from "../errors";
 import { clientKey, RecordError, validateClientRecord, type ClientRecord } from "./record";
 
-/** Loads and validates the record of an active client, or throws invalid_client reasons. */
-export async function loadActiveClient(kv: KVNamespace, clientId: string): Promise<ClientRecord> {
+/** How long a validated record may be reused, and the request time to judge it by. */
+export interface ClientCachePolicy {
+  /** Seconds a record stays reusable after it was read; 0 reads KV on every call. */
+  ttlSeconds: number;
+  /** Request time, whole seconds since the epoch. */
+  now: number;
+}
+
+const NO_CACHE: ClientCachePolicy = { ttlSeconds: 0, now: 0 };
+
+/**
+ * Validated active records by client_id, oldest first. Records are shared between requests: read-only.
+ * A refused client is never stored, so a client disabled in KV is refused as soon as its cached copy expires.
+ */
+const cachedClients = new Map<string, { record: ClientRecord; freshUntil: number }>();
+
+/**
+ * Loads the record of an active client, or throws invalid_client reasons. With a policy, a record read less than
+ * `ttlSeconds` ago by this isolate is returned without reading KV.
+ */
+export async function loadActiveClient(
+  kv: KVNamespace,
+  clientId: string,
+  cache: ClientCachePolicy = NO_CACHE,
+): Promise<ClientRecord> {
+  const cached = cachedClients.get(clientId);
+  if (cached) {
+    if (cache.now < cached.freshUntil && cache.ttlSeconds > 0) return cached.record;
+    cachedClients.delete(clientId);
+  }
+  const record = await readActiveClient(kv, clientId);
+  if (cache.ttlSeconds > 0) {
+    if (cachedClients.size >= CLIENT_CACHE_ENTRIES) {
+      const oldest = cachedClients.keys().next().value;
+      if (oldest !== undefined) cachedClients.delete(oldest);
+    }
+    cachedClients.set(clientId, { record, freshUntil: cache.now + cache.ttlSeconds });
+  }
+  return record;
+}
+
+/** One KV read and a full validation of the record. */
+async function readActiveClient(kv: KVNamespace, clientId: string): Promise<ClientRecord> {
   const text = await kv.get(clientKey(clientId), "text");
   if (text === null) throw new TokenServiceError("client_unknown");
   if (text.length > LIMITS.maxClientRecordBytes) {

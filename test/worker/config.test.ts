@@ -25,6 +25,7 @@ describe("parseConfig", () => {
       clockSkew: 30,
       assertionMaxLifetime: 300,
       defaultAudience: "https://auth.example.com",
+      clientCacheTtl: 5,
     });
   });
   const cases: Array<[string, Record<string, string | undefined>, RegExp]> = [
@@ -37,6 +38,9 @@ describe("parseConfig", () => {
     ["rejects an out-of-range CLOCK_SKEW", { CLOCK_SKEW: "3600" }, /CLOCK_SKEW must be between 0 and 300/],
     ["rejects an out-of-range ASSERTION_MAX_LIFETIME", { ASSERTION_MAX_LIFETIME: "5" }, /ASSERTION_MAX_LIFETIME must be between/],
     ["rejects a relative DEFAULT_AUDIENCE", { DEFAULT_AUDIENCE: "api" }, /DEFAULT_AUDIENCE/],
+    ["rejects a CLIENT_CACHE_TTL above a minute", { CLIENT_CACHE_TTL: "600" }, /CLIENT_CACHE_TTL must be between 0 and 60/],
+    ["rejects a non-numeric CLIENT_CACHE_TTL", { CLIENT_CACHE_TTL: "5s" }, /CLIENT_CACHE_TTL must be a whole number/],
+    ["accepts CLIENT_CACHE_TTL 0 (cache off)", { CLIENT_CACHE_TTL: "0" }, /^accepted$/],
   ];
   for (const [name, vars, expected] of cases) {
     it(name, () => {
