@@ -1,0 +1,154 @@
+// The registry commands doing their job against throwaway local state: add (JWK, JWK Set, SPKI PEM of every
+// accepted type, every record flag), overwrite, list, show, disable/enable, add-key/retire-key, remove.
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { calculateJwkThumbprint, exportSPKI, generateKeyPair } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kvPut } from "../../scripts/lib/wrangler-kv";
+import { runCli, temporaryFolder, testKeyPair, writeJson, type TestKeyPair } from "./support";
+
+let folder: { path: string; remove(): Promise<void> };
+let state: string;
+let first: TestKeyPair;
+let second: TestKeyPair;
+const file = (name: string) => join(folder.path, name);
+const cli = (...args: string[]) => runCli([...args, "--persist-to", state]);
+
+async function showRecord(clientId: string): Promise<Record<string, unknown>> {
+  const result = await cli("clients", "show", clientId);
+  expect(result.status, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  folder = await temporaryFolder("clients");
+  state = file("state");
+  first = await testKeyPair("ES256");
+  second = await testKeyPair("EdDSA");
+});
+
+afterAll(async () => {
+  await folder?.remove();
+});
+
+describe("clients commands", () => {
+  it("lists an empty registry", async () => {
+    const result = await cli("clients", "list");
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`No clients in the local registry at ${state}.\n`);
+  });
+
+  it("adds a client from a JWK Set with every record field, giving a kid-less key its thumbprint", async () => {
+    const named = { ...second.publicJwk, kid: "ed-2026" };
+    await writeJson(file("set.json"), { keys: [first.publicJwk, named] });
+    const result = await cli(
+      "clients", "add", "acme", "--jwks", file("set.json"),
+      "--scope", "orders.read orders.write", "--scope", "admin",
+      "--default-scope", "orders.read",
+      "--audience", "https://api.example.com", "--audience", "https://reports.example.com",
+      "--token-ttl", "300", "--name", "Acme Corp", "--disabled",
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^Added client "acme" in the local registry at .*: disabled, 2 keys/);
+    expect(await showRecord("acme")).toEqual({
+      client_id: "acme",
+      name: "Acme Corp",
+      status: "disabled",
+      jwks: { keys: [{ ...first.publicJwk, kid: first.kid }, named] },
+      scopes: ["orders.read", "orders.write", "admin"],
+      default_scopes: ["orders.read"],
+      audiences: ["https://api.example.com", "https://reports.example.com"],
+      token_ttl: 300,
+    });
+  });
+
+  it("adds a client from SPKI PEM keys of every accepted type (P-256, P-384, P-521, RSA, Ed25519)", async () => {
+    const algs = [["ES256"], ["ES384"], ["ES512"], ["RS256", { modulusLength: 2048 }], ["EdDSA", { crv: "Ed25519" }]] as const;
+    const pems: string[] = [];
+    const kids: string[] = [];
+    for (const [alg, options] of algs) {
+      const { publicKey } = await generateKeyPair(alg, { extractable: true, ...(options ?? {}) });
+      pems.push(await exportSPKI(publicKey));
+      kids.push(await calculateJwkThumbprint(await crypto.subtle.exportKey("jwk", publicKey) as never));
+    }
+    await writeFile(file("all.pem"), pems.join("\n"));
+    const result = await cli("clients", "add", "pem-client", "--jwks", file("all.pem"));
+    expect(result.status, result.stderr).toBe(0);
+    const record = await showRecord("pem-client");
+    const keys = (record.jwks as { keys: Array<Record<string, unknown>> }).keys;
+    expect(keys.map((k) => [k.kty, k.crv])).toEqual([["EC", "P-256"], ["EC", "P-384"], ["EC", "P-521"], ["RSA", undefined], ["OKP", "Ed25519"]]);
+    expect(keys.map((k) => k.kid)).toEqual(kids);
+    expect(record).toMatchObject({ status: "active", scopes: [], audiences: [] });
+  });
+
+  it("overwrites an existing record with clients add, and says so", async () => {
+    await writeJson(file("first.jwk"), first.publicJwk);
+    const result = await cli("clients", "add", "acme", "--jwks", file("first.jwk"), "--scope", "orders.read");
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^Replaced the existing record of client "acme"/);
+    expect(await showRecord("acme")).toEqual({
+      client_id: "acme",
+      status: "active",
+      jwks: { keys: [{ ...first.publicJwk, kid: first.kid }] },
+      scopes: ["orders.read"],
+      audiences: [],
+    });
+  });
+
+  it("lists clients as a table and as JSON", async () => {
+    const table = await cli("clients", "list");
+    expect(table.status, table.stderr).toBe(0);
+    expect(table.stdout.split("\n")[0]).toMatch(/^CLIENT_ID\s+STATUS\s+KEYS\s+SCOPES\s+NAME$/);
+    expect(table.stdout).toMatch(/^acme\s+active\s+1\s+orders\.read$/m);
+    expect(table.stdout).toMatch(/^pem-client\s+active\s+5\s+-$/m);
+    const json = await cli("clients", "list", "--json");
+    expect((JSON.parse(json.stdout) as Array<{ client_id: string }>).map((r) => r.client_id)).toEqual(["acme", "pem-client"]);
+  });
+
+  it("disables and enables a client, and leaves an already-disabled one alone", async () => {
+    expect((await cli("clients", "disable", "acme")).stdout).toMatch(/"acme" is now disabled/);
+    // The second disable reads the stored record: it proves the first one was written.
+    const again = await cli("clients", "disable", "acme");
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/already disabled; nothing changed/);
+    expect((await cli("clients", "enable", "acme")).stdout).toMatch(/"acme" is now active/);
+    expect((await showRecord("acme")).status).toBe("active");
+  });
+
+  it("rotates a client key: add-key keeps the old key, retire-key removes it", async () => {
+    await writeFile(file("second.pem"), second.publicPem);
+    const added = await cli("clients", "add-key", "acme", "--jwks", file("second.pem"));
+    expect(added.status, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/it now has 2 keys/);
+
+    const retired = await cli("clients", "retire-key", "acme", "--kid", first.kid);
+    expect(retired.status, retired.stderr).toBe(0);
+    expect(retired.stdout).toMatch(/1 key left/);
+    const keys = ((await showRecord("acme")).jwks as { keys: Array<Record<string, unknown>> }).keys;
+    expect(keys).toEqual([{ ...second.publicJwk, kid: second.kid }]);
+  });
+
+  it("keeps record members it does not know when changing a record", async () => {
+    const record = { client_id: "legacy", status: "active", jwks: { keys: [first.publicJwk] }, scopes: [], audiences: [], contact: "ops@example.com" };
+    await kvPut({ kind: "local", persistTo: state }, "client:legacy", JSON.stringify(record));
+    expect((await cli("clients", "disable", "legacy")).status).toBe(0);
+    expect(await showRecord("legacy")).toEqual({ ...record, status: "disabled" });
+  });
+
+  it("shows a stored record the Worker would refuse, and exits 1 saying why", async () => {
+    await kvPut({ kind: "local", persistTo: state }, "client:broken", JSON.stringify({ client_id: "broken", status: "paused" }));
+    const result = await cli("clients", "show", "broken");
+    expect(result.status).toBe(1);
+    expect(JSON.parse(result.stdout)).toEqual({ client_id: "broken", status: "paused" });
+    expect(result.stderr).toBe('error: the stored record of "broken" is invalid: status must be "active" or "disabled"\n');
+  });
+
+  it("removes a client", async () => {
+    const removed = await cli("clients", "remove", "acme");
+    expect(removed.status, removed.stderr).toBe(0);
+    expect(removed.stdout).toMatch(/^Removed client "acme"/);
+    const shown = await cli("clients", "show", "acme");
+    expect(shown.status).toBe(1);
+    expect(shown.stderr).toMatch(/no client "acme"/);
+  });
+});

@@ -1,0 +1,20 @@
+// Vitest configuration for the Node-side tests: the CLI (test/cli/) run as a real process against throwaway
+// local state. One file at a time: each spawns wrangler, and the machine is shared.
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+export default defineConfig({
+  root,
+  test: {
+    include: ["test/cli/**/*.test.ts"],
+    environment: "node",
+    pool: "forks",
+    fileParallelism: false,
+    // One wrangler kv call takes about three seconds; a test makes a few.
+    testTimeout: 60_000,
+    // Starting `npm run dev` on a busy machine can take a while.
+    hookTimeout: 180_000,
+  },
+});
