@@ -13,6 +13,8 @@ export const CLIENT_RECORD_OPTIONS: OptionSpec = {
   "token-ttl": { type: "string" },
   name: { type: "string" },
   disabled: { type: "boolean" },
+  "legacy-audience": { type: "boolean" },
+  "rate-limit": { type: "string" },
 };
 
 export const CLIENT_RECORD_HELP = `Record fields:
@@ -21,7 +23,9 @@ export const CLIENT_RECORD_HELP = `Record fields:
   --audience <uri>       resource (RFC 8707) the client may get tokens for; the first is the default aud (repeatable)
   --token-ttl <seconds>  access token lifetime for this client (capped by ACCESS_TOKEN_TTL)
   --name <text>          human-readable label
-  --disabled             store the client disabled (it cannot get tokens until \`clients enable\`)`;
+  --disabled             store the client disabled (it cannot get tokens until \`clients enable\`)
+  --legacy-audience      also accept the token endpoint URL as assertion aud (older client libraries)
+  --rate-limit <n>/<s>   at most <n> token requests per <s> seconds, e.g. 100/60 (default: unlimited)`;
 
 /** Refuses a client_id the registry could not hold, before any file is read. */
 export function checkClientId(commandName: string, clientId: string): void {
@@ -29,6 +33,8 @@ export function checkClientId(commandName: string, clientId: string): void {
     throw new CliError("usage", `${commandName}: client_id must be 1 to ${LIMITS.maxClientIdLength} printable ASCII characters`);
   }
 }
+
+const RATE_LIMIT = /^([1-9][0-9]{0,8})\/([1-9][0-9]{0,8})$/;
 
 function scopeTokens(values: OptionValues, name: string): string[] {
   return listOption(values, name).flatMap((value) => value.split(/\s+/).filter(Boolean));
@@ -39,6 +45,10 @@ export function checkRecordFlags(commandName: string, values: OptionValues): voi
   const ttl = stringOption(values, "token-ttl");
   if (ttl !== undefined && !/^[1-9][0-9]{0,8}$/.test(ttl)) {
     throw new CliError("usage", `${commandName}: --token-ttl must be a positive whole number of seconds`);
+  }
+  const rateLimit = stringOption(values, "rate-limit");
+  if (rateLimit !== undefined && !RATE_LIMIT.test(rateLimit)) {
+    throw new CliError("usage", `${commandName}: --rate-limit must be <requests>/<seconds>, e.g. 100/60`);
   }
 }
 
@@ -54,5 +64,8 @@ export function clientRecordFrom(clientId: string, keys: ClientJwk[], values: Op
   record.audiences = listOption(values, "audience");
   const ttl = stringOption(values, "token-ttl");
   if (ttl !== undefined) record.token_ttl = Number(ttl);
+  if (booleanOption(values, "legacy-audience")) record.legacy_audience = true;
+  const rateLimit = RATE_LIMIT.exec(stringOption(values, "rate-limit") ?? "");
+  if (rateLimit) record.rate_limit = { requests: Number(rateLimit[1]), per_seconds: Number(rateLimit[2]) };
   return record;
 }

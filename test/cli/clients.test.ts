@@ -46,7 +46,7 @@ describe("clients commands", () => {
       "--scope", "orders.read orders.write", "--scope", "admin",
       "--default-scope", "orders.read",
       "--audience", "https://api.example.com", "--audience", "https://reports.example.com",
-      "--token-ttl", "300", "--name", "Acme Corp", "--disabled",
+      "--token-ttl", "300", "--name", "Acme Corp", "--disabled", "--legacy-audience", "--rate-limit", "100/60",
     );
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^Added client "acme" in the local registry at .*: disabled, 2 keys/);
@@ -59,6 +59,8 @@ describe("clients commands", () => {
       default_scopes: ["orders.read"],
       audiences: ["https://api.example.com", "https://reports.example.com"],
       token_ttl: 300,
+      legacy_audience: true,
+      rate_limit: { requests: 100, per_seconds: 60 },
     });
   });
 

@@ -60,7 +60,7 @@ export async function registerClient(
 const clientsAdd: Command = {
   name: "clients add",
   summary: "Register a client with its public key(s); replaces an existing record of that client_id.",
-  usage: 'clients add <client_id> --jwks <file> [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--disabled] [--remote | --persist-to <dir>]',
+  usage: 'clients add <client_id> --jwks <file> [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--disabled] [--legacy-audience] [--rate-limit <n>/<s>] [--remote | --persist-to <dir>]',
   positionals: ["client_id"],
   options: { jwks: { type: "string" }, ...CLIENT_RECORD_OPTIONS, ...REGISTRY_TARGET_OPTIONS },
   help: `Keys:

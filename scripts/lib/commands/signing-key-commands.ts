@@ -81,8 +81,8 @@ const signingKeyRotate: Command = {
 
 Output:
   (default)           print the new value on stdout, for \`wrangler secret put SIGNING_KEYS\`
-  --in-place          write it back into the .dev.vars file instead (local development; restart
-                      \`npm run dev\` if it does not reload)
+  --in-place          write it back into the .dev.vars file instead (local development); a running
+                      \`npm run dev\` loads it when restarted
 
 Options:
   --alg <alg>         algorithm of the new key (default: that of the current active key)
