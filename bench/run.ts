@@ -1,16 +1,34 @@
 // `npm run bench`: builds the Worker, runs it in workerd through Miniflare next to the platform-floor and crypto-bound
 // reference Workers, drives them with autocannon, and writes bench/results/<date>.json plus a markdown summary.
-// Options: --duration <s> (main runs, default 3), --scaling-duration <s> (default 2). Local loopback traffic only.
+// Options: --duration <s> per main row (default 3), --scaling-duration <s> per scaling row (default 3), --ref <git
+// commit> (measure that commit's Worker instead of the working tree). Local loopback traffic only.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { newSigningKeySet } from "../scripts/lib/signing-keys";
-import { startBenchRuntime, type BenchRuntime, type TokenServiceVariant } from "./lib/bench-runtime";
-import { checkTargets, summaryMarkdown, writeResults, type BenchResults, type ScalingRow, type StorageBound, type TaggedRun, type Target } from "./lib/bench-report";
-import { clientRecord, newClientKeyPair, RequestBodyPool, tokenRequestBody, type AssertionSpec, type ClientAlgorithm, type ClientKeyPair } from "./lib/client-fixtures";
-import { repeatingBodies, runLoad, type LoadRunResult, type RequestBodySource } from "./lib/load-run";
+import { startBenchRuntime, type BenchRuntime, type Registry, type TokenServiceVariant } from "./lib/bench-runtime";
+import {
+  checkTargets,
+  summaryMarkdown,
+  writeResults,
+  type BenchResults,
+  type ScalingRow,
+  type StorageBound,
+  type TaggedRun,
+  type Target,
+} from "./lib/bench-report";
+import {
+  clientRecord,
+  newClientKeyPair,
+  RequestBodyPool,
+  tokenRequestBody,
+  type AssertionSpec,
+  type ClientAlgorithm,
+  type ClientKeyPair,
+} from "./lib/client-fixtures";
+import { mergeRounds, repeatingBodies, runLoad, type LoadRunResult, type RequestBodySource } from "./lib/load-run";
 import { describeMachine, workerdProcessIds } from "./lib/process-cpu";
 import { buildWorkerBundle } from "./lib/worker-bundle";
 
@@ -19,20 +37,28 @@ const ISSUER = "https://as.bench.test";
 const ALGORITHMS: readonly ClientAlgorithm[] = ["ES256", "PS256", "RS256"];
 const CONCURRENCY = [1, 10, 50] as const;
 const SCALING_CONCURRENCY = 10;
-/** Assertion lifetime for the main runs: within ASSERTION_MAX_LIFETIME (300) with room for a slow machine. */
+/** Each row runs in this many short rounds, interleaved with the rows it is compared with, so drift hits all alike. */
+const MAIN_ROUNDS = 2;
+const SCALING_ROUNDS = 3;
+/** Assertion lifetime for the timed runs: within ASSERTION_MAX_LIFETIME (300) with room for a slow machine. */
 const ASSERTION_LIFETIME = 240;
 /** The short-window variant's ASSERTION_MAX_LIFETIME (bench-runtime.ts), used by the storage-bound run. */
 const SHORT_WINDOW_LIFETIME = 10;
-/** ReplayGuard waits this long past the earliest expiry before purging (PURGE_BATCH_DELAY_MS in src/replay-guard.ts). */
+/** ReplayGuard purges this long after the earliest expiry (PURGE_BATCH_DELAY_MS in src/replay-guard.ts). */
 const PURGE_BATCH_DELAY_SECONDS = 5;
 const REGISTERED_CLIENTS = 10_000;
 const PREFILLED_JTIS = 100_000;
 const KEYS_PER_BIG_CLIENT = 20;
 /** Without `kid` the service tries at most this many fitting keys (LIMITS.maxKeysTriedPerRequest). */
 const KEYS_TRIED_WITHOUT_KID = 4;
+const SPREAD_PREFIX = "bench-registered-";
 
 const { values: args } = parseArgs({
-  options: { duration: { type: "string", default: "3" }, "scaling-duration": { type: "string", default: "2" } },
+  options: {
+    duration: { type: "string", default: "3" },
+    "scaling-duration": { type: "string", default: "3" },
+    ref: { type: "string" },
+  },
 });
 const DURATION = Number(args.duration);
 const SCALING_DURATION = Number(args["scaling-duration"]);
@@ -41,9 +67,11 @@ function log(message: string) {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-function gitState(): { commit: string; dirtyFiles: string[] } {
+/** The commit measured, and the Worker files that differ from it when the working tree is measured. */
+function gitState(ref: string | undefined): { commit: string; dirtyFiles: string[] } {
   const git = (...argv: string[]) => execFileSync("git", argv, { cwd: PROJECT_ROOT, encoding: "utf8" }).trim();
   try {
+    if (ref !== undefined) return { commit: git("rev-parse", `${ref}^{commit}`), dirtyFiles: [] };
     const dirty = git("status", "--porcelain", "--", "src", "wrangler.toml", "package.json");
     return { commit: git("rev-parse", "HEAD"), dirtyFiles: dirty ? dirty.split("\n").map((l) => l.replace(/^\s*\S+\s+/, "")) : [] };
   } catch {
@@ -58,14 +86,19 @@ function compatibilityDate(): string {
   return match[1];
 }
 
-/** Pool size for a run: the expected request count with headroom, so a run ends by time, not by running dry. */
-function poolSizeFor(expectedRate: number, seconds: number): number {
-  return Math.ceil(expectedRate * seconds * 1.6) + 200;
-}
-
 interface Bench {
   runtime: BenchRuntime;
   workerdPids: number[];
+  /** Fastest token-service rate seen so far (req/s): sizes the assertion pools so runs end by time, not by pool. */
+  fastestTokenRate: number;
+}
+
+/** A run to repeat in rounds: where to send, how hard, and a fresh body source per round. */
+interface PlannedRun {
+  label: string;
+  url: URL;
+  connections: number;
+  bodies: (seconds: number) => Promise<RequestBodySource>;
 }
 
 async function load(bench: Bench, label: string, url: URL, connections: number, seconds: number, bodies: RequestBodySource) {
@@ -78,6 +111,33 @@ async function load(bench: Bench, label: string, url: URL, connections: number, 
   return result;
 }
 
+/** Runs every plan once per round, in order, and merges each plan's rounds into one result. */
+async function runInRounds(bench: Bench, plans: readonly PlannedRun[], rounds: number, seconds: number) {
+  const perPlan: LoadRunResult[][] = plans.map(() => []);
+  for (let round = 1; round <= rounds; round++) {
+    for (const [index, plan] of plans.entries()) {
+      const result = await load(bench, `${plan.label} [${round}/${rounds}]`, plan.url, plan.connections, seconds / rounds, await plan.bodies(seconds / rounds));
+      perPlan[index]!.push(result);
+    }
+  }
+  return perPlan.map(mergeRounds);
+}
+
+/** Bodies for the token service: a pool of unique assertions, built before the run, sized by the fastest rate seen. */
+function tokenBodies(bench: Bench, assertionFor: (index: number) => AssertionSpec) {
+  let issued = 0;
+  return async (seconds: number) => {
+    const size = Math.ceil(bench.fastestTokenRate * 1.5 * seconds) + 200;
+    const offset = issued;
+    issued += size;
+    return RequestBodyPool.build(size, (i) => assertionFor(offset + i));
+  };
+}
+
+/** Assertions for one client signed by `signer`: with kid and the timed-run lifetime unless told otherwise. */
+const tokenSpec = (clientId: string, signer: ClientKeyPair, options: { withKid?: boolean; lifetime?: number } = {}) =>
+  (): AssertionSpec => ({ clientId, key: signer, issuer: ISSUER, lifetime: options.lifetime ?? ASSERTION_LIFETIME, withKid: options.withKid ?? true });
+
 function recordEntry(clientId: string, keys: readonly ClientKeyPair[], withKids = true): [string, string] {
   const jwks = keys.map((k) => {
     if (withKids) return k.publicJwk;
@@ -87,42 +147,25 @@ function recordEntry(clientId: string, keys: readonly ClientKeyPair[], withKids 
   return [`client:${clientId}`, JSON.stringify(clientRecord(clientId, jwks))];
 }
 
-async function registerClient(bench: Bench, clientId: string, keys: readonly ClientKeyPair[], withKids = true) {
-  await bench.runtime.clients.putAll([recordEntry(clientId, keys, withKids)]);
-}
-
-/** Runs the token service with a fresh pool of unique assertions for `spec`. */
-async function loadTokenService(
-  bench: Bench,
-  label: string,
-  variant: TokenServiceVariant,
-  connections: number,
-  seconds: number,
-  expectedRate: number,
-  assertionFor: (index: number) => AssertionSpec,
-): Promise<LoadRunResult> {
-  const pool = await RequestBodyPool.build(poolSizeFor(expectedRate, seconds), assertionFor);
-  return load(bench, label, bench.runtime.urls.token[variant], connections, seconds, pool);
+async function registerClient(bench: Bench, clientId: string, keys: readonly ClientKeyPair[], options: { withKids?: boolean; registry?: Registry } = {}) {
+  await bench.runtime.clients.putAll([recordEntry(clientId, keys, options.withKids ?? true)], options.registry);
 }
 
 async function main() {
   const machine = describeMachine();
-  const git = gitState();
+  const git = gitState(args.ref);
   log(`machine: ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}`);
   if (git.dirtyFiles.length > 0) log(`note: measuring uncommitted changes in ${git.dirtyFiles.join(", ")}`);
 
-  log("building the Worker (wrangler deploy --dry-run)");
-  const bundle = await buildWorkerBundle(PROJECT_ROOT);
+  log(`building the Worker of ${args.ref === undefined ? "the working tree" : `commit ${git.commit}`} (wrangler deploy --dry-run)`);
+  const bundle = await buildWorkerBundle(PROJECT_ROOT, args.ref === undefined ? undefined : git.commit);
   log(`bundle: ${bundle.bytes} bytes, ${bundle.gzipBytes} bytes gzip`);
 
   log("generating keys (jose, WebCrypto)");
   const signingKeys = await newSigningKeySet("ES256");
   const clientKeys = {} as Record<ClientAlgorithm, ClientKeyPair>;
   for (const alg of ALGORITHMS) clientKeys[alg] = await newClientKeyPair(alg);
-  const bigClientKeys: ClientKeyPair[] = [];
-  for (let i = 0; i < KEYS_PER_BIG_CLIENT; i++) bigClientKeys.push(await newClientKeyPair("ES256"));
 
-  const spreadPrefix = "bench-registered-";
   const runtime = await startBenchRuntime({
     bundle,
     projectRoot: PROJECT_ROOT,
@@ -131,79 +174,32 @@ async function main() {
     signingKeys: JSON.stringify(signingKeys),
     clientPublicKeys: Object.fromEntries(ALGORITHMS.map((alg) => [alg, clientKeys[alg].publicJwk])),
     floorClientKey: "client:bench-floor",
-    spreadClientPrefix: spreadPrefix,
+    spreadClientPrefix: SPREAD_PREFIX,
   });
   try {
     const workerdPids = workerdProcessIds();
     if (workerdPids.length === 0) throw new Error("no workerd process found under this process");
-    const bench: Bench = { runtime, workerdPids };
+    const bench: Bench = { runtime, workerdPids, fastestTokenRate: 1000 };
     log(`workerd pid(s): ${workerdPids.join(", ")}`);
 
     for (const alg of ALGORITHMS) await registerClient(bench, `bench-${alg}`, [clientKeys[alg]]);
     await registerClient(bench, "bench-floor", [clientKeys.ES256]);
-
-    // Warm-up: JIT, key imports, isolate caches; also measures the rate that sizes the assertion pools.
-    log("warm-up");
-    const cryptoBodies = Object.fromEntries(
-      await Promise.all(ALGORITHMS.map(async (alg) => [alg, repeatingBodies([await tokenRequestBody(tokenSpec(`bench-${alg}`, clientKeys[alg])())])])),
-    ) as Record<ClientAlgorithm, RequestBodySource>;
-    const floorBodies = repeatingBodies([await tokenRequestBody(tokenSpec("bench-floor", clientKeys.ES256)())]);
-    const expectedRate = {} as Record<ClientAlgorithm, number>;
-    await load(bench, "warm-up floor", runtime.urls.floor, 10, 1, floorBodies);
-    for (const alg of ALGORITHMS) {
-      await load(bench, `warm-up crypto ${alg}`, new URL(`/verify-and-sign/${alg}`, runtime.urls.cryptoBound), 10, 1, cryptoBodies[alg]);
-      const warm = await loadTokenService(bench, `warm-up endpoint ${alg}`, "standard", 10, 1, 1500, tokenSpec(`bench-${alg}`, clientKeys[alg]));
-      expectedRate[alg] = Math.max(warm.requestsPerSecond, 200);
-    }
-    await loadTokenService(bench, "warm-up endpoint no cache", "noClientCache", 10, 1, 1500, tokenSpec("bench-ES256", clientKeys.ES256));
-
-    // Main runs, concurrency outermost so the rows compared with each other ran close together in time.
-    const runs: TaggedRun[] = [];
-    const tag = (target: Target, result: LoadRunResult, alg?: string) => runs.push({ ...result, target, ...(alg ? { alg } : {}) });
-    for (const connections of CONCURRENCY) {
-      tag("platform-floor", await load(bench, "platform floor", runtime.urls.floor, connections, DURATION, floorBodies));
-      tag("http-only", await load(bench, "http only", new URL("/http-only", runtime.urls.cryptoBound), connections, DURATION, floorBodies));
-      for (const alg of ALGORITHMS) {
-        const url = new URL(`/verify-and-sign/${alg}`, runtime.urls.cryptoBound);
-        tag("crypto-bound", await load(bench, `crypto bound ${alg}`, url, connections, DURATION, cryptoBodies[alg]), alg);
-      }
-      for (const alg of ALGORITHMS) {
-        const result = await loadTokenService(bench, `endpoint ${alg}`, "standard", connections, DURATION, expectedRate[alg], tokenSpec(`bench-${alg}`, clientKeys[alg]));
-        tag("endpoint", result, alg);
-      }
-      if (connections === SCALING_CONCURRENCY) {
-        const result = await loadTokenService(bench, "endpoint ES256 no client cache", "noClientCache", connections, DURATION, expectedRate.ES256, tokenSpec("bench-ES256", clientKeys.ES256));
-        tag("endpoint-no-client-cache", result, "ES256");
-      }
-    }
-
-    log("scaling runs");
-    const scalingRuns: MeasuredRow[] = [];
-    await scaleWithinOneClient(bench, clientKeys.ES256, bigClientKeys, expectedRate.ES256, scalingRuns);
+    const runs = await mainRuns(bench, clientKeys);
 
     // Storage bound: a load run against the short-window variant, then the alarm purge is awaited (never triggered
-    // by hand) while the 10,000 clients of the next rows are registered; no timed run overlaps the wait.
+    // by hand) while the 10,000 clients of the scaling rows are registered; no timed run overlaps the wait.
     log(`storage bound: load with ASSERTION_MAX_LIFETIME=${SHORT_WINDOW_LIFETIME}, CLOCK_SKEW=0`);
     await registerClient(bench, "bench-storage", [clientKeys.ES256]);
-    const storagePool = await RequestBodyPool.build(
-      poolSizeFor(expectedRate.ES256, SCALING_DURATION),
-      tokenSpec("bench-storage", clientKeys.ES256, { lifetime: SHORT_WINDOW_LIFETIME }),
-    );
+    const storagePool = await tokenBodies(bench, tokenSpec("bench-storage", clientKeys.ES256, { lifetime: SHORT_WINDOW_LIFETIME }))(2);
     // Every assertion in the pool expires at most SHORT_WINDOW_LIFETIME after the pool was built.
     const windowClosesAt = Date.now() + SHORT_WINDOW_LIFETIME * 1000;
-    const storageRun = await load(bench, "storage bound", runtime.urls.token.shortWindow, SCALING_CONCURRENCY, SCALING_DURATION, storagePool);
+    const storageRun = await load(bench, "storage bound", runtime.urls.token.shortWindow, SCALING_CONCURRENCY, 2, storagePool);
     const storageGuard = await runtime.replayGuard("shortWindow", "bench-storage");
     const purge = awaitPurge(storageRun, windowClosesAt, () => storageGuard.benchRowCount());
-    const registeredKeys = await registerManyClients(bench, spreadPrefix);
+    const registeredKeys = await registerManyClients(bench);
     const storageBound = await purge;
 
-    await scaleAcrossClients(bench, clientKeys.ES256, registeredKeys, expectedRate.ES256, spreadPrefix, scalingRuns);
-    const baseline = scalingRuns[0]!.run;
-    const scaling: ScalingRow[] = scalingRuns.map((m) => ({
-      ...m,
-      throughputRatio: m.run.requestsPerSecond / baseline.requestsPerSecond,
-      cpuRatio: m.run.workerdCpuMsPerRequest / baseline.workerdCpuMsPerRequest,
-    }));
+    const scaling = await scalingRuns(bench, clientKeys.ES256, registeredKeys);
 
     const results: BenchResults = {
       date: new Date().toISOString().slice(0, 10),
@@ -228,94 +224,153 @@ async function main() {
   }
 }
 
-type MeasuredRow = Omit<ScalingRow, "throughputRatio" | "cpuRatio">;
+/** Warm-up, then per concurrency: floor, HTTP only, crypto bound and endpoint for each key type, in rounds. */
+async function mainRuns(bench: Bench, clientKeys: Record<ClientAlgorithm, ClientKeyPair>): Promise<TaggedRun[]> {
+  const { urls } = bench.runtime;
+  const cryptoBodies = {} as Record<ClientAlgorithm, RequestBodySource>;
+  for (const alg of ALGORITHMS) cryptoBodies[alg] = repeatingBodies([await tokenRequestBody(tokenSpec(`bench-${alg}`, clientKeys[alg])())]);
+  const floorBodies = repeatingBodies([await tokenRequestBody(tokenSpec("bench-floor", clientKeys.ES256)())]);
 
-/** Assertions for one client signed by `signer`: with kid and the main-run lifetime unless told otherwise. */
-const tokenSpec = (clientId: string, signer: ClientKeyPair, options: { withKid?: boolean; lifetime?: number } = {}) =>
-  (): AssertionSpec => ({ clientId, key: signer, issuer: ISSUER, lifetime: options.lifetime ?? ASSERTION_LIFETIME, withKid: options.withKid ?? true });
+  const plans: Array<PlannedRun & { target: Target; alg?: ClientAlgorithm }> = [
+    { target: "platform-floor", label: "platform floor", url: urls.floor, connections: 0, bodies: async () => floorBodies },
+    { target: "http-only", label: "http only", url: new URL("/http-only", urls.cryptoBound), connections: 0, bodies: async () => floorBodies },
+    ...ALGORITHMS.map((alg) => ({
+      target: "crypto-bound" as const,
+      alg,
+      label: `crypto bound ${alg}`,
+      url: new URL(`/verify-and-sign/${alg}`, urls.cryptoBound),
+      connections: 0,
+      bodies: async () => cryptoBodies[alg],
+    })),
+    ...ALGORITHMS.map((alg) => ({
+      target: "endpoint" as const,
+      alg,
+      label: `endpoint ${alg}`,
+      url: urls.token.standard,
+      connections: 0,
+      bodies: tokenBodies(bench, tokenSpec(`bench-${alg}`, clientKeys[alg])),
+    })),
+  ];
+  const noCache = {
+    target: "endpoint-no-client-cache" as const,
+    alg: "ES256" as const,
+    label: "endpoint ES256 CLIENT_CACHE_TTL=0",
+    url: urls.token.noClientCache,
+    connections: SCALING_CONCURRENCY,
+    bodies: tokenBodies(bench, tokenSpec("bench-ES256", clientKeys.ES256)),
+  };
 
-async function scalingRow(bench: Bench, rows: MeasuredRow[], name: string, expectedRate: number, spec: (i: number) => AssertionSpec, note = "") {
-  const run = await loadTokenService(bench, `scaling: ${name}`, "standard", SCALING_CONCURRENCY, SCALING_DURATION, expectedRate, spec);
-  rows.push({ name, note, run, judged: true });
+  // Warm-up: JIT, key imports, isolate caches; also the first estimate of the token service's rate.
+  log("warm-up");
+  for (const plan of [...plans, noCache]) {
+    const result = await load(bench, `warm-up ${plan.label}`, plan.url, 10, 1, await plan.bodies(1));
+    if (plan.target.startsWith("endpoint")) bench.fastestTokenRate = Math.max(bench.fastestTokenRate, result.requestsPerSecond);
+  }
+
+  const runs: TaggedRun[] = [];
+  for (const connections of CONCURRENCY) {
+    const atConcurrency = [...plans, ...(connections === SCALING_CONCURRENCY ? [noCache] : [])].map((p) => ({ ...p, connections }));
+    const merged = await runInRounds(bench, atConcurrency, MAIN_ROUNDS, DURATION);
+    for (const [index, plan] of atConcurrency.entries()) {
+      const result = merged[index]!;
+      if (plan.target.startsWith("endpoint")) bench.fastestTokenRate = Math.max(bench.fastestTokenRate, result.requestsPerSecond);
+      runs.push({ ...result, target: plan.target, ...(plan.alg ? { alg: plan.alg } : {}) });
+    }
+  }
+  return runs;
 }
 
-/** Rows that change one client's keys or replay store; each uses a fresh client so its Durable Object starts alike. */
-async function scaleWithinOneClient(
-  bench: Bench,
-  key: ClientKeyPair,
-  bigClientKeys: readonly ClientKeyPair[],
-  rate: number,
-  rows: MeasuredRow[],
-) {
-  await registerClient(bench, "scale-baseline", [key]);
-  await scalingRow(bench, rows, "baseline: 1 key, assertion with kid, empty replay store", rate, tokenSpec("scale-baseline", key));
-
-  await registerClient(bench, "scale-20-keys-kid", bigClientKeys);
-  const lastKey = bigClientKeys[bigClientKeys.length - 1]!;
-  await scalingRow(bench, rows, `${KEYS_PER_BIG_CLIENT} keys, assertion with kid (signer is the last key)`, rate, tokenSpec("scale-20-keys-kid", lastKey), "one verification");
-
-  await registerClient(bench, "scale-1-key-no-kid", [key], false);
-  await scalingRow(bench, rows, "1 key, assertion without kid", rate, tokenSpec("scale-1-key-no-kid", key, { withKid: false }));
-
-  await registerClient(bench, "scale-20-keys-no-kid", bigClientKeys, false);
-  const lastTried = bigClientKeys[KEYS_TRIED_WITHOUT_KID - 1]!;
-  await scalingRow(
-    bench,
-    rows,
-    `${KEYS_PER_BIG_CLIENT} keys, assertion without kid (signer is key ${KEYS_TRIED_WITHOUT_KID}, the last one tried)`,
-    rate,
-    tokenSpec("scale-20-keys-no-kid", lastTried, { withKid: false }),
-    `${KEYS_TRIED_WITHOUT_KID} verifications: ${KEYS_TRIED_WITHOUT_KID - 1} fail, the last succeeds`,
-  );
-
-  await registerClient(bench, "scale-prefilled", [key]);
-  const guard = await bench.runtime.replayGuard("standard", "scale-prefilled");
-  const started = performance.now();
-  const count = await guard.benchPrefill("prefilled-", PREFILLED_JTIS, Date.now() + 3_600_000);
-  log(`pre-filled ${count} live jtis in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  await scalingRow(bench, rows, `replay store holding ${PREFILLED_JTIS.toLocaleString("en")} live jtis`, rate, tokenSpec("scale-prefilled", key));
-}
-
-/** Registers REGISTERED_CLIENTS clients, each with its own ES256 key, and returns the keys (client i has key i). */
-async function registerManyClients(bench: Bench, prefix: string): Promise<ClientKeyPair[]> {
+/** Registers REGISTERED_CLIENTS clients in the "many" registry, each with its own ES256 key (client i has key i). */
+async function registerManyClients(bench: Bench): Promise<ClientKeyPair[]> {
   log(`registering ${REGISTERED_CLIENTS} clients, each with its own key`);
   const started = performance.now();
   const keys: ClientKeyPair[] = [];
   for (let i = 0; i < REGISTERED_CLIENTS; i++) keys.push(await newClientKeyPair("ES256"));
   for (let i = 0; i < REGISTERED_CLIENTS; i += 500) {
-    await bench.runtime.clients.putAll(keys.slice(i, i + 500).map((k, j) => recordEntry(`${prefix}${i + j}`, [k])));
+    await bench.runtime.clients.putAll(keys.slice(i, i + 500).map((k, j) => recordEntry(`${SPREAD_PREFIX}${i + j}`, [k])), "many");
   }
   log(`registered in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return keys;
 }
 
-/** Rows with many registered clients: traffic from one of them, then traffic spread over all (informational). */
-async function scaleAcrossClients(
-  bench: Bench,
-  key: ClientKeyPair,
-  registeredKeys: readonly ClientKeyPair[],
-  rate: number,
-  prefix: string,
-  rows: MeasuredRow[],
-) {
-  const clients = registeredKeys.length.toLocaleString("en");
-  await registerClient(bench, "scale-registry-10k", [key]);
-  await scalingRow(bench, rows, `${clients} registered clients, traffic from one`, rate, tokenSpec("scale-registry-10k", key));
+/**
+ * The scaling rows, each against a fresh client so its Durable Object starts alike, interleaved in rounds with the
+ * baseline. The last two rows (traffic spread over every registered client) are informational.
+ */
+async function scalingRuns(bench: Bench, key: ClientKeyPair, registeredKeys: readonly ClientKeyPair[]): Promise<ScalingRow[]> {
+  log("scaling runs");
+  const bigClientKeys: ClientKeyPair[] = [];
+  for (let i = 0; i < KEYS_PER_BIG_CLIENT; i++) bigClientKeys.push(await newClientKeyPair("ES256"));
+  await registerClient(bench, "scale-baseline", [key]);
+  await registerClient(bench, "scale-20-keys-kid", bigClientKeys);
+  await registerClient(bench, "scale-1-key-no-kid", [key], { withKids: false });
+  await registerClient(bench, "scale-20-keys-no-kid", bigClientKeys, { withKids: false });
+  await registerClient(bench, "scale-prefilled", [key]);
+  await registerClient(bench, "scale-many-clients", [key], { registry: "many" });
+  const started = performance.now();
+  const rows = await (await bench.runtime.replayGuard("standard", "scale-prefilled")).benchPrefill("prefilled-", PREFILLED_JTIS, Date.now() + 3_600_000);
+  log(`pre-filled ${rows} live jtis in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-  // Every request from another client: KV read, record validation, key import and a new Durable Object each time.
-  const spread = await loadTokenService(bench, "scaling: spread", "standard", SCALING_CONCURRENCY, SCALING_DURATION, rate, (i) => ({
-    clientId: `${prefix}${i % registeredKeys.length}`,
-    key: registeredKeys[i % registeredKeys.length]!,
-    issuer: ISSUER,
-    lifetime: ASSERTION_LIFETIME,
-  }));
-  rows.push({ name: `traffic spread over ${clients} clients (each request a cold client)`, note: "cold path", run: spread, judged: false });
-  const floorUrl = new URL(`?spread=${registeredKeys.length}`, bench.runtime.urls.floor);
-  const floorSpread = await load(bench, "scaling: floor spread", floorUrl, SCALING_CONCURRENCY, SCALING_DURATION, repeatingBodies(["grant_type=client_credentials"]));
-  rows.push({ name: `platform floor spread over ${clients} clients`, note: "a record among N and a new Durable Object per request", run: floorSpread, judged: false });
-
-  await registerClient(bench, "scale-baseline-repeat", [key]);
-  await scalingRow(bench, rows, "baseline again (noise check)", rate, tokenSpec("scale-baseline-repeat", key));
+  const clients = REGISTERED_CLIENTS.toLocaleString("en");
+  const { urls } = bench.runtime;
+  const c = SCALING_CONCURRENCY;
+  const tokenRow = (name: string, clientId: string, signer: ClientKeyPair, options: { withKid?: boolean; variant?: TokenServiceVariant } = {}) => ({
+    name,
+    judged: true,
+    plan: {
+      label: `scaling: ${name}`,
+      url: urls.token[options.variant ?? "standard"],
+      connections: c,
+      bodies: tokenBodies(bench, tokenSpec(clientId, signer, options)),
+    },
+  });
+  const lastTried = bigClientKeys[KEYS_TRIED_WITHOUT_KID - 1]!;
+  const table = [
+    tokenRow("baseline: 1 key, assertion with kid, empty replay store", "scale-baseline", key),
+    tokenRow(`${KEYS_PER_BIG_CLIENT} keys, assertion with kid (signer is the last key)`, "scale-20-keys-kid", bigClientKeys[KEYS_PER_BIG_CLIENT - 1]!),
+    tokenRow("1 key, assertion without kid", "scale-1-key-no-kid", key, { withKid: false }),
+    tokenRow(`${KEYS_PER_BIG_CLIENT} keys, assertion without kid (signer is key ${KEYS_TRIED_WITHOUT_KID}, the last one tried)`, "scale-20-keys-no-kid", lastTried, { withKid: false }),
+    tokenRow(`replay store holding ${PREFILLED_JTIS.toLocaleString("en")} live jtis`, "scale-prefilled", key),
+    tokenRow(`${clients} registered clients, traffic from one`, "scale-many-clients", key, { variant: "manyClients" }),
+    {
+      name: `traffic spread over ${clients} clients (each request a cold client)`,
+      judged: false,
+      plan: {
+        label: "scaling: spread over registered clients",
+        url: urls.token.manyClients,
+        connections: c,
+        bodies: tokenBodies(bench, (i) => ({
+          clientId: `${SPREAD_PREFIX}${i % registeredKeys.length}`,
+          key: registeredKeys[i % registeredKeys.length]!,
+          issuer: ISSUER,
+          lifetime: ASSERTION_LIFETIME,
+        })),
+      },
+    },
+    {
+      name: `platform floor spread over ${clients} clients`,
+      judged: false,
+      plan: {
+        label: "scaling: floor spread",
+        url: new URL(`?spread=${registeredKeys.length}`, urls.floor),
+        connections: c,
+        bodies: async () => repeatingBodies(["grant_type=client_credentials"]),
+      },
+    },
+  ];
+  const merged = await runInRounds(bench, table.map((row) => row.plan), SCALING_ROUNDS, SCALING_DURATION);
+  const baseline = merged[0]!;
+  return table.map((row, index) => {
+    const run = merged[index]!;
+    return {
+      name: row.name,
+      note: "",
+      run,
+      throughputRatio: run.requestsPerSecond / baseline.requestsPerSecond,
+      cpuRatio: run.workerdCpuMsPerRequest / baseline.workerdCpuMsPerRequest,
+      judged: row.judged,
+    };
+  });
 }
 
 /** Counts replay rows after the load run, then every 500 ms until zero or a deadline well past the window. */

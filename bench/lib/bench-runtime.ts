@@ -16,19 +16,24 @@ export interface BenchReplayGuard {
   benchAlarmAt(): Promise<number | null>;
 }
 
+/** The two client registries: a handful of records, and the same plus 10,000 more (the many-clients variant's). */
+export type Registry = "few" | "many";
+
 export interface ClientRecordWriter {
-  /** Writes records (KV key, JSON text) into the CLIENTS namespace shared by every Worker here. */
-  putAll(entries: ReadonlyArray<readonly [string, string]>): Promise<void>;
+  /** Writes records (KV key, JSON text) into one registry's KV namespace. */
+  putAll(entries: ReadonlyArray<readonly [string, string]>, registry?: Registry): Promise<void>;
 }
 
 /** The token service Workers: same bundle, different [vars]. */
 export const TOKEN_SERVICE_VARIANTS = {
-  /** wrangler.toml's settings. */
+  /** The values wrangler.toml ships with. */
   standard: "token-service",
   /** CLIENT_CACHE_TTL=0: every request reads and validates the client record from KV. */
   noClientCache: "token-service-no-client-cache",
   /** ASSERTION_MAX_LIFETIME=10, CLOCK_SKEW=0: the replay window closes within seconds (storage-bound run). */
   shortWindow: "token-service-short-window",
+  /** Standard settings, reading the "many" registry (10,000 registered clients). */
+  manyClients: "token-service-many-clients",
 } as const;
 export type TokenServiceVariant = keyof typeof TOKEN_SERVICE_VARIANTS;
 
@@ -59,13 +64,13 @@ export interface BenchRuntime {
   dispose(): Promise<void>;
 }
 
-const CLIENTS_NAMESPACE = "bench-clients";
+const NAMESPACES: Record<Registry, string> = { few: "bench-clients", many: "bench-clients-many" };
 
 export async function startBenchRuntime(options: BenchRuntimeOptions): Promise<BenchRuntime> {
   const entryPath = join(options.bundle.directory, "bench-entry.js");
   await copyFile(join(options.projectRoot, "bench", "workers", "token-service-with-bench-rpc.js"), entryPath);
 
-  const tokenService = (name: string, vars: Record<string, string>): WorkerOptions => ({
+  const tokenService = (name: string, vars: Record<string, string>, registry: Registry = "few"): WorkerOptions => ({
     name,
     modulesRoot: options.bundle.directory,
     modules: [
@@ -79,10 +84,11 @@ export async function startBenchRuntime(options: BenchRuntimeOptions): Promise<B
       CLOCK_SKEW: "30",
       ASSERTION_MAX_LIFETIME: "300",
       DEFAULT_AUDIENCE: "",
+      CLIENT_CACHE_TTL: "5",
       SIGNING_KEYS: options.signingKeys,
       ...vars,
     },
-    kvNamespaces: { CLIENTS: CLIENTS_NAMESPACE },
+    kvNamespaces: { CLIENTS: NAMESPACES[registry] },
     durableObjects: { REPLAY_GUARD: { className: "ReplayGuard", useSQLite: true } },
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   });
@@ -111,13 +117,14 @@ export async function startBenchRuntime(options: BenchRuntimeOptions): Promise<B
       tokenService(TOKEN_SERVICE_VARIANTS.standard, {}),
       tokenService(TOKEN_SERVICE_VARIANTS.noClientCache, { CLIENT_CACHE_TTL: "0" }),
       tokenService(TOKEN_SERVICE_VARIANTS.shortWindow, { ASSERTION_MAX_LIFETIME: "10", CLOCK_SKEW: "0" }),
+      tokenService(TOKEN_SERVICE_VARIANTS.manyClients, {}, "many"),
       {
         name: "platform-floor",
         modules: true,
         scriptPath: join(options.projectRoot, "bench", "workers", "platform-floor.js"),
         compatibilityDate: options.compatibilityDate,
         bindings: { FLOOR_CLIENT_KEY: options.floorClientKey, SPREAD_CLIENT_PREFIX: options.spreadClientPrefix },
-        kvNamespaces: { CLIENTS: CLIENTS_NAMESPACE },
+        kvNamespaces: { CLIENTS: NAMESPACES.few, SPREAD_CLIENTS: NAMESPACES.many },
         durableObjects: { FLOOR_STORE: { className: "FloorJtiStore", useSQLite: true } },
         unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
       },
@@ -138,7 +145,7 @@ export async function startBenchRuntime(options: BenchRuntimeOptions): Promise<B
         modules: true,
         scriptPath: join(options.projectRoot, "bench", "workers", "registry-seeder.js"),
         compatibilityDate: options.compatibilityDate,
-        kvNamespaces: { CLIENTS: CLIENTS_NAMESPACE },
+        kvNamespaces: { few: NAMESPACES.few, many: NAMESPACES.many },
         unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
       },
     ],
@@ -158,8 +165,8 @@ export async function startBenchRuntime(options: BenchRuntimeOptions): Promise<B
       cryptoBound: await mf.unsafeGetDirectURL("crypto-bound"),
     },
     clients: {
-      async putAll(entries) {
-        const response = await fetch(seeder, { method: "POST", body: JSON.stringify(entries) });
+      async putAll(entries, registry = "few") {
+        const response = await fetch(new URL(`/${registry}`, seeder), { method: "POST", body: JSON.stringify(entries) });
         if (!response.ok) throw new Error(`registry seeder answered ${response.status}: ${await response.text()}`);
       },
     },

@@ -31,18 +31,23 @@ export interface LoadRunResult {
   requestsPerSecond: number;
   /** autocannon latency in ms: the percentiles have 1 ms resolution, the mean is exact. */
   latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
-  /** CPU seconds (user + system) of workerd over the run, divided by completed requests, in ms. */
+  /** CPU seconds (user + system) of workerd over the run. */
+  workerdCpuSeconds: number;
+  /** workerdCpuSeconds divided by completed requests, in ms. */
   workerdCpuMsPerRequest: number;
   /** Share of one core the workerd processes used during the run. */
   workerdCpuCores: number;
   /** Share of one core the load generator (this Node process) used: near 1 means the client was the bottleneck. */
   loadGeneratorCpuCores: number;
   poolRanLow: boolean;
+  /** For a result merged from several rounds: each round's req/s and CPU ms per request. */
+  rounds?: Array<{ requestsPerSecond: number; workerdCpuMsPerRequest: number }>;
 }
 
 export async function runLoad(spec: LoadRunSpec): Promise<LoadRunResult> {
   let poolRanLow = false;
   let fallback = "";
+  let taken = 0;
   const started = performance.now();
   const cpuBefore = cpuSecondsOf(spec.workerdPids);
   const generatorBefore = process.cpuUsage();
@@ -54,13 +59,18 @@ export async function runLoad(spec: LoadRunSpec): Promise<LoadRunResult> {
     pipelining: 1,
     duration: spec.durationSeconds,
     timeout: 10,
+    // autocannon acts on stop() at its next sample: sample often so an early stop takes effect within 100 ms.
+    sampleInt: 100,
     requests: [
       {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
         setupRequest: (request) => {
-          // Stop early rather than reuse a body: a reused assertion is a replay and would be refused.
-          if (!poolRanLow && spec.bodies.remaining <= spec.connections * 2) {
+          // Stop early rather than reuse a body: a reused assertion is a replay and would be refused. Keep enough
+          // bodies for the requests sent before the stop takes effect (half a second at the rate so far).
+          taken += 1;
+          const rate = taken / Math.max((performance.now() - started) / 1000, 0.1);
+          if (!poolRanLow && spec.bodies.remaining <= spec.connections * 2 + rate / 2) {
             poolRanLow = true;
             instance?.stop();
           }
@@ -95,10 +105,50 @@ export async function runLoad(spec: LoadRunSpec): Promise<LoadRunResult> {
       p99: result.latency.p99,
       max: result.latency.max,
     },
+    workerdCpuSeconds: round(cpuSeconds, 3),
     workerdCpuMsPerRequest: requests > 0 ? round((cpuSeconds * 1000) / requests, 3) : 0,
     workerdCpuCores: round(cpuSeconds / seconds, 2),
     loadGeneratorCpuCores: round((generator.user + generator.system) / 1e6 / seconds, 2),
     poolRanLow,
+  };
+}
+
+/**
+ * One result from several rounds of the same run: counts, time and CPU are summed; the latency percentiles are the
+ * request-weighted mean of each round's (autocannon reports percentiles, not samples); max is the largest.
+ */
+export function mergeRounds(rounds: readonly LoadRunResult[]): LoadRunResult {
+  const first = rounds[0];
+  if (!first) throw new Error("no rounds to merge");
+  const sum = (pick: (r: LoadRunResult) => number) => rounds.reduce((total, r) => total + pick(r), 0);
+  const requests = sum((r) => r.requests);
+  const seconds = sum((r) => r.seconds);
+  const cpuSeconds = sum((r) => r.workerdCpuSeconds);
+  const weighted = (pick: (r: LoadRunResult) => number) =>
+    round(requests > 0 ? sum((r) => pick(r) * r.requests) / requests : 0, 2);
+  return {
+    label: first.label,
+    connections: first.connections,
+    seconds: round(seconds, 2),
+    requests,
+    ok: sum((r) => r.ok),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    requestsPerSecond: round(requests / seconds, 0),
+    latencyMs: {
+      mean: weighted((r) => r.latencyMs.mean),
+      p50: weighted((r) => r.latencyMs.p50),
+      p90: weighted((r) => r.latencyMs.p90),
+      p99: weighted((r) => r.latencyMs.p99),
+      max: Math.max(...rounds.map((r) => r.latencyMs.max)),
+    },
+    workerdCpuSeconds: round(cpuSeconds, 3),
+    workerdCpuMsPerRequest: requests > 0 ? round((cpuSeconds * 1000) / requests, 3) : 0,
+    workerdCpuCores: round(cpuSeconds / seconds, 2),
+    loadGeneratorCpuCores: weighted((r) => r.loadGeneratorCpuCores),
+    poolRanLow: rounds.some((r) => r.poolRanLow),
+    rounds: rounds.map((r) => ({ requestsPerSecond: r.requestsPerSecond, workerdCpuMsPerRequest: r.workerdCpuMsPerRequest })),
   };
 }
 

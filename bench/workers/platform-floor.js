@@ -25,10 +25,12 @@ export default {
   async fetch(request, env) {
     await request.text();
     const url = new URL(request.url);
-    // `?spread=N`: each request reads one of N client records and writes to a fresh object, as traffic from N clients does.
+    // `?spread=N`: each request reads one of N client records (from the large registry) and writes to a fresh object,
+    // as traffic from N clients does.
     const spread = Number(url.searchParams.get("spread") ?? "0");
-    const clientKey = spread > 0 ? `client:${env.SPREAD_CLIENT_PREFIX}${Math.floor(Math.random() * spread)}` : env.FLOOR_CLIENT_KEY;
-    const record = await env.CLIENTS.get(clientKey, "text");
+    const record = spread > 0
+      ? await env.SPREAD_CLIENTS.get(`client:${env.SPREAD_CLIENT_PREFIX}${Math.floor(Math.random() * spread)}`, "text")
+      : await env.CLIENTS.get(env.FLOOR_CLIENT_KEY, "text");
     if (record === null) return Response.json({ error: "floor client missing" }, { status: 500 });
     const storeName = spread > 0 ? crypto.randomUUID() : "floor";
     const fresh = await env.FLOOR_STORE.getByName(storeName).insert(crypto.randomUUID(), Date.now() + 330_000);
