@@ -49,7 +49,7 @@ export function createApp(): Hono<AppEnv> {
   app.onError((err) => {
     if (err instanceof TokenServiceError) {
       if (err.reason === "config_invalid") console.error(JSON.stringify({ event: "config_invalid", detail: err.detail }));
-      return errorResponse(err.reason);
+      return errorResponse(err);
     }
     console.error(JSON.stringify({ event: "internal_error", name: err instanceof Error ? err.name : typeof err }));
     return errorResponse("internal_error");

@@ -2,7 +2,7 @@
 // audience, time), then loads the client and verifies the signature, and puts the authenticated client on the
 // context. It never spends the `jti`: that happens last, after the grant is authorized (token-endpoint.ts).
 import type { MiddlewareHandler } from "hono";
-import { validateAssertionClaims } from "./assertion/claims";
+import { checkAudienceForClient, validateAssertionClaims } from "./assertion/claims";
 import { decodeAssertion } from "./assertion/decode";
 import { verifyAssertionSignature } from "./assertion/verify";
 import type { AppEnv } from "./context";
@@ -18,7 +18,8 @@ export const authenticateClient: MiddlewareHandler<AppEnv> = async (c, next) => 
   const checked = validateAssertionClaims(
     claims,
     {
-      acceptedAudiences: [config.issuer],
+      // The token endpoint URL passes here only to be checked against the client's legacy_audience flag below.
+      acceptedAudiences: [config.issuer, config.tokenEndpoint],
       clockSkew: config.clockSkew,
       maxLifetime: config.assertionMaxLifetime,
     },
@@ -29,6 +30,7 @@ export const authenticateClient: MiddlewareHandler<AppEnv> = async (c, next) => 
 
   const clientCache = { ttlSeconds: config.clientCacheTtl, now: c.get("now") };
   const record = await loadActiveClient(c.env.CLIENTS, checked.clientId, clientCache);
+  checkAudienceForClient(checked.aud, config.issuer, record.legacy_audience === true);
   const key = await verifyAssertionSignature(request.clientAssertion, header, record.jwks.keys);
   if (key.kid !== undefined) audit.kid = key.kid;
   audit.jti = checked.jti;

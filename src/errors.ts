@@ -42,6 +42,7 @@ export type Reason =
   | "no_matching_key"
   | "signature_invalid"
   | "replayed"
+  | "rate_limited"
   // grant authorization
   | "scope_malformed"
   | "scope_not_allowed"
@@ -56,17 +57,20 @@ export type Reason =
 export class TokenServiceError extends Error {
   readonly reason: Reason;
   readonly detail: string | undefined;
+  /** Seconds for a Retry-After header (rate limiting, unavailability). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(reason: Reason, detail?: string) {
+  constructor(reason: Reason, detail?: string, retryAfterSeconds?: number) {
     super(reason);
     this.name = "TokenServiceError";
     this.reason = reason;
     this.detail = detail;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
 export interface WireError {
-  status: 400 | 401 | 404 | 405 | 413 | 500 | 503;
+  status: 400 | 401 | 404 | 405 | 413 | 429 | 500 | 503;
   error: string;
   description: string;
 }
@@ -145,6 +149,12 @@ export function wireErrorFor(reason: Reason): WireError {
     case "signature_invalid":
     case "replayed":
       return CLIENT_AUTH_FAILED;
+    case "rate_limited":
+      return {
+        status: 429,
+        error: "temporarily_unavailable",
+        description: "Too many token requests for this client, retry later",
+      };
     case "scope_malformed":
     case "scope_not_allowed":
       return { status: 400, error: "invalid_scope", description: "The requested scope is invalid or not allowed" };
@@ -172,15 +182,18 @@ export function wireErrorFor(reason: Reason): WireError {
   }
 }
 
-/** The RFC 6749 JSON error response for a reason. */
-export function errorResponse(reason: Reason, extraHeaders: Record<string, string> = {}): Response {
+/** The RFC 6749 JSON error response for an error (or a bare reason). */
+export function errorResponse(error: Reason | TokenServiceError, extraHeaders: Record<string, string> = {}): Response {
+  const reason = typeof error === "string" ? error : error.reason;
   const wire = wireErrorFor(reason);
   const headers: Record<string, string> = {
     "Content-Type": "application/json;charset=UTF-8",
     "Cache-Control": "no-store",
     ...extraHeaders,
   };
-  if (wire.status === 503) headers["Retry-After"] = "1";
+  const retryAfter = typeof error === "string" ? undefined : error.retryAfterSeconds;
+  if (retryAfter !== undefined) headers["Retry-After"] = String(retryAfter);
+  else if (wire.status === 503) headers["Retry-After"] = "1";
   return new Response(JSON.stringify({ error: wire.error, error_description: wire.description }), {
     status: wire.status,
     headers,

@@ -1,9 +1,16 @@
-// ReplayGuard: a SQLite-backed Durable Object, one per client_id, that spends each assertion `jti` exactly once.
-// Its single RPC is atomic: one synchronous SQL statement decides, inside the object's single thread, so no
-// two requests can both see a `jti` as new. An alarm deletes rows once their assertion can no longer be accepted.
-// It never validates assertions: callers spend a `jti` only after every other check has passed.
+// ReplayGuard: a SQLite-backed Durable Object, one per client_id, that spends each assertion `jti` exactly once
+// and applies the client's optional rate limit. Its single RPC is atomic: one synchronous SQL statement decides,
+// inside the object's single thread, so no two requests can both see a `jti` as new. An alarm deletes rows once
+// their assertion can no longer be accepted. It never validates assertions: callers spend a `jti` only after every
+// other check has passed.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "./env";
+import { takeToken, type Bucket, type RateLimit } from "./rate-limit";
+
+export type ConsumeOutcome =
+  | { outcome: "fresh" }
+  | { outcome: "replayed" }
+  | { outcome: "rate_limited"; retryAfterSeconds: number };
 
 /** Seconds added to the earliest expiry before the purge alarm fires, so one alarm sweeps a batch of rows. */
 const PURGE_BATCH_DELAY_MS = 5_000;
@@ -11,6 +18,11 @@ const PURGE_BATCH_DELAY_MS = 5_000;
 export class ReplayGuard extends DurableObject<Env> {
   /** Time of the scheduled purge alarm in ms, or null when none is known to be set. */
   private alarmAt: number | null = null;
+  /**
+   * Rate-limit bucket, in memory: losing it when the object is evicted only refills it, and an evicted object
+   * was idle, so the client was under its limit anyway.
+   */
+  private bucket: Bucket | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -21,11 +33,17 @@ export class ReplayGuard extends DurableObject<Env> {
   }
 
   /**
-   * Records `jti` as spent until `retainUntilMs` and returns true when it was not already spent.
+   * Applies the rate limit (when given), then records `jti` as spent until `retainUntilMs`. A rate-limited request
+   * leaves the `jti` unspent, so the client may retry the same assertion after `retryAfterSeconds`.
    * A row whose retention has passed no longer blocks its `jti` (the alarm may simply not have run yet).
    */
-  async consume(jti: string, retainUntilMs: number): Promise<boolean> {
+  async consume(jti: string, retainUntilMs: number, rateLimit?: RateLimit): Promise<ConsumeOutcome> {
     const now = Date.now();
+    if (rateLimit) {
+      const decision = takeToken(this.bucket, rateLimit, now);
+      this.bucket = decision.bucket;
+      if (!decision.allowed) return { outcome: "rate_limited", retryAfterSeconds: decision.retryAfterSeconds };
+    }
     const cursor = this.ctx.storage.sql.exec(
       `INSERT INTO spent_jti (jti, expires_at) VALUES (?1, ?2)
        ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at WHERE spent_jti.expires_at <= ?3`,
@@ -33,9 +51,9 @@ export class ReplayGuard extends DurableObject<Env> {
       retainUntilMs,
       now,
     );
-    const fresh = cursor.rowsWritten > 0;
-    if (fresh) await this.schedulePurge(retainUntilMs + PURGE_BATCH_DELAY_MS);
-    return fresh;
+    if (cursor.rowsWritten === 0) return { outcome: "replayed" };
+    await this.schedulePurge(retainUntilMs + PURGE_BATCH_DELAY_MS);
+    return { outcome: "fresh" };
   }
 
   /** Deletes rows whose retention has passed, then schedules the next purge if rows remain. */

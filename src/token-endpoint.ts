@@ -7,6 +7,7 @@ import { authenticateClient } from "./client-auth";
 import type { AppEnv } from "./context";
 import { TokenServiceError } from "./errors";
 import { decideGrant } from "./grant";
+import type { ConsumeOutcome } from "./replay-guard";
 import { parseTokenRequest, readFormBody } from "./token-request";
 
 const parseRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -28,17 +29,22 @@ const authorizeGrant: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-/** Spends the jti in the client's replay guard: the last check, so nothing that failed earlier burns it. */
+/**
+ * Spends the jti in the client's replay guard, which also applies the client's rate limit: the last check, so
+ * nothing that failed earlier burns a jti.
+ */
 const spendAssertion: MiddlewareHandler<AppEnv> = async (c, next) => {
   const { record, jti, exp } = c.get("client");
   const retainUntilMs = (exp + c.get("config").clockSkew) * 1000;
-  let fresh: boolean;
+  const rateLimit = record.rate_limit && { requests: record.rate_limit.requests, perSeconds: record.rate_limit.per_seconds };
+  let result: ConsumeOutcome;
   try {
-    fresh = await c.env.REPLAY_GUARD.getByName(record.client_id).consume(jti, retainUntilMs);
+    result = await c.env.REPLAY_GUARD.getByName(record.client_id).consume(jti, retainUntilMs, rateLimit);
   } catch (err) {
     throw new TokenServiceError("replay_guard_unavailable", err instanceof Error ? err.message.slice(0, 200) : undefined);
   }
-  if (!fresh) throw new TokenServiceError("replayed");
+  if (result.outcome === "rate_limited") throw new TokenServiceError("rate_limited", undefined, result.retryAfterSeconds);
+  if (result.outcome === "replayed") throw new TokenServiceError("replayed");
   await next();
 };
 

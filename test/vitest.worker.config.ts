@@ -27,6 +27,6 @@ export default defineConfig({
     }),
   ],
   test: {
-    include: ["test/worker/**/*.test.ts"],
+    include: ["test/worker/**/*.test.ts", "test/security/**/*.test.ts"],
   },
 });

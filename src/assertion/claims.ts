@@ -22,6 +22,8 @@ export interface AssertionClaims {
   jti: string;
   /** Expiry, seconds since the epoch. */
   exp: number;
+  /** The accepted audience value the assertion carried. */
+  aud: string;
 }
 
 function isNumericDate(value: unknown): value is number {
@@ -70,5 +72,15 @@ export function validateAssertionClaims(
   if (iat !== undefined && exp - iat > policy.maxLifetime) {
     throw new TokenServiceError("lifetime_too_long", "exp - iat exceeds the cap");
   }
-  return { clientId: iss, jti, exp };
+  return { clientId: iss, jti, exp, aud };
+}
+
+/**
+ * The audience check that needs the client record: the issuer identifier is always accepted; the token endpoint
+ * URL only for a client registered with `legacy_audience` (pre-rfc7523bis libraries).
+ */
+export function checkAudienceForClient(aud: string, issuer: string, legacyAudienceAllowed: boolean): void {
+  if (aud !== issuer && !legacyAudienceAllowed) {
+    throw new TokenServiceError("aud_invalid", "token endpoint audience from a client without legacy_audience");
+  }
 }

@@ -39,7 +39,6 @@ export function decodeAssertion(compact: string): DecodedAssertion {
   }
   const raw = decodeJsonObjectSegment(headerPart);
   if (!raw) throw new TokenServiceError("header_invalid", "header is not a strict JSON object");
-  if (!decodeBase64url(signaturePart)) throw new TokenServiceError("assertion_malformed", "signature segment");
 
   if ("enc" in raw || "zip" in raw) throw new TokenServiceError("assertion_encrypted", "JWE header members");
   if (!isAssertionAlgorithm(raw.alg)) {
@@ -62,6 +61,7 @@ export function decodeAssertion(compact: string): DecodedAssertion {
     header.kid = raw.kid;
   }
 
+  if (!decodeBase64url(signaturePart)) throw new TokenServiceError("assertion_malformed", "signature segment");
   const claims = decodeJsonObjectSegment(payloadPart);
   if (!claims) throw new TokenServiceError("claims_invalid", "claims set is not a strict JSON object");
   return { header, claims };

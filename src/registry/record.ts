@@ -21,6 +21,13 @@ export interface ClientRecord {
   token_ttl?: number;
   /** Human-readable label. */
   name?: string;
+  /**
+   * Also accept the token endpoint URL as assertion `aud` (for clients built before draft-ietf-oauth-rfc7523bis).
+   * Off by default: the issuer identifier is the only accepted audience.
+   */
+  legacy_audience?: boolean;
+  /** Optional token request rate limit; absent means unlimited. */
+  rate_limit?: { requests: number; per_seconds: number };
 }
 
 /** KV key of a client record. The prefix leaves room for other record kinds in the same namespace. */
@@ -115,6 +122,18 @@ export function validateClientRecord(input: unknown, expectedClientId?: string):
       throw new RecordError("token_ttl must be a positive whole number of seconds");
     }
     record.token_ttl = raw.token_ttl;
+  }
+  if (raw.legacy_audience !== undefined) {
+    if (typeof raw.legacy_audience !== "boolean") throw new RecordError("legacy_audience must be true or false");
+    record.legacy_audience = raw.legacy_audience;
+  }
+  if (raw.rate_limit !== undefined) {
+    const limit = raw.rate_limit as Record<string, unknown> | null;
+    const whole = (v: unknown, max: number) => typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= max;
+    if (typeof limit !== "object" || limit === null || !whole(limit.requests, 1_000_000) || !whole(limit.per_seconds, 86_400)) {
+      throw new RecordError("rate_limit must be {requests: 1..1000000, per_seconds: 1..86400}");
+    }
+    record.rate_limit = { requests: limit.requests as number, per_seconds: limit.per_seconds as number };
   }
   if (raw.name !== undefined) {
     if (typeof raw.name !== "string" || raw.name.length > 200) throw new RecordError("name must be a string of at most 200 characters");

@@ -33,7 +33,7 @@ function reasonOf(fn: () => unknown): Reason | "accepted" {
 
 describe("validateAssertionClaims", () => {
   it("accepts a well-formed assertion and returns client, jti and exp", () => {
-    expect(validateAssertionClaims(claims(), policy, NOW)).toEqual({ clientId: "client-a", jti: "jti-1", exp: NOW + 60 });
+    expect(validateAssertionClaims(claims(), policy, NOW)).toEqual({ clientId: "client-a", jti: "jti-1", exp: NOW + 60, aud: ISSUER });
   });
 
   const cases: Array<[string, Record<string, unknown>, string[], Reason | "accepted", string?]> = [

@@ -83,19 +83,19 @@ describe("replay of one assertion", () => {
 });
 
 describe("ReplayGuard", () => {
-  it("consume reports a jti as new once, then as spent", async () => {
+  it("consume reports a jti as fresh once, then as replayed", async () => {
     const guard = env.REPLAY_GUARD.getByName("unit-guard");
     const until = Date.now() + 60_000;
-    expect(await guard.consume("j1", until)).toBe(true);
-    expect(await guard.consume("j1", until)).toBe(false);
-    expect(await guard.consume("j2", until)).toBe(true);
+    expect((await guard.consume("j1", until)).outcome).toBe("fresh");
+    expect((await guard.consume("j1", until)).outcome).toBe("replayed");
+    expect((await guard.consume("j2", until)).outcome).toBe("fresh");
   });
 
   it("lets a jti be spent again once its retention has passed", async () => {
     const guard = env.REPLAY_GUARD.getByName("unit-guard-expired");
-    expect(await guard.consume("j", Date.now() - 1)).toBe(true);
-    expect(await guard.consume("j", Date.now() + 60_000)).toBe(true);
-    expect(await guard.consume("j", Date.now() + 60_000)).toBe(false);
+    expect((await guard.consume("j", Date.now() - 1)).outcome).toBe("fresh");
+    expect((await guard.consume("j", Date.now() + 60_000)).outcome).toBe("fresh");
+    expect((await guard.consume("j", Date.now() + 60_000)).outcome).toBe("replayed");
   });
 
   it("schedules an alarm that purges expired rows and keeps live ones", async () => {

@@ -1,0 +1,74 @@
+// The audit trail: exactly one structured JSON line per token request decision, with the reason code, and
+// never the assertion, the access token, a key or a raw jti.
+import { reset } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { buildAssertion, postToken, registerClient, tokenForm } from "../worker/support";
+
+let log: MockInstance<typeof console.log>;
+beforeEach(() => {
+  log = vi.spyOn(console, "log").mockImplementation(() => {});
+});
+afterEach(async () => {
+  log.mockRestore();
+  await reset();
+});
+
+function auditLines(): Array<Record<string, unknown>> {
+  return log.mock.calls
+    .map((args) => String(args[0]))
+    .filter((line) => line.includes('"token_request"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe("audit log", () => {
+  it("writes one line for an issued token with client_id, kid, jti hash and latency, and no secrets", async () => {
+    const client = await registerClient();
+    const assertion = await buildAssertion(client, { claims: { jti: "audit-jti-1" } });
+    const response = await postToken(tokenForm(assertion));
+    const { access_token } = (await response.json()) as { access_token: string };
+    const lines = auditLines();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      event: "token_request",
+      outcome: "issued",
+      status: 200,
+      client_id: client.clientId,
+      kid: client.key.kid,
+    });
+    expect(lines[0]!.jti_sha256).toMatch(/^[0-9a-f]{16}$/);
+    expect(typeof lines[0]!.latency_ms).toBe("number");
+    const raw = log.mock.calls.map((args) => args.join(" ")).join("\n");
+    expect(raw).not.toContain(assertion.split(".")[2]);
+    expect(raw).not.toContain(access_token.split(".")[2]);
+    expect(raw).not.toContain("audit-jti-1");
+    expect(raw).not.toContain(String(client.key.publicJwk.x));
+  });
+
+  const refusals: Array<[string, (c: Awaited<ReturnType<typeof registerClient>>) => Promise<Record<string, string>>, string]> = [
+    ["names aud_invalid for a wrong audience", async (c) => tokenForm(await buildAssertion(c, { claims: { aud: "https://x.example" } })), "aud_invalid"],
+    ["names expired for an expired assertion", async (c) => tokenForm(await buildAssertion(c, { claims: { exp: 1_000, iat: 900 } })), "expired"],
+    ["names alg_not_allowed for alg none", async () => tokenForm("eyJhbGciOiJub25lIn0.e30."), "alg_not_allowed"],
+    ["names signature_invalid for a forged signature", async (c) => {
+      const [h, p] = (await buildAssertion(c)).split(".");
+      return tokenForm(`${h}.${p}.${"A".repeat(86)}`);
+    }, "signature_invalid"],
+    ["names grant_type_unsupported", async (c) => tokenForm(await buildAssertion(c), { grant_type: "password" }) as Record<string, string>, "grant_type_unsupported"],
+  ];
+  for (const [name, form, reason] of refusals) {
+    it(name, async () => {
+      const client = await registerClient();
+      await postToken(await form(client));
+      const lines = auditLines();
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ outcome: "refused", reason });
+    });
+  }
+
+  it("names replayed for a second use", async () => {
+    const client = await registerClient();
+    const assertion = await buildAssertion(client);
+    await postToken(tokenForm(assertion));
+    await postToken(tokenForm(assertion));
+    expect(auditLines().map((l) => l.reason ?? l.outcome)).toEqual(["issued", "replayed"]);
+  });
+});
