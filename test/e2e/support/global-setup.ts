@@ -1,0 +1,37 @@
+// Vitest global setup for test/e2e/: starts one shared `npm run dev` with throwaway state and its own signing key,
+// hands its issuer and state folder to the tests, and always stops it and deletes the state afterwards.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { writeSigningKeysEnvFile } from "./cli";
+import { startDevServer, type DevServer } from "./dev-server";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** The shared server's issuer, e.g. http://127.0.0.1:54321. */
+    issuer: string;
+    /** Its `--persist-to` folder, for the CLI's `--persist-to`. */
+    persistTo: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const folder = await mkdtemp(join(tmpdir(), "token-service-e2e-"));
+  const persistTo = join(folder, "state");
+  let server: DevServer | undefined;
+  const teardown = async () => {
+    await server?.stop();
+    await rm(folder, { recursive: true, force: true });
+  };
+  try {
+    const envFile = await writeSigningKeysEnvFile(folder);
+    server = await startDevServer({ persistTo, envFile });
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+  project.provide("issuer", server.issuer);
+  project.provide("persistTo", persistTo);
+  return teardown;
+}
