@@ -1,6 +1,7 @@
 // The HTTP surface: routes, the per-request setup (validated config, signing keys, the clock), and the single
 // place where errors become RFC 6749 JSON. No protocol logic lives here.
 import { Hono, type MiddlewareHandler } from "hono";
+import { ADMIN_PATH, createAdminApi } from "./admin-api";
 import { auditTokenRequest } from "./audit";
 import { configFor, JWKS_PATH, TOKEN_PATH } from "./config";
 import { DISCOVERY_CACHE_CONTROL } from "./constants";
@@ -30,6 +31,7 @@ export function createApp(): Hono<AppEnv> {
   app.use(TOKEN_PATH, auditTokenRequest, onlyMethods("POST"));
   app.use("*", loadConfiguration);
   app.post(TOKEN_PATH, ...tokenEndpoint);
+  app.route(ADMIN_PATH, createAdminApi());
 
   const metadata = (c: Parameters<MiddlewareHandler<AppEnv>>[0]) =>
     c.json(serverMetadata(c.get("config"), c.get("signingKeys")), 200, { "Cache-Control": DISCOVERY_CACHE_CONTROL });

@@ -9,6 +9,8 @@ export interface Config {
   issuer: string;
   tokenEndpoint: string;
   jwksUri: string;
+  /** Audience of access tokens accepted by the admin API (`<issuer>/admin`). */
+  adminAudience: string;
   accessTokenTtl: number;
   clockSkew: number;
   assertionMaxLifetime: number;
@@ -69,6 +71,7 @@ export function parseConfig(
     issuer,
     tokenEndpoint: issuer + TOKEN_PATH,
     jwksUri: issuer + JWKS_PATH,
+    adminAudience: issuer + "/admin",
     accessTokenTtl: parseSeconds("ACCESS_TOKEN_TTL", env.ACCESS_TOKEN_TTL, CONFIG_BOUNDS.accessTokenTtl),
     clockSkew: parseSeconds("CLOCK_SKEW", env.CLOCK_SKEW, CONFIG_BOUNDS.clockSkew),
     assertionMaxLifetime: parseSeconds(

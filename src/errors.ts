@@ -42,12 +42,19 @@ export type Reason =
   | "no_matching_key"
   | "signature_invalid"
   | "replayed"
+  | "client_revoked"
   | "rate_limited"
   // grant authorization
   | "scope_malformed"
   | "scope_not_allowed"
   | "resource_invalid"
   | "resource_not_allowed"
+  // admin API (RFC 6750 bearer token errors)
+  | "admin_token_missing"
+  | "admin_token_invalid"
+  | "admin_scope_missing"
+  | "admin_client_unknown"
+  | "admin_request_invalid"
   // the service itself
   | "config_invalid"
   | "replay_guard_unavailable"
@@ -70,7 +77,7 @@ export class TokenServiceError extends Error {
 }
 
 export interface WireError {
-  status: 400 | 401 | 404 | 405 | 413 | 429 | 500 | 503;
+  status: 400 | 401 | 403 | 404 | 405 | 413 | 429 | 500 | 503;
   error: string;
   description: string;
 }
@@ -148,6 +155,7 @@ export function wireErrorFor(reason: Reason): WireError {
     case "no_matching_key":
     case "signature_invalid":
     case "replayed":
+    case "client_revoked":
       return CLIENT_AUTH_FAILED;
     case "rate_limited":
       return {
@@ -165,6 +173,16 @@ export function wireErrorFor(reason: Reason): WireError {
         error: "invalid_target",
         description: "The requested resource is invalid or not allowed",
       };
+    case "admin_token_missing":
+      return { status: 401, error: "invalid_request", description: "A bearer access token is required" };
+    case "admin_token_invalid":
+      return { status: 401, error: "invalid_token", description: "The access token is invalid" };
+    case "admin_scope_missing":
+      return { status: 403, error: "insufficient_scope", description: "The access token lacks the admin scope" };
+    case "admin_client_unknown":
+      return { status: 404, error: "invalid_request", description: "No such client" };
+    case "admin_request_invalid":
+      return { status: 400, error: "invalid_request", description: "The admin request cannot be applied" };
     case "config_invalid":
       return { status: 500, error: "server_error", description: "The service is misconfigured" };
     case "replay_guard_unavailable":
@@ -191,6 +209,10 @@ export function errorResponse(error: Reason | TokenServiceError, extraHeaders: R
     "Cache-Control": "no-store",
     ...extraHeaders,
   };
+  if (wire.error === "invalid_token" || wire.error === "insufficient_scope" || reason === "admin_token_missing") {
+    headers["WWW-Authenticate"] =
+      reason === "admin_token_missing" ? 'Bearer realm="admin"' : `Bearer realm="admin", error="${wire.error}"`;
+  }
   const retryAfter = typeof error === "string" ? undefined : error.retryAfterSeconds;
   if (retryAfter !== undefined) headers["Retry-After"] = String(retryAfter);
   else if (wire.status === 503) headers["Retry-After"] = "1";

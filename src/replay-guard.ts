@@ -1,5 +1,6 @@
-// ReplayGuard: a SQLite-backed Durable Object, one per client_id, that spends each assertion `jti` exactly once
-// and applies the client's optional rate limit. Its single RPC is atomic: one synchronous SQL statement decides,
+// ReplayGuard: a SQLite-backed Durable Object, one per client_id, that spends each assertion `jti` exactly once,
+// applies the client's optional rate limit, and holds the client's kill switch (a disabled client or retired key,
+// set through the admin API, is refused on the next request everywhere, without waiting for KV). Its RPC is atomic: one synchronous SQL statement decides,
 // inside the object's single thread, so no two requests can both see a `jti` as new. An alarm deletes rows once
 // their assertion can no longer be accepted. It never validates assertions: callers spend a `jti` only after every
 // other check has passed.
@@ -9,6 +10,7 @@ import { takeToken, type Bucket, type RateLimit } from "./rate-limit";
 
 export type ConsumeOutcome =
   | { outcome: "fresh" }
+  | { outcome: "revoked" }
   | { outcome: "replayed" }
   | { outcome: "rate_limited"; retryAfterSeconds: number };
 
@@ -30,6 +32,10 @@ export class ReplayGuard extends DurableObject<Env> {
       "CREATE TABLE IF NOT EXISTS spent_jti (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID",
     );
     ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS spent_jti_expiry ON spent_jti (expires_at)");
+    // Kill switch: subject "client" (the whole client) or "kid:<kid>" (one key), set by the admin API.
+    ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS revoked (subject TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL) WITHOUT ROWID",
+    );
   }
 
   /**
@@ -37,8 +43,12 @@ export class ReplayGuard extends DurableObject<Env> {
    * leaves the `jti` unspent, so the client may retry the same assertion after `retryAfterSeconds`.
    * A row whose retention has passed no longer blocks its `jti` (the alarm may simply not have run yet).
    */
-  async consume(jti: string, retainUntilMs: number, rateLimit?: RateLimit): Promise<ConsumeOutcome> {
+  async consume(jti: string, retainUntilMs: number, rateLimit?: RateLimit, kid?: string): Promise<ConsumeOutcome> {
     const now = Date.now();
+    const revoked = this.ctx.storage.sql
+      .exec("SELECT 1 FROM revoked WHERE subject = 'client' OR subject = ?1 LIMIT 1", `kid:${kid ?? ""}`)
+      .toArray();
+    if (revoked.length > 0) return { outcome: "revoked" };
     if (rateLimit) {
       const decision = takeToken(this.bucket, rateLimit, now);
       this.bucket = decision.bucket;
@@ -54,6 +64,33 @@ export class ReplayGuard extends DurableObject<Env> {
     if (cursor.rowsWritten === 0) return { outcome: "replayed" };
     await this.schedulePurge(retainUntilMs + PURGE_BATCH_DELAY_MS);
     return { outcome: "fresh" };
+  }
+
+  /** Kill switch for the whole client: while set, every token request of the client is refused. */
+  async setClientRevoked(revoked: boolean): Promise<void> {
+    this.setRevoked("client", revoked);
+  }
+
+  /** Kill switch for one key of the client, by kid. */
+  async setKeyRevoked(kid: string, revoked: boolean): Promise<void> {
+    this.setRevoked(`kid:${kid}`, revoked);
+  }
+
+  /** What the kill switch currently holds: whether the client is revoked, and which kids. */
+  async revocations(): Promise<{ client: boolean; kids: string[] }> {
+    const rows = this.ctx.storage.sql.exec<{ subject: string }>("SELECT subject FROM revoked ORDER BY subject").toArray();
+    return {
+      client: rows.some((r) => r.subject === "client"),
+      kids: rows.filter((r) => r.subject.startsWith("kid:")).map((r) => r.subject.slice(4)),
+    };
+  }
+
+  private setRevoked(subject: string, revoked: boolean): void {
+    if (revoked) {
+      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO revoked (subject, revoked_at) VALUES (?, ?)", subject, Date.now());
+    } else {
+      this.ctx.storage.sql.exec("DELETE FROM revoked WHERE subject = ?", subject);
+    }
   }
 
   /** Deletes rows whose retention has passed, then schedules the next purge if rows remain. */

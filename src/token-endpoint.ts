@@ -34,17 +34,18 @@ const authorizeGrant: MiddlewareHandler<AppEnv> = async (c, next) => {
  * nothing that failed earlier burns a jti.
  */
 const spendAssertion: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const { record, jti, exp } = c.get("client");
+  const { record, key, jti, exp } = c.get("client");
   const retainUntilMs = (exp + c.get("config").clockSkew) * 1000;
   const rateLimit = record.rate_limit && { requests: record.rate_limit.requests, perSeconds: record.rate_limit.per_seconds };
   let result: ConsumeOutcome;
   try {
-    result = await c.env.REPLAY_GUARD.getByName(record.client_id).consume(jti, retainUntilMs, rateLimit);
+    result = await c.env.REPLAY_GUARD.getByName(record.client_id).consume(jti, retainUntilMs, rateLimit, key.kid);
   } catch (err) {
     throw new TokenServiceError("replay_guard_unavailable", err instanceof Error ? err.message.slice(0, 200) : undefined);
   }
   if (result.outcome === "rate_limited") throw new TokenServiceError("rate_limited", undefined, result.retryAfterSeconds);
   if (result.outcome === "replayed") throw new TokenServiceError("replayed");
+  if (result.outcome === "revoked") throw new TokenServiceError("client_revoked");
   await next();
 };
 

@@ -21,6 +21,7 @@ describe("parseConfig", () => {
       issuer: "https://auth.example.com",
       tokenEndpoint: "https://auth.example.com/token",
       jwksUri: "https://auth.example.com/.well-known/jwks.json",
+      adminAudience: "https://auth.example.com/admin",
       accessTokenTtl: 600,
       clockSkew: 30,
       assertionMaxLifetime: 300,

@@ -1,0 +1,112 @@
+// The admin API (/admin/...): disable or enable a client, retire one of its keys, read its status. It accepts only
+// access tokens this server issued for its admin audience (`<issuer>/admin`) carrying the `admin` scope. Changes go
+// to the client's Durable Object (the kill switch, effective on the next request everywhere) and to its KV record.
+// Never logs tokens or keys.
+import { Hono, type MiddlewareHandler } from "hono";
+import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
+import type { AppEnv } from "./context";
+import { TokenServiceError } from "./errors";
+import { clientKey, RecordError, validateClientRecord } from "./registry/record";
+import type { SigningKeySet } from "./signing-keys";
+
+export const ADMIN_SCOPE = "admin";
+export const ADMIN_PATH = "/admin";
+
+const localKeySets = new WeakMap<SigningKeySet, JWTVerifyGetKey>();
+
+/** Verifies the bearer token: our signature, our issuer, the admin audience, RFC 9068 typ, the admin scope. */
+const requireAdminToken: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const header = c.req.header("Authorization");
+  const match = header?.match(/^Bearer ([A-Za-z0-9._~+/-]+=*)$/);
+  if (!match) throw new TokenServiceError("admin_token_missing");
+  const config = c.get("config");
+  const keys = c.get("signingKeys");
+  let jwks = localKeySets.get(keys);
+  if (!jwks) {
+    jwks = createLocalJWKSet(keys.publicJwks as Parameters<typeof createLocalJWKSet>[0]);
+    localKeySets.set(keys, jwks);
+  }
+  let scope: unknown;
+  try {
+    const { payload } = await jwtVerify(match[1]!, jwks, {
+      issuer: config.issuer,
+      audience: config.adminAudience,
+      typ: "at+jwt",
+      currentDate: new Date(c.get("now") * 1000),
+    });
+    scope = payload.scope;
+  } catch {
+    throw new TokenServiceError("admin_token_invalid");
+  }
+  if (typeof scope !== "string" || !scope.split(" ").includes(ADMIN_SCOPE)) {
+    throw new TokenServiceError("admin_scope_missing");
+  }
+  await next();
+};
+
+/** Reads a stored record as raw JSON (unknown fields kept), applies `change`, validates and writes it back. */
+async function updateRecord(
+  kv: KVNamespace,
+  clientId: string,
+  change: (record: Record<string, unknown>) => void,
+): Promise<void> {
+  const text = await kv.get(clientKey(clientId), "text");
+  if (text === null) throw new TokenServiceError("admin_client_unknown");
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text) as Record<string, unknown>;
+    change(raw);
+    validateClientRecord(raw, clientId);
+  } catch (err) {
+    if (err instanceof TokenServiceError) throw err;
+    throw new TokenServiceError("admin_request_invalid", err instanceof RecordError ? err.message : "stored record is not JSON");
+  }
+  await kv.put(clientKey(clientId), JSON.stringify(raw));
+}
+
+export function createAdminApi(): Hono<AppEnv> {
+  const admin = new Hono<AppEnv>();
+  admin.use("*", requireAdminToken);
+
+  admin.get("/clients/:id", async (c) => {
+    const id = c.req.param("id");
+    const text = await c.env.CLIENTS.get(clientKey(id), "text");
+    if (text === null) throw new TokenServiceError("admin_client_unknown");
+    let status: unknown;
+    try {
+      status = (JSON.parse(text) as { status?: unknown }).status;
+    } catch {
+      status = "invalid";
+    }
+    const revocations = await c.env.REPLAY_GUARD.getByName(id).revocations();
+    return c.json({ client_id: id, registry_status: status, kill_switch: revocations }, 200, { "Cache-Control": "no-store" });
+  });
+
+  for (const [action, revoke] of [["disable", true], ["enable", false]] as const) {
+    admin.post(`/clients/:id/${action}`, async (c) => {
+      const id = c.req.param("id");
+      if ((await c.env.CLIENTS.get(clientKey(id), "text")) === null) throw new TokenServiceError("admin_client_unknown");
+      // The Durable Object first: from this moment every location refuses (or serves) the client.
+      await c.env.REPLAY_GUARD.getByName(id).setClientRevoked(revoke);
+      await updateRecord(c.env.CLIENTS, id, (r) => {
+        r.status = revoke ? "disabled" : "active";
+      });
+      return c.json({ client_id: id, status: revoke ? "disabled" : "active" }, 200, { "Cache-Control": "no-store" });
+    });
+  }
+
+  admin.post("/clients/:id/keys/:kid/retire", async (c) => {
+    const id = c.req.param("id");
+    const kid = c.req.param("kid");
+    await updateRecord(c.env.CLIENTS, id, (r) => {
+      const keys = (r.jwks as { keys?: Array<{ kid?: unknown }> } | undefined)?.keys;
+      if (!Array.isArray(keys) || !keys.some((k) => k.kid === kid)) throw new RecordError("the client has no key with that kid");
+      if (keys.length === 1) throw new RecordError("refusing to retire the client's last key");
+      (r.jwks as { keys: unknown[] }).keys = keys.filter((k) => k.kid !== kid);
+    });
+    await c.env.REPLAY_GUARD.getByName(id).setKeyRevoked(kid, true);
+    return c.json({ client_id: id, retired_kid: kid }, 200, { "Cache-Control": "no-store" });
+  });
+
+  return admin;
+}
