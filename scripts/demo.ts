@@ -34,7 +34,13 @@ function step(number: number, text: string): void {
   process.stdout.write(`${number}. ${text}\n`);
 }
 
-async function runDemo(options: { issuer: string; persistTo?: string }, started: { server?: LocalServer }): Promise<void> {
+/** What the demo made that must go away however it ends, even on Ctrl-C. */
+interface Leftovers {
+  server?: LocalServer;
+  folder?: string;
+}
+
+async function runDemo(options: { issuer: string; persistTo?: string }, started: Leftovers): Promise<void> {
   process.stdout.write("Token service demo: private_key_jwt client authentication, client_credentials grant.\n\n");
 
   let issuer = options.issuer;
@@ -50,6 +56,7 @@ async function runDemo(options: { issuer: string; persistTo?: string }, started:
   }
 
   const folder = await mkdtemp(join(tmpdir(), "token-service-demo-"));
+  started.folder = folder;
   try {
     const pair = await generateClientKeyPair("ES256");
     const privatePath = join(folder, "demo.private.jwk");
@@ -105,6 +112,7 @@ async function runDemo(options: { issuer: string; persistTo?: string }, started:
     process.stdout.write(`\nDone: a verified access token for "${CLIENT_ID}":\n${accessToken}\n`);
   } finally {
     await rm(folder, { recursive: true, force: true });
+    delete started.folder;
   }
 }
 
@@ -123,12 +131,19 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const started: { server?: LocalServer } = {};
+  const started: Leftovers = {};
+  let stopping = false;
   const stopOnSignal = (signal: NodeJS.Signals) => {
-    void (started.server?.stop() ?? Promise.resolve()).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    // Ctrl-C reaches this process twice (from the terminal and relayed by tsx): act once, ignore the rest.
+    if (stopping) return;
+    stopping = true;
+    const folder = started.folder;
+    void Promise.allSettled([started.server?.stop(), folder ? rm(folder, { recursive: true, force: true }) : undefined]).finally(() =>
+      process.exit(signal === "SIGINT" ? 130 : 143),
+    );
   };
-  process.once("SIGINT", stopOnSignal);
-  process.once("SIGTERM", stopOnSignal);
+  process.on("SIGINT", stopOnSignal);
+  process.on("SIGTERM", stopOnSignal);
   try {
     const issuer = normalizeIssuer(values.issuer ?? DEFAULT_ISSUER);
     const persistTo = values["persist-to"] === undefined ? undefined : resolveUserPath(values["persist-to"]);
