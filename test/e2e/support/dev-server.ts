@@ -21,10 +21,13 @@ export interface DevServerOptions {
   persistTo: string;
   /** A private .dev.vars-style file holding SIGNING_KEYS (`wrangler dev --env-file`); the project's .dev.vars is not read. */
   envFile: string;
+  /** Listen on this port (a restart keeps its issuer); a free one by default. */
+  port?: number;
 }
 
 export interface DevServer {
   issuer: string;
+  port: number;
   /** The last lines the server printed. */
   log(): string;
   stop(): Promise<void>;
@@ -86,7 +89,7 @@ async function metadataAnswers(issuer: string): Promise<boolean> {
 
 /** Starts `npm run dev` on a free loopback port with ISSUER set to match; resolves once its metadata answers. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const args = [
@@ -126,7 +129,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     signalGroup(child, "SIGKILL");
     running.delete(child);
   };
-  const server: DevServer = { issuer, log: () => lines.join("\n"), stop };
+  const server: DevServer = { issuer, port, log: () => lines.join("\n"), stop };
 
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   try {

@@ -1,0 +1,91 @@
+// Restarting `npm run dev` on the same state after rotating its signing key (CLI `signing-key rotate --in-place`):
+// spent jtis stay spent, registered clients still work, old tokens still verify and new ones carry the new kid.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getTokenWithOpenidClient } from "./examples/openid-client";
+import { verifyAccessToken } from "./support/access-token";
+import { addClient, rotateSigningKeys, writeSigningKeysEnvFile } from "./support/cli";
+import { generateClientKey, writePublicJwks, type ClientKey } from "./support/client-keys";
+import { startDevServer, type DevServer } from "./support/dev-server";
+import { postAssertion, signAssertion, type TokenResponse } from "./support/token-request";
+
+const CLIENT_ID = "e2e-lifecycle";
+const SCOPE = "reports.read";
+/** Long enough to outlive a slow restart, within the server's 300 s limit. */
+const ASSERTION_LIFETIME_SECONDS = 280;
+
+let folder: string;
+let server: DevServer | undefined;
+let issuer: string;
+let key: ClientKey;
+let tokenBeforeRestart: string;
+let kidBeforeRestart: string | undefined;
+let replayAfterRestart: TokenResponse;
+let freshJtiAfterRestart: TokenResponse;
+let tokenAfterRestart: string;
+let activeKidInEnvFile: string;
+
+async function readActiveKid(envFile: string): Promise<string> {
+  const line = /^SIGNING_KEYS='(.*)'$/m.exec(await readFile(envFile, "utf8"));
+  return (JSON.parse(line![1]!) as { keys: { kid: string }[] }).keys[0]!.kid;
+}
+
+beforeAll(async () => {
+  folder = await mkdtemp(join(tmpdir(), "token-service-e2e-lifecycle-"));
+  const persistTo = join(folder, "state");
+  const envFile = await writeSigningKeysEnvFile(folder);
+  key = await generateClientKey("PS256");
+
+  server = await startDevServer({ persistTo, envFile });
+  issuer = server.issuer;
+  await addClient(persistTo, CLIENT_ID, await writePublicJwks(folder, CLIENT_ID, [key]), ["--scope", SCOPE]);
+  const first = await getTokenWithOpenidClient({ issuer, clientId: CLIENT_ID, privateKey: key.privateKey, kid: key.kid, scope: SCOPE });
+  tokenBeforeRestart = first.access_token;
+  kidBeforeRestart = (await verifyAccessToken(issuer, tokenBeforeRestart, issuer)).protectedHeader.kid;
+
+  // Spend one jti, and sign a second assertion alike in every way but its jti, to send after the restart.
+  const spent = await signAssertion({ clientId: CLIENT_ID, key, audience: issuer, lifetimeSeconds: ASSERTION_LIFETIME_SECONDS });
+  const unspent = await signAssertion({ clientId: CLIENT_ID, key, audience: issuer, lifetimeSeconds: ASSERTION_LIFETIME_SECONDS });
+  expect((await postAssertion(issuer, spent)).status).toBe(200);
+
+  await server.stop();
+  await rotateSigningKeys(envFile);
+  activeKidInEnvFile = await readActiveKid(envFile);
+  server = await startDevServer({ persistTo, envFile, port: server.port });
+  expect(server.issuer).toBe(issuer);
+
+  replayAfterRestart = await postAssertion(issuer, spent);
+  freshJtiAfterRestart = await postAssertion(issuer, unspent);
+  const second = await getTokenWithOpenidClient({ issuer, clientId: CLIENT_ID, privateKey: key.privateKey, kid: key.kid, scope: SCOPE });
+  tokenAfterRestart = second.access_token;
+});
+
+afterAll(async () => {
+  await server?.stop();
+  if (folder) await rm(folder, { recursive: true, force: true });
+});
+
+describe("after a signing-key rotation and a restart on the same state", () => {
+  it("still refuses a jti spent before the restart with invalid_client", () => {
+    expect(replayAfterRestart).toMatchObject({ status: 401, body: { error: "invalid_client" } });
+    // The same client, key and lifetime with an unspent jti is accepted: the refusal is the replay guard's.
+    expect(freshJtiAfterRestart.status).toBe(200);
+  });
+
+  it("still serves a client registered before the restart", async () => {
+    const { payload } = await verifyAccessToken(issuer, tokenAfterRestart, issuer);
+    expect(payload).toMatchObject({ sub: CLIENT_ID, client_id: CLIENT_ID, scope: SCOPE });
+  });
+
+  it("signs new tokens with the new key and keeps verifying tokens signed before the rotation", async () => {
+    const after = await verifyAccessToken(issuer, tokenAfterRestart, issuer);
+    expect(after.protectedHeader.kid).toBe(activeKidInEnvFile);
+    expect(after.protectedHeader.kid).not.toBe(kidBeforeRestart);
+
+    const before = await verifyAccessToken(issuer, tokenBeforeRestart, issuer);
+    expect(before.protectedHeader.kid).toBe(kidBeforeRestart);
+    expect(before.payload.sub).toBe(CLIENT_ID);
+  });
+});
