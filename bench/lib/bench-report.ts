@@ -127,7 +127,8 @@ export function summaryMarkdown(results: BenchResults): string {
   const lines: string[] = [];
   const { machine, bundle } = results;
   lines.push(
-    `Machine: ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}. Commit ${results.git.commit.slice(0, 10)}` +
+    `Machine: ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}, load average ${machine.loadAverageAtStart ?? "?"} ` +
+      `at start. Commit ${results.git.commit.slice(0, 10)}` +
       (results.git.dirtyFiles.length > 0 ? ` with uncommitted changes in ${results.git.dirtyFiles.join(", ")}` : "") +
       `. Each row ${results.settings.durationSeconds} s (scaling rows ${results.settings.scalingDurationSeconds} s) in interleaved rounds. ` +
       `Access tokens signed ${results.settings.accessTokenAlg}.`,

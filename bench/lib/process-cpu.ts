@@ -2,13 +2,15 @@
 // describes the machine. Read-only: never signals or changes a process.
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 
 export interface Machine {
   cores: number;
   cpuModel: string;
   node: string;
   clockTicksPerSecond: number;
+  /** 1-minute load average when the bench started: above the core count, other work competed for the CPU. */
+  loadAverageAtStart: number;
 }
 
 export function describeMachine(): Machine {
@@ -17,6 +19,7 @@ export function describeMachine(): Machine {
     cpuModel: cpus()[0]?.model.trim() ?? "unknown",
     node: process.version,
     clockTicksPerSecond: clockTicksPerSecond(),
+    loadAverageAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
 }
 
