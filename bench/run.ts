@@ -314,6 +314,10 @@ async function scalingRuns(bench: Bench, key: ClientKeyPair, registeredKeys: rea
   const clients = REGISTERED_CLIENTS.toLocaleString("en");
   const { urls } = bench.runtime;
   const c = SCALING_CONCURRENCY;
+
+  // The many-clients variant is an isolate of its own that no earlier run has warmed: warm it like the others.
+  await registerClient(bench, "scale-warm-up", [key], { registry: "many" });
+  await load(bench, "warm-up many-clients variant", urls.token.manyClients, c, 1, await tokenBodies(bench, tokenSpec("scale-warm-up", key))(1));
   const tokenRow = (name: string, clientId: string, signer: ClientKeyPair, options: { withKid?: boolean; variant?: TokenServiceVariant } = {}) => ({
     name,
     judged: true,
