@@ -3,10 +3,38 @@
 // context. It never spends the `jti`: that happens last, after the grant is authorized (token-endpoint.ts).
 import type { MiddlewareHandler } from "hono";
 import { checkAudienceForClient, validateAssertionClaims } from "./assertion/claims";
-import { decodeAssertion } from "./assertion/decode";
+import { decodeAssertion, type AssertionHeader } from "./assertion/decode";
 import { verifyAssertionSignature } from "./assertion/verify";
 import type { AppEnv } from "./context";
+import { TokenServiceError } from "./errors";
 import { loadActiveClient } from "./registry/client-registry";
+import type { ClientJwk } from "./registry/jwk";
+import type { ClientRecord } from "./registry/record";
+import { remoteClientKeys, type RemoteJwksOptions } from "./registry/remote-jwks";
+
+/**
+ * Verifies against inline keys, or against the keys at the client's jwks_uri; for the latter a kid that is not
+ * found (or a signature no key verifies) asks once for a fresh set, which the cooldown may refuse.
+ */
+async function verifyWithClientKeys(
+  compact: string,
+  header: AssertionHeader,
+  record: ClientRecord,
+  options: RemoteJwksOptions,
+): Promise<ClientJwk> {
+  if (record.jwks) return verifyAssertionSignature(compact, header, record.jwks.keys);
+  const uri = record.jwks_uri!;
+  const current = await remoteClientKeys(uri, options);
+  try {
+    return await verifyAssertionSignature(compact, header, current.keys);
+  } catch (err) {
+    const retryable = err instanceof TokenServiceError && (err.reason === "no_matching_key" || err.reason === "signature_invalid");
+    if (!retryable || current.refreshed) throw err;
+    const next = await remoteClientKeys(uri, options, true);
+    if (!next.refreshed) throw err;
+    return verifyAssertionSignature(compact, header, next.keys);
+  }
+}
 
 export const authenticateClient: MiddlewareHandler<AppEnv> = async (c, next) => {
   const config = c.get("config");
@@ -31,7 +59,10 @@ export const authenticateClient: MiddlewareHandler<AppEnv> = async (c, next) => 
   const clientCache = { ttlSeconds: config.clientCacheTtl, now: c.get("now") };
   const record = await loadActiveClient(c.env.CLIENTS, checked.clientId, clientCache);
   checkAudienceForClient(checked.aud, config.issuer, record.legacy_audience === true);
-  const key = await verifyAssertionSignature(request.clientAssertion, header, record.jwks.keys);
+  const key = await verifyWithClientKeys(request.clientAssertion, header, record, {
+    nowMs: c.get("now") * 1000,
+    allowInsecure: config.allowInsecureJwksUri,
+  });
   if (key.kid !== undefined) audit.kid = key.kid;
   audit.jti = checked.jti;
 

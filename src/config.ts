@@ -18,6 +18,8 @@ export interface Config {
   defaultAudience: string;
   /** Seconds an isolate reuses a validated client record; 0 reads KV on every request. */
   clientCacheTtl: number;
+  /** Whether jwks_uri may be plain http on a loopback host (local testing only). */
+  allowInsecureJwksUri: boolean;
 }
 
 export const TOKEN_PATH = "/token";
@@ -56,9 +58,15 @@ function parseSeconds(name: string, raw: string | undefined, bounds: { min: numb
   return value;
 }
 
+function parseFlag(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === "" || raw === "false") return false;
+  if (raw === "true") return true;
+  throw new TokenServiceError("config_invalid", `${name} must be "true" or "false"`);
+}
+
 /** Validates the variables into a Config. Throws TokenServiceError("config_invalid") naming the bad variable. */
 export function parseConfig(
-  env: Pick<Env, "ISSUER" | "ACCESS_TOKEN_TTL" | "CLOCK_SKEW" | "ASSERTION_MAX_LIFETIME" | "DEFAULT_AUDIENCE" | "CLIENT_CACHE_TTL">,
+  env: Pick<Env, "ISSUER" | "ACCESS_TOKEN_TTL" | "CLOCK_SKEW" | "ASSERTION_MAX_LIFETIME" | "DEFAULT_AUDIENCE" | "CLIENT_CACHE_TTL" | "ALLOW_INSECURE_JWKS_URI">,
 ): Config {
   const issuer = parseIssuer(env.ISSUER);
   const defaultAudience = env.DEFAULT_AUDIENCE ? env.DEFAULT_AUDIENCE : issuer;
@@ -81,6 +89,7 @@ export function parseConfig(
     ),
     defaultAudience,
     clientCacheTtl: parseSeconds("CLIENT_CACHE_TTL", env.CLIENT_CACHE_TTL, CONFIG_BOUNDS.clientCacheTtl),
+    allowInsecureJwksUri: parseFlag("ALLOW_INSECURE_JWKS_URI", env.ALLOW_INSECURE_JWKS_URI),
   };
 }
 

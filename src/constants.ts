@@ -95,3 +95,23 @@ export const CLIENT_CACHE_ENTRIES = 1_000;
 
 /** Size of the per-isolate cache of imported client public keys. Imports are costly; memory is not unbounded. */
 export const KEY_CACHE_ENTRIES = 1_000;
+
+/** Fetching client keys from a `jwks_uri` (src/registry/remote-jwks.ts). */
+export const JWKS_URI = {
+  /** A key server slower than this is down as far as a token request is concerned. */
+  fetchTimeoutMs: 3_000,
+  /** Largest JWK Set accepted: 20 RSA-8192 keys fit; anything bigger is not a client's key set. */
+  maxBytes: 64 * 1024,
+  /** Cache-Control max-age is honoured but never below this, so a key server saying no-cache cannot set our fetch rate. */
+  minFreshSeconds: 60,
+  /** ...and never above this, so a rotation published by the client is picked up within an hour at worst. */
+  maxFreshSeconds: 3_600,
+  /** Freshness when the key server sends no usable max-age. */
+  defaultFreshSeconds: 300,
+  /** After a fetch, an unknown `kid` triggers no new fetch for this long: an attacker cannot force a fetch per request. */
+  unknownKidCooldownSeconds: 30,
+  /** When refreshing fails, the last good set keeps being used for this long after it was fetched. */
+  maxStaleSeconds: 6 * 3_600,
+  /** Most jwks_uri sets cached per isolate. */
+  cacheEntries: 1_000,
+} as const;

@@ -11,6 +11,8 @@ export interface Env {
   DEFAULT_AUDIENCE?: string;
   /** Seconds an isolate reuses a validated client record (0: no cache). */
   CLIENT_CACHE_TTL?: string;
+  /** "true" lets a client's jwks_uri be plain http on localhost (local testing only). */
+  ALLOW_INSECURE_JWKS_URI?: string;
   /** Secret: a JWK Set of private signing keys, the first one active. */
   SIGNING_KEYS?: string;
   /** Client registry (docs/registry.md). */

@@ -40,6 +40,7 @@ export type Reason =
   | "client_disabled"
   | "client_record_invalid"
   | "no_matching_key"
+  | "jwks_uri_unavailable"
   | "signature_invalid"
   | "replayed"
   | "client_revoked"
@@ -153,6 +154,7 @@ export function wireErrorFor(reason: Reason): WireError {
     case "client_disabled":
     case "client_record_invalid":
     case "no_matching_key":
+    case "jwks_uri_unavailable":
     case "signature_invalid":
     case "replayed":
     case "client_revoked":

@@ -1,6 +1,7 @@
 // Reads and parses a token request: media type, bounded body, form grammar, duplicate parameters, grant type,
 // and which client authentication the request attempts. No crypto, no storage, no clock.
 import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_ASSERTION_TYPE, LIMITS } from "./constants";
+import { readBoundedText } from "./bounded-body";
 import { TokenServiceError } from "./errors";
 
 export interface TokenRequest {
@@ -14,7 +15,6 @@ export interface TokenRequest {
 
 /** Parameters that may appear more than once (RFC 8707 section 2). Every other one at most once (RFC 6749 3.2). */
 const REPEATABLE = new Set(["resource"]);
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function isFormMediaType(contentType: string | null): boolean {
   if (!contentType) return false;
@@ -32,35 +32,14 @@ function isFormMediaType(contentType: string | null): boolean {
 /** Reads the body of a form POST, refusing other media types and anything over the size limit before parsing. */
 export async function readFormBody(request: Request): Promise<string> {
   if (!isFormMediaType(request.headers.get("Content-Type"))) throw new TokenServiceError("unsupported_media_type");
-  const declared = request.headers.get("Content-Length");
-  if (declared !== null && !(Number(declared) <= LIMITS.maxRequestBodyBytes)) {
-    throw new TokenServiceError("body_too_large");
-  }
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > LIMITS.maxRequestBodyBytes) {
-      await reader.cancel().catch(() => {});
-      throw new TokenServiceError("body_too_large");
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  let text: string | null;
   try {
-    return utf8.decode(bytes);
+    text = await readBoundedText(request, LIMITS.maxRequestBodyBytes);
   } catch {
     throw new TokenServiceError("body_malformed", "body is not UTF-8");
   }
+  if (text === null) throw new TokenServiceError("body_too_large");
+  return text;
 }
 
 /**

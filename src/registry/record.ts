@@ -9,8 +9,10 @@ export type ClientStatus = "active" | "disabled";
 export interface ClientRecord {
   client_id: string;
   status: ClientStatus;
-  /** Public keys the client signs assertions with. */
-  jwks: { keys: ClientJwk[] };
+  /** Public keys the client signs assertions with. Exactly one of `jwks` and `jwks_uri` is set. */
+  jwks?: { keys: ClientJwk[] };
+  /** Where the client publishes its public keys (a JWK Set), fetched and cached by the service (docs/registry.md). */
+  jwks_uri?: string;
   /** Scopes the client may be granted. */
   scopes: string[];
   /** Scopes granted when a request names none. Absent: all of `scopes`. */
@@ -67,6 +69,24 @@ export function isResourceIndicator(value: unknown): value is string {
   }
 }
 
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * A jwks_uri the service may fetch: https, or http on a loopback host (used only when the Worker's
+ * ALLOW_INSECURE_JWKS_URI is "true", for local testing); no credentials, no fragment.
+ */
+export function isJwksUri(value: unknown): value is string {
+  if (typeof value !== "string" || value.length > 2048 || value.includes("#")) return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password) return false;
+  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
+}
+
 function stringList(input: Record<string, unknown>, name: string, check: (v: unknown) => boolean, what: string) {
   const value = input[name];
   if (!Array.isArray(value)) throw new RecordError(`${name} must be an array of ${what}`);
@@ -97,20 +117,28 @@ export function validateClientRecord(input: unknown, expectedClientId?: string):
   if (raw.status !== "active" && raw.status !== "disabled") {
     throw new RecordError('status must be "active" or "disabled"');
   }
-  let keys: ClientJwk[];
-  try {
-    keys = validatePublicJwkSet(raw.jwks);
-  } catch (err) {
-    if (err instanceof JwkError) throw new RecordError(`jwks: ${err.message}`);
-    throw err;
-  }
   const record: ClientRecord = {
     client_id: raw.client_id,
     status: raw.status,
-    jwks: { keys },
     scopes: stringList(raw, "scopes", isValidScopeToken, "scope tokens (RFC 6749 section 3.3)"),
     audiences: stringList(raw, "audiences", isResourceIndicator, "absolute URIs without fragment"),
   };
+  if ((raw.jwks === undefined) === (raw.jwks_uri === undefined)) {
+    throw new RecordError("a client record needs exactly one of jwks (inline keys) and jwks_uri");
+  }
+  if (raw.jwks !== undefined) {
+    try {
+      record.jwks = { keys: validatePublicJwkSet(raw.jwks) };
+    } catch (err) {
+      if (err instanceof JwkError) throw new RecordError(`jwks: ${err.message}`);
+      throw err;
+    }
+  } else {
+    if (!isJwksUri(raw.jwks_uri)) {
+      throw new RecordError("jwks_uri must be an https URL without credentials or fragment (http only for localhost)");
+    }
+    record.jwks_uri = raw.jwks_uri;
+  }
   if (raw.default_scopes !== undefined) {
     const defaults = stringList(raw, "default_scopes", isValidScopeToken, "scope tokens");
     const outside = defaults.filter((s) => !record.scopes.includes(s));

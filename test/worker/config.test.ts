@@ -27,6 +27,7 @@ describe("parseConfig", () => {
       assertionMaxLifetime: 300,
       defaultAudience: "https://auth.example.com",
       clientCacheTtl: 5,
+      allowInsecureJwksUri: false,
     });
   });
   const cases: Array<[string, Record<string, string | undefined>, RegExp]> = [

@@ -93,13 +93,18 @@ describe("validateClientRecord", () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     ["rejects when client_id disagrees with the key", {}, /does not match the registry key/],
     ["rejects an unknown status", { status: "paused" }, /status/],
-    ["rejects a missing jwks", { jwks: undefined }, /jwks: a JWK Set/],
+    ["rejects a jwks that is not a JWK Set", { jwks: [] }, /jwks: a JWK Set/],
     ["rejects an invalid scope token", { scopes: ["bad scope"] }, /scopes holds an invalid entry/],
     ["rejects duplicate scopes", { scopes: ["a", "a"] }, /duplicates/],
     ["rejects an audience with a fragment", { audiences: ["https://api.example.test/#x"] }, /audiences/],
     ["rejects an audience that is not absolute", { audiences: ["/relative"] }, /audiences/],
     ["rejects default scopes outside the allowed scopes", { default_scopes: ["admin"] }, /subset/],
     ["rejects a fractional token_ttl", { token_ttl: 1.5 }, /token_ttl/],
+    ["rejects both jwks and jwks_uri", { jwks_uri: "https://keys.example/jwks" }, /exactly one of jwks/],
+    ["rejects neither jwks nor jwks_uri", { jwks: undefined, jwks_uri: undefined }, /exactly one of jwks/],
+    ["rejects an http jwks_uri off loopback", { jwks: undefined, jwks_uri: "http://keys.example/jwks" }, /jwks_uri must be an https URL/],
+    ["rejects a jwks_uri with credentials", { jwks: undefined, jwks_uri: "https://u:p@keys.example/jwks" }, /jwks_uri/],
+    ["accepts an https jwks_uri instead of jwks", { jwks: undefined, jwks_uri: "https://keys.example/jwks" }, /^accepted$/],
   ];
   for (const [name, overrides, expected] of cases) {
     it(name, () => {

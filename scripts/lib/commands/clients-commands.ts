@@ -2,6 +2,7 @@
 // (rotation without downtime). Every input is validated before the registry is read or written.
 import { calculateJwkThumbprint, type JWK } from "jose";
 import type { ClientJwk } from "../../../src/registry/jwk";
+import type { ClientRecord } from "../../../src/registry/record";
 import { CliError } from "../cli-error";
 import { booleanOption, requiredStringOption, stringOption, type Command, type OptionValues } from "../command-line";
 import {
@@ -126,7 +127,7 @@ Example:
       const record = client.record;
       rows.push(
         record
-          ? [client.clientId, record.status, String(record.jwks.keys.length), record.scopes.join(" ") || "-", record.name ?? ""]
+          ? [client.clientId, record.status, (record.jwks ? String(record.jwks.keys.length) : "uri"), record.scopes.join(" ") || "-", record.name ?? ""]
           : [client.clientId, statusLabel(client), "-", "-", `(${client.problem})`],
       );
     }
@@ -241,8 +242,9 @@ Example:
     const target = registryTargetFrom(this.name, values);
     const added = await readPublicKeyFile(resolveUserPath(jwksPath), jwksPath);
     const { stored, record } = await loadValidClient(target, clientId, describeTarget(target));
+    const inline = inlineKeysOf(record, clientId);
     const present = new Map<string, string>();
-    for (const key of record.jwks.keys) present.set(await thumbprint(key), key.kid ?? "(no kid)");
+    for (const key of inline) present.set(await thumbprint(key), key.kid ?? "(no kid)");
     for (const key of added) {
       const existing = present.get(await thumbprint(key));
       if (existing !== undefined) {
@@ -252,9 +254,20 @@ Example:
     const storedJwks = stored.jwks as { keys: unknown[] };
     const next = { ...stored, jwks: { ...storedJwks, keys: [...storedJwks.keys, ...added] } };
     const saved = await saveClient(target, next);
-    say(`Added ${kidList(added)} to client ${JSON.stringify(clientId)} in ${describeTarget(target)}; it now has ${saved.jwks.keys.length} keys.`);
+    say(`Added ${kidList(added)} to client ${JSON.stringify(clientId)} in ${describeTarget(target)}; it now has ${inlineKeysOf(saved, clientId).length} keys.`);
   },
 };
+
+/** The inline keys of a client; a client whose keys live at a jwks_uri rotates them there, not here. */
+function inlineKeysOf(record: ClientRecord, clientId: string): ClientJwk[] {
+  if (!record.jwks) {
+    throw new CliError(
+      "input_invalid",
+      `client ${JSON.stringify(clientId)} publishes its keys at ${record.jwks_uri}: rotate them there, not in the registry`,
+    );
+  }
+  return record.jwks.keys;
+}
 
 const clientsRetireKey: Command = {
   name: "clients retire-key",
@@ -283,14 +296,15 @@ Example:
     const target = registryTargetFrom(this.name, values);
     const { stored, record } = await loadValidClient(target, clientId, describeTarget(target));
     const matches = (key: { kid?: unknown; kty?: unknown }) => key.kid === kid && (kty === undefined || key.kty === kty);
-    const hits = record.jwks.keys.filter(matches);
+    const inline = inlineKeysOf(record, clientId);
+    const hits = inline.filter(matches);
     if (hits.length === 0) {
       throw new CliError("input_invalid", `client ${JSON.stringify(clientId)} has no key with kid ${JSON.stringify(kid)}${kty ? ` and kty ${kty}` : ""}`);
     }
     if (hits.length > 1) {
       throw new CliError("usage", `${this.name}: kid ${JSON.stringify(kid)} names ${hits.length} keys of different types; add --kty`);
     }
-    if (record.jwks.keys.length === 1) {
+    if (inline.length === 1) {
       throw new CliError(
         "key_refused",
         `refusing to retire the last key of ${JSON.stringify(clientId)}: add its replacement first (clients add-key), or disable the client`,
@@ -299,7 +313,7 @@ Example:
     const storedJwks = stored.jwks as { keys: Array<{ kid?: unknown; kty?: unknown }> };
     const next = { ...stored, jwks: { ...storedJwks, keys: storedJwks.keys.filter((key) => !matches(key)) } };
     const saved = await saveClient(target, next);
-    say(`Retired key ${kid} of client ${JSON.stringify(clientId)} in ${describeTarget(target)}; ${saved.jwks.keys.length} key${saved.jwks.keys.length === 1 ? "" : "s"} left.`);
+    say(`Retired key ${kid} of client ${JSON.stringify(clientId)} in ${describeTarget(target)}; ${inlineKeysOf(saved, clientId).length} key${inlineKeysOf(saved, clientId).length === 1 ? "" : "s"} left.`);
   },
 };
 
