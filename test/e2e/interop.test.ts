@@ -5,11 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { getTokenWithFetch } from "./examples/fetch-jose";
+import { loadClientKey } from "./examples/load-client-key";
 import { getTokenWithOauth4webapi } from "./examples/oauth4webapi";
 import { getTokenWithOpenidClient } from "./examples/openid-client";
-import { verifyAccessToken } from "./support/access-token";
+import { verifyAccessToken } from "./examples/verify-access-token";
 import { recordAssertions } from "./support/assertion-recorder";
-import { addClient, runOpensslCurlExample } from "./support/cli";
+import { addClient, cli, runOpensslCurlExample } from "./support/cli";
 import { CLIENT_ALGORITHMS, generateClientKey, writePublicJwks, type ClientKey } from "./support/client-keys";
 
 const issuer = inject("issuer");
@@ -69,6 +70,18 @@ describe.each(clients)("$name", ({ clientId, getToken }) => {
     expect(sent!.claims).toMatchObject({ iss: clientId, sub: clientId, aud: issuer });
     expect(sent!.header.kid).toBe(key.kid);
     expect(sent!.header.alg).toBe(alg === "EdDSA" && clientId !== "e2e-fetch-jose" ? "Ed25519" : alg);
+  });
+});
+
+describe("a key made by the CLI (keys generate)", () => {
+  it("loads into openid-client and gets a token that verifies against the served JWKS", async () => {
+    const prefix = join(folder, "cli-made");
+    await cli(["keys", "generate", "--alg", "ES256", "--out", prefix]);
+    await addClient(persistTo, "e2e-cli-key", `${prefix}.public.jwk`, ["--scope", SCOPE]);
+    const { privateKey, kid } = await loadClientKey(`${prefix}.private.jwk`);
+    const response = await getTokenWithOpenidClient({ issuer, clientId: "e2e-cli-key", privateKey, kid, scope: SCOPE });
+    const { payload } = await verifyAccessToken(issuer, response.access_token, issuer);
+    expect(payload).toMatchObject({ sub: "e2e-cli-key", scope: SCOPE });
   });
 });
 

@@ -5,16 +5,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getTokenWithOpenidClient } from "./examples/openid-client";
-import { verifyAccessToken } from "./support/access-token";
+import { verifyAccessToken } from "./examples/verify-access-token";
 import { addClient, rotateSigningKeys, writeSigningKeysEnvFile } from "./support/cli";
 import { generateClientKey, writePublicJwks, type ClientKey } from "./support/client-keys";
-import { startDevServer, type DevServer } from "./support/dev-server";
+import { startDevServer, stopAllDevServers, type DevServer } from "./support/dev-server";
 import { postAssertion, signAssertion, type TokenResponse } from "./support/token-request";
 
 const CLIENT_ID = "e2e-lifecycle";
 const SCOPE = "reports.read";
 /** Long enough to outlive a slow restart, within the server's 300 s limit. */
-const ASSERTION_LIFETIME_SECONDS = 280;
+const ASSERTION_LIFETIME_SECONDS = 290;
+/** Two server starts, two CLI calls and a key rotation, on a machine that may be busy. */
+const SETUP_TIMEOUT_MS = 600_000;
 
 let folder: string;
 let server: DevServer | undefined;
@@ -60,10 +62,10 @@ beforeAll(async () => {
   freshJtiAfterRestart = await postAssertion(issuer, unspent);
   const second = await getTokenWithOpenidClient({ issuer, clientId: CLIENT_ID, privateKey: key.privateKey, kid: key.kid, scope: SCOPE });
   tokenAfterRestart = second.access_token;
-});
+}, SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
-  await server?.stop();
+  await stopAllDevServers();
   if (folder) await rm(folder, { recursive: true, force: true });
 });
 

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { verifyAccessToken } from "./support/access-token";
+import { verifyAccessToken } from "./examples/verify-access-token";
 import { addClient, setClientStatus } from "./support/cli";
 import { generateClientKey, writePublicJwks, type ClientKey } from "./support/client-keys";
 import { postAssertion, signAssertion } from "./support/token-request";

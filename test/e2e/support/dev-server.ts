@@ -33,11 +33,39 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Process groups started and not yet stopped; killed synchronously if the test process exits early. */
+/** Process groups started and not yet stopped, including any still starting up. */
 const running = new Set<ChildProcess>();
-process.once("exit", () => {
+
+function killAllNow(): void {
   for (const child of running) signalGroup(child, "SIGKILL");
-});
+}
+// If the test process ends early (a timeout, Ctrl-C, a killed worker), take every server down with it.
+process.once("exit", killAllNow);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once(signal, () => {
+    killAllNow();
+    process.exit(128 + (signal === "SIGHUP" ? 1 : signal === "SIGINT" ? 2 : 15));
+  });
+}
+
+/**
+ * Stops every server this process started, those still starting included (whose startDevServer then rejects).
+ * For afterAll hooks: a hook that timed out may never have received its server.
+ */
+export async function stopAllDevServers(): Promise<void> {
+  await Promise.all([...running].map((child) => stopGroup(child)));
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (!exited(child)) {
+    signalGroup(child, "SIGTERM");
+    if (!(await waitForExit(child, STOP_GRACE_MS))) signalGroup(child, "SIGKILL");
+    await waitForExit(child, STOP_GRACE_MS);
+  }
+  // workerd may outlive npm by a moment; make sure nothing of the group is left.
+  signalGroup(child, "SIGKILL");
+  running.delete(child);
+}
 
 /** A TCP port on 127.0.0.1 that is free right now. */
 export function freePort(): Promise<number> {
@@ -119,16 +147,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   child.stdout!.setEncoding("utf8").on("data", keep);
   child.stderr!.setEncoding("utf8").on("data", keep);
 
-  const stop = async () => {
-    if (!exited(child)) {
-      signalGroup(child, "SIGTERM");
-      if (!(await waitForExit(child, STOP_GRACE_MS))) signalGroup(child, "SIGKILL");
-      await waitForExit(child, STOP_GRACE_MS);
-    }
-    // workerd may outlive npm by a moment; make sure nothing of the group is left.
-    signalGroup(child, "SIGKILL");
-    running.delete(child);
-  };
+  const stop = () => stopGroup(child);
   const server: DevServer = { issuer, port, log: () => lines.join("\n"), stop };
 
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
