@@ -71,7 +71,7 @@ async function runDemo(options: { issuer: string; persistTo?: string }, started:
     step(2, `Generated the client's ES256 key pair in ${folder} (kid ${pair.kid}, the key's RFC 7638 thumbprint). The private key never leaves the client.`);
 
     const target: RegistryTarget = options.persistTo === undefined ? { kind: "local" } : { kind: "local", persistTo: options.persistTo };
-    const { replaced } = await registerClient(target, CLIENT_ID, publicPath, { scope: [SCOPE], audience: [AUDIENCE], name: "Demo client" });
+    const { replaced } = await registerClient(target, CLIENT_ID, { path: publicPath }, { scope: [SCOPE], audience: [AUDIENCE], name: "Demo client" });
     step(
       3,
       `${replaced ? "Re-registered" : "Registered"} client "${CLIENT_ID}" in ${describeTarget(target)} with only its public key, ` +

@@ -52,13 +52,14 @@ export function checkRecordFlags(commandName: string, values: OptionValues): voi
   }
 }
 
-/** The record `clients add` writes. Field order follows docs/registry.md. */
-export function clientRecordFrom(clientId: string, keys: ClientJwk[], values: OptionValues): Record<string, unknown> {
+/** The record `clients add` writes: inline keys, or the URL the client publishes them at. Field order follows docs/registry.md. */
+export function clientRecordFrom(clientId: string, keys: ClientJwk[] | string, values: OptionValues): Record<string, unknown> {
   const record: Record<string, unknown> = { client_id: clientId };
   const name = stringOption(values, "name");
   if (name !== undefined) record.name = name;
   record.status = booleanOption(values, "disabled") ? "disabled" : "active";
-  record.jwks = { keys };
+  if (typeof keys === "string") record.jwks_uri = keys;
+  else record.jwks = { keys };
   record.scopes = scopeTokens(values, "scope");
   if (values["default-scope"] !== undefined) record.default_scopes = scopeTokens(values, "default-scope");
   record.audiences = listOption(values, "audience");

@@ -130,6 +130,17 @@ describe("clients commands", () => {
     expect(keys).toEqual([{ ...second.publicJwk, kid: second.kid }]);
   });
 
+  it("adds a client whose keys live at a jwks_uri, and sends its key rotation there", async () => {
+    const uri = "https://billing.example.com/.well-known/jwks.json";
+    const added = await cli("clients", "add", "billing", "--jwks-uri", uri, "--scope", "invoices.read");
+    expect(added.status, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/^Added client "billing" in the local registry at .*: active, keys at https:\/\/billing\.example\.com/);
+    expect(await showRecord("billing")).toEqual({ client_id: "billing", status: "active", jwks_uri: uri, scopes: ["invoices.read"], audiences: [] });
+    const addKey = await cli("clients", "add-key", "billing", "--jwks", file("first.jwk"));
+    expect(addKey.status).toBe(1);
+    expect(addKey.stderr).toBe(`error: client "billing" publishes its keys at ${uri}: rotate them there, not in the registry\n`);
+  });
+
   it("keeps record members it does not know when changing a record", async () => {
     const record = { client_id: "legacy", status: "active", jwks: { keys: [first.publicJwk] }, scopes: [], audiences: [], contact: "ops@example.com" };
     await kvPut({ kind: "local", persistTo: state }, "client:legacy", JSON.stringify(record));

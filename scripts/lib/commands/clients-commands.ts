@@ -37,6 +37,9 @@ export interface Registration {
   keys: ClientJwk[];
 }
 
+/** Where a new client's keys come from: a key file (inline keys) or a URL the client publishes them at. */
+export type KeySource = { path: string; label?: string } | { uri: string };
+
 /**
  * `clients add`, as a function the demo reuses: reads and validates the keys and the record first, then writes
  * (overwriting any record of that client_id).
@@ -44,31 +47,32 @@ export interface Registration {
 export async function registerClient(
   target: RegistryTarget,
   clientId: string,
-  jwksPath: string,
+  source: KeySource,
   values: OptionValues,
-  label = jwksPath,
 ): Promise<Registration> {
   checkClientId("clients add", clientId);
   checkRecordFlags("clients add", values);
-  const keys = await readPublicKeyFile(jwksPath, label);
+  const keys = "uri" in source ? source.uri : await readPublicKeyFile(source.path, source.label ?? source.path);
   const record = clientRecordFrom(clientId, keys, values);
   checkRecord(record);
   const replaced = (await loadClient(target, clientId)) !== null;
   await saveClient(target, record);
-  return { replaced, record, keys };
+  return { replaced, record, keys: typeof keys === "string" ? [] : keys };
 }
 
 const clientsAdd: Command = {
   name: "clients add",
   summary: "Register a client with its public key(s); replaces an existing record of that client_id.",
-  usage: 'clients add <client_id> --jwks <file> [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--disabled] [--legacy-audience] [--rate-limit <n>/<s>] [--remote | --persist-to <dir>]',
+  usage: 'clients add <client_id> (--jwks <file> | --jwks-uri <url>) [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--disabled] [--legacy-audience] [--rate-limit <n>/<s>] [--remote | --persist-to <dir>]',
   positionals: ["client_id"],
-  options: { jwks: { type: "string" }, ...CLIENT_RECORD_OPTIONS, ...REGISTRY_TARGET_OPTIONS },
-  help: `Keys:
+  options: { jwks: { type: "string" }, "jwks-uri": { type: "string" }, ...CLIENT_RECORD_OPTIONS, ...REGISTRY_TARGET_OPTIONS },
+  help: `Keys (one of):
   --jwks <file>          one public JWK, a JWK Set, or PEM public key(s) (SPKI, as \`openssl pkey -pubout\` writes).
                          Keys without a kid get their RFC 7638 thumbprint. Refused: private key material,
                          symmetric (oct) keys, RSA under 2048 bits, unknown key types or curves, two keys of one
                          type sharing a kid.
+  --jwks-uri <url>       an https URL where the client publishes its JWK Set; the service fetches it (the
+                         client then rotates keys there, not with add-key / retire-key)
 
 ${CLIENT_RECORD_HELP}
 
@@ -78,13 +82,18 @@ Example:
   npm run cli -- clients add acme --jwks acme.public.pem --scope "orders.read orders.write" --audience https://api.example.com`,
   async run({ values, positionals }) {
     const clientId = positionals[0]!;
-    const jwks = requiredStringOption(this, values, "jwks");
+    const jwks = stringOption(values, "jwks");
+    const jwksUri = stringOption(values, "jwks-uri");
+    if (jwks !== undefined && jwksUri !== undefined) throw new CliError("usage", `${this.name}: choose one of --jwks and --jwks-uri`);
+    if (!jwks && !jwksUri) throw new CliError("usage", `${this.name}: --jwks <file> or --jwks-uri <url> is required`);
     const target = registryTargetFrom(this.name, values);
-    const { replaced, record, keys } = await registerClient(target, clientId, resolveUserPath(jwks), values, jwks);
+    const source: KeySource = jwks ? { path: resolveUserPath(jwks), label: jwks } : { uri: jwksUri! };
+    const { replaced, record, keys } = await registerClient(target, clientId, source, values);
     const scopes = (record.scopes as string[]).join(" ") || "(none)";
+    const keyText = "uri" in source ? `keys at ${source.uri}` : `${keys.length} key${keys.length === 1 ? "" : "s"} [${kidList(keys)}]`;
     say(
       `${replaced ? "Replaced the existing record of" : "Added"} client ${JSON.stringify(clientId)} in ${describeTarget(target)}: ` +
-        `${record.status}, ${keys.length} key${keys.length === 1 ? "" : "s"} [${kidList(keys)}], scopes ${scopes}.`,
+        `${record.status}, ${keyText}, scopes ${scopes}.`,
     );
   },
 };
