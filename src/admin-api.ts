@@ -44,6 +44,22 @@ const requireAdminToken: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
+/** One JSON line per admin request: what was asked, of which client, and the outcome. Never the token. */
+const auditAdminRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next();
+  const error = c.error;
+  console.log(
+    JSON.stringify({
+      event: "admin_request",
+      method: c.req.method,
+      path: new URL(c.req.url).pathname.slice(0, 600),
+      status: c.res.status,
+      outcome: error ? "refused" : "done",
+      ...(error instanceof TokenServiceError ? { reason: error.reason } : {}),
+    }),
+  );
+};
+
 /** Reads a stored record as raw JSON (unknown fields kept), applies `change`, validates and writes it back. */
 async function updateRecord(
   kv: KVNamespace,
@@ -66,7 +82,7 @@ async function updateRecord(
 
 export function createAdminApi(): Hono<AppEnv> {
   const admin = new Hono<AppEnv>();
-  admin.use("*", requireAdminToken);
+  admin.use("*", auditAdminRequest, requireAdminToken);
 
   admin.get("/clients/:id", async (c) => {
     const id = c.req.param("id");

@@ -29,7 +29,7 @@ export default defineConfig({
   test: {
     // The audit trail writes one line per token request; test/security/audit.test.ts asserts on it. Keep it out of
     // the run's output.
-    onConsoleLog: (log) => !log.includes('"event":"token_request"'),
+    onConsoleLog: (log) => !/"event":"(token_request|admin_request)"/.test(log),
     include: ["test/worker/**/*.test.ts", "test/security/**/*.test.ts"],
   },
 });

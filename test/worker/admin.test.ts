@@ -2,7 +2,7 @@
 // retirement takes effect on the very next token request, even while KV still serves the old record.
 import { reset } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildAssertion, clientKey, errorOf, ISSUER, postToken, registerClient, requestToken, tokenForm, type TestClient } from "./support";
 
 afterEach(() => reset());
@@ -126,5 +126,25 @@ describe("admin API authentication", () => {
     const client = await registerClient();
     const assertion = await buildAssertion(client, { claims: { aud: ADMIN_AUDIENCE, scope: "admin" } });
     expect((await admin("/clients/x/disable", assertion)).status).toBe(401);
+  });
+});
+
+describe("admin audit", () => {
+  it("logs one line per admin request with its outcome, and never the token", async () => {
+    const token = await adminToken();
+    const client = await registerClient();
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      await admin(`/clients/${client.clientId}/disable`, token);
+      await admin(`/clients/${client.clientId}/disable`, "not-a-token");
+      const lines = log.mock.calls.map((a) => String(a[0])).filter((l) => l.includes('"admin_request"')).map((l) => JSON.parse(l));
+      expect(lines).toEqual([
+        expect.objectContaining({ method: "POST", path: `/admin/clients/${client.clientId}/disable`, status: 200, outcome: "done" }),
+        expect.objectContaining({ status: 401, outcome: "refused", reason: "admin_token_invalid" }),
+      ]);
+      expect(log.mock.calls.flat().join(" ")).not.toContain(token.split(".")[2]);
+    } finally {
+      log.mockRestore();
+    }
   });
 });
