@@ -12,7 +12,8 @@ export type CliErrorCode =
   | "wrangler_failed"
   | "server_unreachable"
   | "metadata_invalid"
-  | "token_error_response";
+  | "token_error_response"
+  | "admin_error_response";
 
 export class CliError extends Error {
   readonly code: CliErrorCode;

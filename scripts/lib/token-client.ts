@@ -39,7 +39,8 @@ export function metadataUrl(issuer: string): string {
   return `${url.origin}/.well-known/oauth-authorization-server${path}`;
 }
 
-async function fetchOrExplain(url: string, init: RequestInit): Promise<Response> {
+/** fetch with the CLI's timeout; an unreachable server becomes a one-line CliError. */
+export async function fetchOrExplain(url: string, init: RequestInit): Promise<Response> {
   try {
     return await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (err) {

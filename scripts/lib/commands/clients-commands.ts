@@ -1,8 +1,11 @@
 // The `clients` commands: register, inspect, disable, enable and remove clients, and add or retire one key
-// (rotation without downtime). Every input is validated before the registry is read or written.
+// (rotation without downtime). Every input is validated before the registry is read or written. With
+// --admin-key, disable, enable, retire-key and show go through the running service's admin API instead.
 import { calculateJwkThumbprint, type JWK } from "jose";
 import type { ClientJwk } from "../../../src/registry/jwk";
 import type { ClientRecord } from "../../../src/registry/record";
+import { openAdminSession } from "../admin-client";
+import { ADMIN_TARGET_HELP, ADMIN_TARGET_OPTIONS, adminTargetFrom } from "../admin-target";
 import { CliError } from "../cli-error";
 import { booleanOption, requiredStringOption, stringOption, type Command, type OptionValues } from "../command-line";
 import {
@@ -146,20 +149,30 @@ Example:
 
 const clientsShow: Command = {
   name: "clients show",
-  summary: "Print a client's stored record as JSON.",
-  usage: "clients show <client_id> [--remote | --persist-to <dir>]",
+  summary: "Print a client's stored record as JSON (with --admin-key: its status and kill switch).",
+  usage: "clients show <client_id> [--remote | --persist-to <dir> | --admin-key <file> --admin-client-id <id> [--issuer URL]]",
   positionals: ["client_id"],
-  options: { ...REGISTRY_TARGET_OPTIONS },
+  options: { ...REGISTRY_TARGET_OPTIONS, ...ADMIN_TARGET_OPTIONS },
   help: `${REGISTRY_TARGET_HELP}
 
+${ADMIN_TARGET_HELP}
+
 Exits 1 if the client does not exist, or if its stored record is one the Worker would refuse (the record is
-still printed when it is JSON).
+still printed when it is JSON). With --admin-key it prints what the admin API reports instead:
+{client_id, registry_status, kill_switch: {client, kids}}.
 
 Example:
-  npm run cli -- clients show acme`,
+  npm run cli -- clients show acme
+  npm run cli -- clients show acme --admin-key ops.private.jwk --admin-client-id ops --issuer https://auth.example.com`,
   async run({ values, positionals }) {
     const clientId = positionals[0]!;
     checkClientId(this.name, clientId);
+    const admin = adminTargetFrom(this.name, values);
+    if (admin) {
+      const session = await openAdminSession(admin);
+      say(JSON.stringify(await session.clientStatus(clientId), null, 2));
+      return;
+    }
     const target = registryTargetFrom(this.name, values);
     const client = await loadClient(target, clientId);
     if (client === null) throw new CliError("client_not_found", `no client ${JSON.stringify(clientId)} in ${describeTarget(target)}`);
@@ -178,16 +191,29 @@ function statusCommand(status: "active" | "disabled"): Command {
       status === "active"
         ? "Enable a disabled client: it can get tokens again."
         : "Disable a client: its assertions are refused until it is enabled; the record and keys stay.",
-    usage: `clients ${verb} <client_id> [--remote | --persist-to <dir>]`,
+    usage: `clients ${verb} <client_id> [--remote | --persist-to <dir> | --admin-key <file> --admin-client-id <id> [--issuer URL]]`,
     positionals: ["client_id"],
-    options: { ...REGISTRY_TARGET_OPTIONS },
+    options: { ...REGISTRY_TARGET_OPTIONS, ...ADMIN_TARGET_OPTIONS },
     help: `${REGISTRY_TARGET_HELP}
 
+${ADMIN_TARGET_HELP}
+
+Through the registry, a running Worker may serve a cached record for up to CLIENT_CACHE_TTL seconds. Through
+the admin API the change reaches the client's kill switch and its record at once.
+
 Example:
-  npm run cli -- clients ${verb} acme`,
+  npm run cli -- clients ${verb} acme
+  npm run cli -- clients ${verb} acme --admin-key ops.private.jwk --admin-client-id ops --issuer https://auth.example.com`,
     async run({ values, positionals }) {
       const clientId = positionals[0]!;
       checkClientId(this.name, clientId);
+      const admin = adminTargetFrom(this.name, values);
+      if (admin) {
+        const session = await openAdminSession(admin);
+        await (status === "active" ? session.enableClient(clientId) : session.disableClient(clientId));
+        say(`Client ${JSON.stringify(clientId)} is now ${status} through the admin API at ${session.issuer}, effective on its next token request.`);
+        return;
+      }
       const target = registryTargetFrom(this.name, values);
       const { stored, record } = await loadValidClient(target, clientId, describeTarget(target));
       if (record.status === status) {
@@ -281,9 +307,10 @@ function inlineKeysOf(record: ClientRecord, clientId: string): ClientJwk[] {
 const clientsRetireKey: Command = {
   name: "clients retire-key",
   summary: "Remove one public key from a client (last step of a key rotation); the last key is never removed.",
-  usage: "clients retire-key <client_id> --kid <kid> [--kty RSA|EC|OKP] [--remote | --persist-to <dir>]",
+  usage:
+    "clients retire-key <client_id> --kid <kid> [--kty RSA|EC|OKP] [--remote | --persist-to <dir> | --admin-key <file> --admin-client-id <id> [--issuer URL]]",
   positionals: ["client_id"],
-  options: { kid: { type: "string" }, kty: { type: "string" }, ...REGISTRY_TARGET_OPTIONS },
+  options: { kid: { type: "string" }, kty: { type: "string" }, ...REGISTRY_TARGET_OPTIONS, ...ADMIN_TARGET_OPTIONS },
   help: `Options:
   --kid <kid>             the key to retire (see \`clients show\`)
   --kty RSA|EC|OKP        needed only when keys of different types share that kid
@@ -292,8 +319,14 @@ Refuses to remove a client's last key: add its replacement first (\`clients add-
 
 ${REGISTRY_TARGET_HELP}
 
+${ADMIN_TARGET_HELP}
+
+Through the admin API the key is refused from the next token request on (its kid goes into the client's kill
+switch), and --kty does not apply: every key with that kid is retired.
+
 Example:
-  npm run cli -- clients retire-key acme --kid NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs`,
+  npm run cli -- clients retire-key acme --kid NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs
+  npm run cli -- clients retire-key acme --kid NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs --admin-key ops.private.jwk --admin-client-id ops`,
   async run({ values, positionals }) {
     const clientId = positionals[0]!;
     checkClientId(this.name, clientId);
@@ -301,6 +334,14 @@ Example:
     const kty = stringOption(values, "kty");
     if (kty !== undefined && kty !== "RSA" && kty !== "EC" && kty !== "OKP") {
       throw new CliError("usage", `${this.name}: --kty must be RSA, EC or OKP`);
+    }
+    const admin = adminTargetFrom(this.name, values);
+    if (admin) {
+      if (kty !== undefined) throw new CliError("usage", `${this.name}: --kty does not apply with --admin-key (the admin API retires a kid)`);
+      const session = await openAdminSession(admin);
+      await session.retireKey(clientId, kid);
+      say(`Retired key ${kid} of client ${JSON.stringify(clientId)} through the admin API at ${session.issuer}, effective on its next token request.`);
+      return;
     }
     const target = registryTargetFrom(this.name, values);
     const { stored, record } = await loadValidClient(target, clientId, describeTarget(target));
