@@ -1,6 +1,5 @@
-// Calls the service's admin API as an operator client: gets an admin access token the way `token` does (scope
-// admin, resource <issuer>/admin), then disables, enables, retires a key or reads a client's status. Network
-// and key-file I/O only; prints nothing, never exposes the token or the key.
+// Calls the service's admin API as an operator client: an admin token obtained the way `token` does (scope admin,
+// resource <issuer>/admin), then one admin call. Network and key-file I/O only; prints nothing, never the token.
 import { CliError } from "./cli-error";
 import type { AdminTarget } from "./admin-target";
 import { readSigningKeyFile } from "./private-key-file";

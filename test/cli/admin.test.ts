@@ -1,6 +1,5 @@
-// `clients disable|enable|retire-key|show --admin-key` against a real local server (`npm run dev` on free ports,
-// throwaway state): the operator gets an admin token and the change holds on the target's very next token request.
-// Error responses and usage mistakes exit non-zero with one line.
+// `clients disable|enable|retire-key|show --admin-key` against a real local server (throwaway state): each change
+// holds on the target's very next token request; refusals and usage mistakes exit non-zero with one line.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startLocalServer, type LocalServer } from "../../scripts/lib/local-server";
