@@ -1,4 +1,4 @@
-// The admin API (/admin/...): disable or enable a client, retire one of its keys, read its status. It accepts only
+// The admin API (/admin/...): disable or enable a client, retire (or restore) one of its keys, read its status. It accepts only
 // access tokens this server issued for its admin audience (`<issuer>/admin`) carrying the `admin` scope. Changes go
 // to the client's Durable Object (the kill switch, effective on the next request everywhere) and to its KV record.
 // Never logs tokens or keys.
@@ -60,23 +60,32 @@ const auditAdminRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
   );
 };
 
-/** Reads a stored record as raw JSON (unknown fields kept), applies `change`, validates and writes it back. */
+/** The stored record as raw JSON (unknown fields kept) with `change` applied and validated; nothing written. */
+async function checkRecordChange(
+  kv: KVNamespace,
+  clientId: string,
+  change: (record: Record<string, unknown>) => void,
+): Promise<Record<string, unknown>> {
+  const text = await kv.get(clientKey(clientId), "text");
+  if (text === null) throw new TokenServiceError("admin_client_unknown");
+  try {
+    const raw = JSON.parse(text) as Record<string, unknown>;
+    change(raw);
+    validateClientRecord(raw, clientId);
+    return raw;
+  } catch (err) {
+    if (err instanceof TokenServiceError) throw err;
+    throw new TokenServiceError("admin_request_invalid", err instanceof RecordError ? err.message : "stored record is not JSON");
+  }
+}
+
+/** Applies `change` to the stored record and writes it back, validated. */
 async function updateRecord(
   kv: KVNamespace,
   clientId: string,
   change: (record: Record<string, unknown>) => void,
 ): Promise<void> {
-  const text = await kv.get(clientKey(clientId), "text");
-  if (text === null) throw new TokenServiceError("admin_client_unknown");
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(text) as Record<string, unknown>;
-    change(raw);
-    validateClientRecord(raw, clientId);
-  } catch (err) {
-    if (err instanceof TokenServiceError) throw err;
-    throw new TokenServiceError("admin_request_invalid", err instanceof RecordError ? err.message : "stored record is not JSON");
-  }
+  const raw = await checkRecordChange(kv, clientId, change);
   await kv.put(clientKey(clientId), JSON.stringify(raw));
 }
 
@@ -101,7 +110,7 @@ export function createAdminApi(): Hono<AppEnv> {
   for (const [action, revoke] of [["disable", true], ["enable", false]] as const) {
     admin.post(`/clients/:id/${action}`, async (c) => {
       const id = c.req.param("id");
-      if ((await c.env.CLIENTS.get(clientKey(id), "text")) === null) throw new TokenServiceError("admin_client_unknown");
+      await checkRecordChange(c.env.CLIENTS, id, () => {});
       // The Durable Object first: from this moment every location refuses (or serves) the client.
       await c.env.REPLAY_GUARD.getByName(id).setClientRevoked(revoke);
       await updateRecord(c.env.CLIENTS, id, (r) => {
@@ -111,17 +120,34 @@ export function createAdminApi(): Hono<AppEnv> {
     });
   }
 
+  /**
+   * Retires one key: checks the request against the stored record first, then sets the kill switch (effective on
+   * the next request), then removes the key from an inline JWK Set. A client whose keys live at a jwks_uri keeps
+   * publishing the key; the kill switch alone refuses it until the client stops publishing it.
+   */
   admin.post("/clients/:id/keys/:kid/retire", async (c) => {
     const id = c.req.param("id");
     const kid = c.req.param("kid");
-    await updateRecord(c.env.CLIENTS, id, (r) => {
+    const withoutKey = (r: Record<string, unknown>) => {
+      if (r.jwks_uri !== undefined) return;
       const keys = (r.jwks as { keys?: Array<{ kid?: unknown }> } | undefined)?.keys;
       if (!Array.isArray(keys) || !keys.some((k) => k.kid === kid)) throw new RecordError("the client has no key with that kid");
       if (keys.length === 1) throw new RecordError("refusing to retire the client's last key");
       (r.jwks as { keys: unknown[] }).keys = keys.filter((k) => k.kid !== kid);
-    });
+    };
+    await checkRecordChange(c.env.CLIENTS, id, withoutKey);
     await c.env.REPLAY_GUARD.getByName(id).setKeyRevoked(kid, true);
+    await updateRecord(c.env.CLIENTS, id, withoutKey);
     return c.json({ client_id: id, retired_kid: kid }, 200, { "Cache-Control": "no-store" });
+  });
+
+  /** Lifts a key's kill switch (the key must also be registered, or published, to be used again). */
+  admin.post("/clients/:id/keys/:kid/restore", async (c) => {
+    const id = c.req.param("id");
+    const kid = c.req.param("kid");
+    await checkRecordChange(c.env.CLIENTS, id, () => {});
+    await c.env.REPLAY_GUARD.getByName(id).setKeyRevoked(kid, false);
+    return c.json({ client_id: id, restored_kid: kid }, 200, { "Cache-Control": "no-store" });
   });
 
   return admin;

@@ -148,3 +148,33 @@ describe("admin audit", () => {
     }
   });
 });
+
+describe("key retirement edge cases", () => {
+  it("retires a key of a jwks_uri client through the kill switch alone, and restores it", async () => {
+    const token = await adminToken();
+    const key = await clientKey("ES256", 61);
+    const uri = `https://keys.client.example/${crypto.randomUUID()}/jwks.json`;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json({ keys: [key.publicJwk] }));
+    const base = await registerClient();
+    const { jwks: _inline, ...rest } = base.record;
+    await env.CLIENTS.put(`client:${base.clientId}`, JSON.stringify({ ...rest, jwks_uri: uri }));
+    const client = { ...base, key };
+    try {
+      expect((await requestToken(client)).status).toBe(200);
+      expect((await admin(`/clients/${client.clientId}/keys/${key.kid}/retire`, token)).status).toBe(200);
+      expect((await requestToken(client)).status).toBe(401);
+      expect((await admin(`/clients/${client.clientId}/keys/${key.kid}/restore`, token)).status).toBe(200);
+      expect((await requestToken(client)).status).toBe(200);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it("sets nothing when the retirement is refused (unknown kid)", async () => {
+    const token = await adminToken();
+    const client = await registerClient({ keys: [(await clientKey("ES256", 62)).publicJwk, (await clientKey("ES256", 63)).publicJwk] });
+    expect((await admin(`/clients/${client.clientId}/keys/nope/retire`, token)).status).toBe(400);
+    const state = (await (await admin(`/clients/${client.clientId}`, token, "GET")).json()) as { kill_switch: { kids: string[] } };
+    expect(state.kill_switch.kids).toEqual([]);
+  });
+});
