@@ -101,7 +101,11 @@ describe("remoteClientKeys", () => {
   it("refuses a redirect to another origin and follows one on the same origin", async () => {
     const key = await clientKey("ES256");
     const uri = uniqueUri();
-    const elsewhere = (async () => new Response(null, { status: 302, headers: { Location: "https://attacker.example/jwks" } })) as typeof fetch;
+    // The other origin would serve a perfectly valid set: only the origin rule stops it.
+    const elsewhere = (async (input: RequestInfo | URL) =>
+      String(input).startsWith("https://attacker.example/")
+        ? Response.json({ keys: [key.publicJwk] })
+        : new Response(null, { status: 302, headers: { Location: "https://attacker.example/jwks" } })) as typeof fetch;
     await expect(remoteClientKeys(uri, { nowMs: T0, allowInsecure: false, fetcher: elsewhere })).rejects.toMatchObject({
       reason: "jwks_uri_unavailable",
     });
@@ -118,7 +122,8 @@ describe("remoteClientKeys", () => {
   });
 
   it("refuses a JWK Set over the size cap", async () => {
-    const server = keyServer(() => [], { body: JSON.stringify({ keys: [], pad: "x".repeat(JWKS_URI.maxBytes) }) });
+    const key = await clientKey("ES256");
+    const server = keyServer(() => [], { body: JSON.stringify({ keys: [key.publicJwk], pad: "x".repeat(JWKS_URI.maxBytes) }) });
     await expect(remoteClientKeys(uniqueUri(), { nowMs: T0, allowInsecure: false, fetcher: server.fetcher })).rejects.toMatchObject({
       reason: "jwks_uri_unavailable",
     });
