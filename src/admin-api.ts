@@ -79,14 +79,9 @@ async function checkRecordChange(
   }
 }
 
-/** Applies `change` to the stored record and writes it back, validated. */
-async function updateRecord(
-  kv: KVNamespace,
-  clientId: string,
-  change: (record: Record<string, unknown>) => void,
-): Promise<void> {
-  const raw = await checkRecordChange(kv, clientId, change);
-  await kv.put(clientKey(clientId), JSON.stringify(raw));
+/** Writes a record that checkRecordChange produced. */
+async function writeRecord(kv: KVNamespace, clientId: string, record: Record<string, unknown>): Promise<void> {
+  await kv.put(clientKey(clientId), JSON.stringify(record));
 }
 
 export function createAdminApi(): Hono<AppEnv> {
@@ -110,12 +105,12 @@ export function createAdminApi(): Hono<AppEnv> {
   for (const [action, revoke] of [["disable", true], ["enable", false]] as const) {
     admin.post(`/clients/:id/${action}`, async (c) => {
       const id = c.req.param("id");
-      await checkRecordChange(c.env.CLIENTS, id, () => {});
-      // The Durable Object first: from this moment every location refuses (or serves) the client.
-      await c.env.REPLAY_GUARD.getByName(id).setClientRevoked(revoke);
-      await updateRecord(c.env.CLIENTS, id, (r) => {
+      const next = await checkRecordChange(c.env.CLIENTS, id, (r) => {
         r.status = revoke ? "disabled" : "active";
       });
+      // The Durable Object first: from this moment every location refuses (or serves) the client.
+      await c.env.REPLAY_GUARD.getByName(id).setClientRevoked(revoke);
+      await writeRecord(c.env.CLIENTS, id, next);
       return c.json({ client_id: id, status: revoke ? "disabled" : "active" }, 200, { "Cache-Control": "no-store" });
     });
   }
@@ -135,9 +130,9 @@ export function createAdminApi(): Hono<AppEnv> {
       if (keys.length === 1) throw new RecordError("refusing to retire the client's last key");
       (r.jwks as { keys: unknown[] }).keys = keys.filter((k) => k.kid !== kid);
     };
-    await checkRecordChange(c.env.CLIENTS, id, withoutKey);
+    const next = await checkRecordChange(c.env.CLIENTS, id, withoutKey);
     await c.env.REPLAY_GUARD.getByName(id).setKeyRevoked(kid, true);
-    await updateRecord(c.env.CLIENTS, id, withoutKey);
+    if (next.jwks_uri === undefined) await writeRecord(c.env.CLIENTS, id, next);
     return c.json({ client_id: id, retired_kid: kid }, 200, { "Cache-Control": "no-store" });
   });
 
