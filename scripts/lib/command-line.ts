@@ -39,11 +39,44 @@ function quotedName(message: string): string {
   return /'([^']+)'/.exec(message)?.[1] ?? "?";
 }
 
+/**
+ * Joins `--name value` into `--name=value` when `name` takes a value and `value` starts with a dash but is not one
+ * of the command's own flags. Values such as RFC 7638 thumbprints are base64url and start with "-" one time in 64;
+ * parseArgs alone would call them ambiguous. Nothing after a `--` separator is touched.
+ */
+export function joinDashedValues(options: OptionSpec, argv: readonly string[]): string[] {
+  const flags = new Set<string>();
+  for (const [name, spec] of Object.entries(options)) {
+    flags.add(`--${name}`);
+    if (spec.short) flags.add(`-${spec.short}`);
+  }
+  flags.add("--help");
+  flags.add("-h");
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    const spec = arg.startsWith("--") && !arg.includes("=") ? options[arg.slice(2)] : undefined;
+    if (spec?.type === "string" && next !== undefined && next.startsWith("-") && next !== "--" && !flags.has(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
 /** Parses `argv` (the words after the command name) against the command's flags and positionals. */
 export function parseCommandLine(command: Command, argv: string[]): ParsedCommandLine {
   let parsed: { values: OptionValues; positionals: string[] };
   try {
-    parsed = parseArgs({ args: argv, options: command.options, allowPositionals: true, strict: true }) as typeof parsed;
+    const args = joinDashedValues(command.options, argv);
+    parsed = parseArgs({ args, options: command.options, allowPositionals: true, strict: true }) as typeof parsed;
   } catch (err) {
     const code = (err as { code?: string }).code;
     const message = err instanceof Error ? err.message : String(err);

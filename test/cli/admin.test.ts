@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startLocalServer, type LocalServer } from "../../scripts/lib/local-server";
-import { runCli, stderrLines, temporaryFolder, testKeyPair, writeJson, type CliResult } from "./support";
+import { runCli, stderrLines, temporaryFolder, testKeyPair, testKeyPairWithDashedKid, writeJson, type CliResult } from "./support";
 
 let folder: { path: string; remove(): Promise<void> };
 let server: LocalServer | undefined;
@@ -27,7 +27,7 @@ beforeAll(async () => {
   const state = file("state");
   server = await startLocalServer({ persistTo: state });
   issuer = server.issuer;
-  const [ops, plain, oldKey, newKey] = await Promise.all([testKeyPair(), testKeyPair(), testKeyPair(), testKeyPair("EdDSA")]);
+  const [ops, plain, oldKey, newKey] = await Promise.all([testKeyPair(), testKeyPair(), testKeyPairWithDashedKid(), testKeyPair("EdDSA")]);
   oldKid = oldKey.kid;
   await writeJson(file("ops.private.json"), ops.privateJwk);
   await writeJson(file("plain.private.json"), plain.privateJwk);

@@ -87,6 +87,17 @@ export async function testKeyPair(alg: "ES256" | "EdDSA" | "RS256" = "ES256", mo
   };
 }
 
+/**
+ * An ES256 pair whose RFC 7638 thumbprint starts with "-" (about one key in 64): such kids look like flags on a
+ * command line, and the CLI must still take them as values.
+ */
+export async function testKeyPairWithDashedKid(): Promise<TestKeyPair> {
+  for (;;) {
+    const pair = await testKeyPair("ES256");
+    if (pair.kid.startsWith("-")) return pair;
+  }
+}
+
 export async function writeJson(path: string, value: unknown): Promise<string> {
   await writeFile(path, JSON.stringify(value));
   return path;
