@@ -7,18 +7,41 @@ import { metadataUrl, type ServerMetadata } from "./token-client";
 import { PROJECT_ROOT } from "./user-paths";
 import { QUIET_WRANGLER_ENV } from "./wrangler-process";
 
-/** wrangler dev usually answers within ten seconds; a cold machine shared with others may need more. */
-const STARTUP_TIMEOUT_MS = 120_000;
+/** wrangler dev usually answers within ten seconds; a cold machine shared with others may need much more. */
+const STARTUP_TIMEOUT_MS = 180_000;
 /** Time given to the server to exit after SIGTERM before the group is killed. */
 const STOP_GRACE_MS = 5_000;
 /** Lines of server output kept to explain a failed start. */
-const LOG_LINES_KEPT = 40;
+const LOG_LINES_KEPT = 60;
+
+export interface LocalServerOptions {
+  /** Local KV and Durable Object state (`wrangler dev --persist-to`), shared with the CLI's `--persist-to`. */
+  persistTo?: string;
+  /** A .dev.vars-style file holding SIGNING_KEYS (`wrangler dev --env-file`); the project's .dev.vars is then not read. */
+  envFile?: string;
+  /** Listen on this port (a restart keeps its issuer); a free one by default. */
+  port?: number;
+  /** More `--var NAME:value` overrides; ISSUER is always set to the loopback URL. */
+  vars?: Record<string, string>;
+}
 
 export interface LocalServer {
   issuer: string;
+  port: number;
   /** The last lines the server printed. */
   log(): string;
   stop(): Promise<void>;
+}
+
+/** A failed start: one line for the CLI, and the server's last lines for whoever needs to know why. */
+export class LocalServerStartError extends CliError {
+  readonly serverLog: string;
+
+  constructor(message: string, serverLog: string) {
+    super("server_unreachable", message);
+    this.name = "LocalServerStartError";
+    this.serverLog = serverLog;
+  }
 }
 
 /** The metadata at `issuer` if a token service answers there within two seconds, else null. */
@@ -70,24 +93,76 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** Process groups started and not yet stopped, those still starting up included. */
+const running = new Set<ChildProcess>();
+
+function killAllNow(): void {
+  for (const child of running) signalGroup(child, "SIGKILL");
+}
+
+let exitHookInstalled = false;
+
+/** However this process ends, no server group it started outlives it. Synchronous, so it works in an "exit" handler. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", killAllNow);
+}
+
+/**
+ * For test runners, which have no cleanup of their own on a signal: on SIGINT, SIGTERM or SIGHUP kill every
+ * server this process started and exit. Programs with their own signal handling (the demo) do not call it.
+ */
+export function stopLocalServersOnSignals(): void {
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    process.once(signal, () => {
+      killAllNow();
+      process.exit(code);
+    });
+  }
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (!exited(child)) {
+    signalGroup(child, "SIGTERM");
+    if (!(await waitForExit(child, STOP_GRACE_MS))) signalGroup(child, "SIGKILL");
+    await waitForExit(child, STOP_GRACE_MS);
+  }
+  // workerd may outlive npm by a moment; make sure nothing of the group is left.
+  signalGroup(child, "SIGKILL");
+  running.delete(child);
+}
+
+/**
+ * Stops every server this process started, those still starting included (whose startLocalServer then rejects).
+ * For test teardown hooks: a hook that timed out may never have received its server.
+ */
+export async function stopAllLocalServers(): Promise<void> {
+  await Promise.all([...running].map((child) => stopGroup(child)));
+}
+
 /**
  * Runs `npm run dev` (which first writes .dev.vars if needed) with ISSUER set to the loopback URL it listens
- * on, in its own process group, and waits until its metadata answers. `persistTo` keeps its state elsewhere.
+ * on, in its own process group, and waits until its metadata answers.
  */
-export async function startLocalServer(options: { persistTo?: string } = {}): Promise<LocalServer> {
-  const port = await freePort();
+export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
+  const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const args = ["run", "dev", "--", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)];
   args.push("--var", `ISSUER:${issuer}`, "--show-interactive-dev-session=false");
+  for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
   if (options.persistTo !== undefined) args.push("--persist-to", options.persistTo);
+  if (options.envFile !== undefined) args.push("--env-file", options.envFile);
 
+  installExitHook();
   const child = spawn("npm", args, {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...QUIET_WRANGLER_ENV },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
+  running.add(child);
   const lines: string[] = [];
   const keep = (chunk: string) => {
     lines.push(...chunk.split("\n").filter((l) => l.trim() !== ""));
@@ -96,24 +171,23 @@ export async function startLocalServer(options: { persistTo?: string } = {}): Pr
   child.stdout!.setEncoding("utf8").on("data", keep);
   child.stderr!.setEncoding("utf8").on("data", keep);
 
-  const stop = async () => {
-    if (exited(child)) return;
-    signalGroup(child, "SIGTERM");
-    if (!(await waitForExit(child, STOP_GRACE_MS))) signalGroup(child, "SIGKILL");
-    await waitForExit(child, STOP_GRACE_MS);
-    // workerd may outlive its parent by a moment; make sure nothing of the group is left.
-    signalGroup(child, "SIGKILL");
-  };
-  const server: LocalServer = { issuer, log: () => lines.join("\n"), stop };
+  const stop = () => stopGroup(child);
+  const server: LocalServer = { issuer, port, log: () => lines.join("\n"), stop };
 
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  while (Date.now() < deadline) {
+  let failure: LocalServerStartError;
+  for (;;) {
     if (exited(child)) {
-      throw new CliError("server_unreachable", `the local server exited during startup: ${lines.at(-1) ?? "no output"}`);
+      failure = new LocalServerStartError(`the local server exited during startup: ${lines.at(-1) ?? "no output"}`, server.log());
+      break;
     }
     if ((await metadataIfServing(issuer)) !== null) return server;
+    if (Date.now() >= deadline) {
+      failure = new LocalServerStartError(`the local server did not answer at ${issuer} within ${STARTUP_TIMEOUT_MS / 1000} s`, server.log());
+      break;
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
   await stop();
-  throw new CliError("server_unreachable", `the local server did not answer at ${issuer} within ${STARTUP_TIMEOUT_MS / 1000} s`);
+  throw failure;
 }
