@@ -1,5 +1,6 @@
 // Client-authentication refusals through the real `npm run dev`: replay, disabled client, unknown key and wrong
-// audience each get 401 invalid_client, and a control request shows the same client is otherwise accepted.
+// audience each get 401 invalid_client, and a control request shows the same client is otherwise accepted. A client
+// registered with `--legacy-audience` is accepted with the token endpoint URL as a plain string, and nothing more.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,18 +14,22 @@ const issuer = inject("issuer");
 const persistTo = inject("persistTo");
 const CLIENT_ID = "e2e-refusals";
 const DISABLED_CLIENT_ID = "e2e-disabled";
+const LEGACY_CLIENT_ID = "e2e-legacy-audience";
 const INVALID_CLIENT = { status: 401, body: { error: "invalid_client" } };
 
 let folder: string;
 let key: ClientKey;
 let disabledClientKey: ClientKey;
+let legacyClientKey: ClientKey;
 
 beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), "token-service-e2e-refusals-"));
   key = await generateClientKey("ES256");
   disabledClientKey = await generateClientKey("EdDSA");
+  legacyClientKey = await generateClientKey("ES256");
   await addClient(persistTo, CLIENT_ID, await writePublicJwks(folder, CLIENT_ID, [key]));
   await addClient(persistTo, DISABLED_CLIENT_ID, await writePublicJwks(folder, DISABLED_CLIENT_ID, [disabledClientKey]));
+  await addClient(persistTo, LEGACY_CLIENT_ID, await writePublicJwks(folder, LEGACY_CLIENT_ID, [legacyClientKey]), ["--legacy-audience"]);
 });
 
 afterAll(async () => {
@@ -76,5 +81,27 @@ describe("client authentication through the real server", () => {
     expect(await postAssertion(issuer, await signAssertion({ clientId: CLIENT_ID, key, audience: audience() }))).toMatchObject(
       INVALID_CLIENT,
     );
+  });
+
+  describe("a client registered with --legacy-audience", () => {
+    const legacyAssertion = (audience: string | string[]) =>
+      signAssertion({ clientId: LEGACY_CLIENT_ID, key: legacyClientKey, audience });
+
+    it("is accepted with the issuer, and also with the token endpoint URL taken from the metadata", async () => {
+      const metadata = (await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json()) as { token_endpoint: string };
+      for (const audience of [issuer, metadata.token_endpoint]) {
+        const response = await postAssertion(issuer, await legacyAssertion(audience));
+        expect(response.status, audience).toBe(200);
+        await verifyAccessToken(issuer, response.body.access_token, issuer);
+      }
+    });
+
+    it.each([
+      ["the token endpoint URL inside an array", () => [`${issuer}/token`]],
+      ["the token endpoint URL with a trailing slash", () => `${issuer}/token/`],
+      ["the issuer and the token endpoint URL together", () => [issuer, `${issuer}/token`]],
+    ])("still rejects %s with invalid_client", async (_name, audience) => {
+      expect(await postAssertion(issuer, await legacyAssertion(audience()))).toMatchObject(INVALID_CLIENT);
+    });
   });
 });
