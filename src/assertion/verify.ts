@@ -7,11 +7,22 @@ import { TokenServiceError } from "../errors";
 import { keyFitsAlgorithm, type ClientJwk } from "../registry/jwk";
 import type { AssertionHeader } from "./decode";
 
-/** The registered keys that may have signed an assertion with this header, most specific first. */
+/**
+ * For a key set seen without `kid`, the key that verified last. Keyed by the set object itself, which lives as
+ * long as the cached client record or JWK Set holds it: a client that always signs with the same kid-less key
+ * costs one verification per request, not up to maxKeysTriedPerRequest. Only the order of tries changes.
+ */
+const lastVerifiedWithoutKid = new WeakMap<readonly ClientJwk[], ClientJwk>();
+
+/** The registered keys that may have signed an assertion with this header, the likeliest first. */
 export function selectCandidateKeys(keys: readonly ClientJwk[], header: AssertionHeader): ClientJwk[] {
   const fitting = keys.filter((key) => keyFitsAlgorithm(key, header.alg));
   if (header.kid !== undefined) return fitting.filter((key) => key.kid === header.kid);
-  return fitting.slice(0, LIMITS.maxKeysTriedPerRequest);
+  const tried = fitting.slice(0, LIMITS.maxKeysTriedPerRequest);
+  const last = lastVerifiedWithoutKid.get(keys);
+  const at = last === undefined ? -1 : tried.indexOf(last);
+  if (at > 0) tried.unshift(...tried.splice(at, 1));
+  return tried;
 }
 
 const importedKeys = new Map<string, Promise<CryptoKey>>();
@@ -53,6 +64,7 @@ export async function verifyAssertionSignature(
     }
     try {
       await compactVerify(compact, key, { algorithms: [header.alg] });
+      if (header.kid === undefined) lastVerifiedWithoutKid.set(keys, jwk);
       return jwk;
     } catch {
       // ERR_JWS_SIGNATURE_VERIFICATION_FAILED or a malformed signature: try the next candidate.
