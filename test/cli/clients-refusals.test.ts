@@ -1,10 +1,11 @@
 // Every refusal of the registry commands: bad keys (private material, symmetric, short RSA, unknown types and
 // curves, duplicate kids) and bad flags. Each must print one line on stderr, exit non-zero and write nothing.
-import { writeFile } from "node:fs/promises";
+import { access, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   folderFingerprint,
+  PROJECT_ROOT,
   runCli,
   stderrLines,
   temporaryFolder,
@@ -168,5 +169,39 @@ describe("clients: refusals after reading the record", () => {
     const after = await runCli(["clients", "list", "--json", "--persist-to", state]);
     expect(after.status).toBe(0);
     expect(after.stdout).toBe(registrySnapshot);
+  });
+});
+
+// --remote with no Cloudflare credentials (the state of a fresh clone, and of CI): wrangler refuses before any
+// network call. The CLI must pass its reason on in one line, exit 1, and leave the local registry alone.
+describe("clients --remote without Cloudflare credentials", () => {
+  const localState = join(PROJECT_ROOT, ".wrangler", "state");
+  const localFingerprint = async () =>
+    access(localState).then(
+      () => folderFingerprint(localState),
+      () => "no local state",
+    );
+  // No token, and a home without a `wrangler login`, so the refusal does not depend on who runs the suite.
+  const noCredentials = () => ({
+    CLOUDFLARE_API_TOKEN: undefined,
+    CLOUDFLARE_API_KEY: undefined,
+    CLOUDFLARE_ACCOUNT_ID: undefined,
+    HOME: folder.path,
+    XDG_CONFIG_HOME: join(folder.path, ".config"),
+  });
+
+  it.each([
+    { name: "clients add", args: () => ["clients", "add", "remote-acme", "--jwks", file("other.public.jwk"), "--remote"] },
+    { name: "clients list", args: () => ["clients", "list", "--remote"] },
+    { name: "clients disable", args: () => ["clients", "disable", "remote-acme", "--remote"] },
+  ])("$name refuses with wrangler's reason and writes nothing locally", async ({ args }) => {
+    const before = await localFingerprint();
+    const result = await runCli(args(), { env: noCredentials() });
+    expect(result.status, result.stderr).toBe(1);
+    const lines = stderrLines(result);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: wrangler kv [a-z ]+ failed: .*CLOUDFLARE_API_TOKEN/);
+    expect(result.stdout).toBe("");
+    expect(await localFingerprint()).toBe(before);
   });
 });

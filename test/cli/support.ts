@@ -25,12 +25,20 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 /** Runs `edge-token-service <args>` in `cwd` and resolves with its exit status and output (never rejects). */
-export function runCli(args: string[], options: { cwd?: string; input?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; input?: string; env?: Record<string, string | undefined> } = {},
+): Promise<CliResult> {
+  const env = cleanEnv();
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
   return new Promise((resolvePromise) => {
     const child = execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: options.cwd ?? PROJECT_ROOT, env: cleanEnv(), timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: options.cwd ?? PROJECT_ROOT, env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const status = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         resolvePromise({ status, stdout, stderr });
