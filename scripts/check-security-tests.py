@@ -45,6 +45,8 @@ MUTATIONS = [
     ("record must match its key", "src/registry/record.ts", "raw.client_id !== expectedClientId", "false"),
     ("kid selects the key", "src/assertion/verify.ts",
      "return fitting.filter((key) => key.kid === header.kid);", "return fitting;"),
+    ("kid-less search tries a bounded number of keys", "src/assertion/verify.ts",
+     "const tried = fitting.slice(0, LIMITS.maxKeysTriedPerRequest);", "const tried = fitting.slice();"),
     ("key must fit the algorithm", "src/registry/jwk.ts",
      "if (jwk.alg !== undefined && !sameAlgorithm(jwk.alg, alg)) return false;", ""),
     ("replay is refused", "src/token-endpoint.ts", 'if (result.outcome === "replayed") throw new TokenServiceError("replayed");', ""),
