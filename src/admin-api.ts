@@ -5,7 +5,7 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { AppEnv } from "./context";
-import { TokenServiceError } from "./errors";
+import { TokenServiceError, whileAvailable } from "./errors";
 import { clientKey, RecordError, validateClientRecord } from "./registry/record";
 import type { SigningKeySet } from "./signing-keys";
 
@@ -17,7 +17,8 @@ const localKeySets = new WeakMap<SigningKeySet, JWTVerifyGetKey>();
 /** Verifies the bearer token: our signature, our issuer, the admin audience, RFC 9068 typ, the admin scope. */
 const requireAdminToken: MiddlewareHandler<AppEnv> = async (c, next) => {
   const header = c.req.header("Authorization");
-  const match = header?.match(/^Bearer ([A-Za-z0-9._~+/-]+=*)$/);
+  // The scheme name is case-insensitive (RFC 9110 section 11.1); the token is a JWS compact serialisation.
+  const match = header?.match(/^Bearer +([A-Za-z0-9._~+/-]+=*)$/i);
   if (!match) throw new TokenServiceError("admin_token_missing");
   const config = c.get("config");
   const keys = c.get("signingKeys");
@@ -27,6 +28,7 @@ const requireAdminToken: MiddlewareHandler<AppEnv> = async (c, next) => {
     localKeySets.set(keys, jwks);
   }
   let scope: unknown;
+  let clientId: unknown;
   try {
     const { payload } = await jwtVerify(match[1]!, jwks, {
       issuer: config.issuer,
@@ -35,12 +37,17 @@ const requireAdminToken: MiddlewareHandler<AppEnv> = async (c, next) => {
       currentDate: new Date(c.get("now") * 1000),
     });
     scope = payload.scope;
+    clientId = payload.client_id;
   } catch {
     throw new TokenServiceError("admin_token_invalid");
   }
+  if (typeof clientId !== "string" || clientId === "") throw new TokenServiceError("admin_token_invalid", "no client_id");
   if (typeof scope !== "string" || !scope.split(" ").includes(ADMIN_SCOPE)) {
     throw new TokenServiceError("admin_scope_missing");
   }
+  // An operator client disabled through the kill switch loses the admin API at once, not when its tokens expire.
+  const revocations = await whileAvailable("replay_guard_unavailable", () => c.env.REPLAY_GUARD.getByName(clientId).revocations());
+  if (revocations.client) throw new TokenServiceError("admin_token_invalid", "the token's client is disabled");
   await next();
 };
 
@@ -66,7 +73,7 @@ async function checkRecordChange(
   clientId: string,
   change: (record: Record<string, unknown>) => void,
 ): Promise<Record<string, unknown>> {
-  const text = await kv.get(clientKey(clientId), "text");
+  const text = await whileAvailable("registry_unavailable", () => kv.get(clientKey(clientId), "text"));
   if (text === null) throw new TokenServiceError("admin_client_unknown");
   try {
     const raw = JSON.parse(text) as Record<string, unknown>;
@@ -81,7 +88,7 @@ async function checkRecordChange(
 
 /** Writes a record that checkRecordChange produced. */
 async function writeRecord(kv: KVNamespace, clientId: string, record: Record<string, unknown>): Promise<void> {
-  await kv.put(clientKey(clientId), JSON.stringify(record));
+  await whileAvailable("registry_unavailable", () => kv.put(clientKey(clientId), JSON.stringify(record)));
 }
 
 export function createAdminApi(): Hono<AppEnv> {
@@ -90,7 +97,7 @@ export function createAdminApi(): Hono<AppEnv> {
 
   admin.get("/clients/:id", async (c) => {
     const id = c.req.param("id");
-    const text = await c.env.CLIENTS.get(clientKey(id), "text");
+    const text = await whileAvailable("registry_unavailable", () => c.env.CLIENTS.get(clientKey(id), "text"));
     if (text === null) throw new TokenServiceError("admin_client_unknown");
     let status: unknown;
     try {
@@ -98,7 +105,7 @@ export function createAdminApi(): Hono<AppEnv> {
     } catch {
       status = "invalid";
     }
-    const revocations = await c.env.REPLAY_GUARD.getByName(id).revocations();
+    const revocations = await whileAvailable("replay_guard_unavailable", () => c.env.REPLAY_GUARD.getByName(id).revocations());
     return c.json({ client_id: id, registry_status: status, kill_switch: revocations }, 200, { "Cache-Control": "no-store" });
   });
 
@@ -109,7 +116,7 @@ export function createAdminApi(): Hono<AppEnv> {
         r.status = revoke ? "disabled" : "active";
       });
       // The Durable Object first: from this moment every location refuses (or serves) the client.
-      await c.env.REPLAY_GUARD.getByName(id).setClientRevoked(revoke);
+      await whileAvailable("replay_guard_unavailable", () => c.env.REPLAY_GUARD.getByName(id).setClientRevoked(revoke));
       await writeRecord(c.env.CLIENTS, id, next);
       return c.json({ client_id: id, status: revoke ? "disabled" : "active" }, 200, { "Cache-Control": "no-store" });
     });
@@ -131,7 +138,7 @@ export function createAdminApi(): Hono<AppEnv> {
       (r.jwks as { keys: unknown[] }).keys = keys.filter((k) => k.kid !== kid);
     };
     const next = await checkRecordChange(c.env.CLIENTS, id, withoutKey);
-    await c.env.REPLAY_GUARD.getByName(id).setKeyRevoked(kid, true);
+    await whileAvailable("replay_guard_unavailable", () => c.env.REPLAY_GUARD.getByName(id).setKeyRevoked(kid, true));
     if (next.jwks_uri === undefined) await writeRecord(c.env.CLIENTS, id, next);
     return c.json({ client_id: id, retired_kid: kid }, 200, { "Cache-Control": "no-store" });
   });
@@ -141,7 +148,7 @@ export function createAdminApi(): Hono<AppEnv> {
     const id = c.req.param("id");
     const kid = c.req.param("kid");
     await checkRecordChange(c.env.CLIENTS, id, () => {});
-    await c.env.REPLAY_GUARD.getByName(id).setKeyRevoked(kid, false);
+    await whileAvailable("replay_guard_unavailable", () => c.env.REPLAY_GUARD.getByName(id).setKeyRevoked(kid, false));
     return c.json({ client_id: id, restored_kid: kid }, 200, { "Cache-Control": "no-store" });
   });
 

@@ -59,7 +59,21 @@ export type Reason =
   // the service itself
   | "config_invalid"
   | "replay_guard_unavailable"
+  | "registry_unavailable"
   | "internal_error";
+
+/**
+ * Runs a call to a storage binding (KV, a Durable Object) and turns its failure into `reason` (a 503 with
+ * Retry-After), so an outage is never a 500. Refusals thrown by `work` itself pass through unchanged.
+ */
+export async function whileAvailable<T>(reason: "registry_unavailable" | "replay_guard_unavailable", work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof TokenServiceError) throw err;
+    throw new TokenServiceError(reason, err instanceof Error ? err.message.slice(0, 200) : undefined);
+  }
+}
 
 /** An expected refusal or failure. `detail` is for the log only and must never hold keys, tokens or assertions. */
 export class TokenServiceError extends Error {
@@ -67,13 +81,16 @@ export class TokenServiceError extends Error {
   readonly detail: string | undefined;
   /** Seconds for a Retry-After header (rate limiting, unavailability). */
   readonly retryAfterSeconds: number | undefined;
+  /** A WWW-Authenticate challenge, for a 401 to a client that tried HTTP authentication (RFC 6749 section 5.2). */
+  readonly challenge: string | undefined;
 
-  constructor(reason: Reason, detail?: string, retryAfterSeconds?: number) {
+  constructor(reason: Reason, detail?: string, retryAfterSeconds?: number, challenge?: string) {
     super(reason);
     this.name = "TokenServiceError";
     this.reason = reason;
     this.detail = detail;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.challenge = challenge;
   }
 }
 
@@ -125,9 +142,10 @@ export function wireErrorFor(reason: Reason): WireError {
         description: "Use exactly one client authentication method",
       };
     case "client_secret_not_accepted":
+      // An authentication method this server does not support: invalid_client (RFC 6749 section 5.2).
       return {
-        status: 400,
-        error: "invalid_request",
+        status: 401,
+        error: "invalid_client",
         description: "Client secrets are not accepted; authenticate with private_key_jwt",
       };
     case "client_assertion_missing":
@@ -188,6 +206,7 @@ export function wireErrorFor(reason: Reason): WireError {
     case "config_invalid":
       return { status: 500, error: "server_error", description: "The service is misconfigured" };
     case "replay_guard_unavailable":
+    case "registry_unavailable":
       return {
         status: 503,
         error: "temporarily_unavailable",
@@ -215,6 +234,7 @@ export function errorResponse(error: Reason | TokenServiceError, extraHeaders: R
     headers["WWW-Authenticate"] =
       reason === "admin_token_missing" ? 'Bearer realm="admin"' : `Bearer realm="admin", error="${wire.error}"`;
   }
+  if (typeof error !== "string" && error.challenge !== undefined) headers["WWW-Authenticate"] = error.challenge;
   const retryAfter = typeof error === "string" ? undefined : error.retryAfterSeconds;
   if (retryAfter !== undefined) headers["Retry-After"] = String(retryAfter);
   else if (wire.status === 503) headers["Retry-After"] = "1";

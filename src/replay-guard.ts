@@ -12,6 +12,7 @@ export type ConsumeOutcome =
   | { outcome: "fresh" }
   | { outcome: "revoked" }
   | { outcome: "replayed" }
+  | { outcome: "expired" }
   | { outcome: "rate_limited"; retryAfterSeconds: number };
 
 /** Seconds added to the earliest expiry before the purge alarm fires, so one alarm sweeps a batch of rows. */
@@ -21,8 +22,9 @@ export class ReplayGuard extends DurableObject<Env> {
   /** Time of the scheduled purge alarm in ms, or null when none is known to be set. */
   private alarmAt: number | null = null;
   /**
-   * Rate-limit bucket, in memory: losing it when the object is evicted only refills it, and an evicted object
-   * was idle, so the client was under its limit anyway.
+   * Rate-limit bucket, in memory: it refills when the object is evicted (it was idle, so the client was under its
+   * limit anyway) and also when the object restarts (a deploy, a runtime update), which allows at most one extra
+   * burst of `requests` per restart. Keeping it in SQLite would cost a write on every token request.
    */
   private bucket: Bucket | undefined;
 
@@ -39,22 +41,29 @@ export class ReplayGuard extends DurableObject<Env> {
   }
 
   /**
-   * Applies the rate limit (when given), then records `jti` as spent until `retainUntilMs`. A rate-limited request
-   * leaves the `jti` unspent, so the client may retry the same assertion after `retryAfterSeconds`.
-   * A row whose retention has passed no longer blocks its `jti` (the alarm may simply not have run yet).
+   * Spends `jti` until `retainUntilMs`, in this order: kill switch, then a retention already past by this object's
+   * clock ("expired": a row that could not outlive the assertion is never written, so an assertion arriving at its
+   * very end cannot be spent twice), then an earlier spend ("replayed"), then the rate limit, then the insert.
+   * Replays are refused before the rate limit, so whoever holds a spent assertion cannot drain the client's budget.
+   * A rate-limited request leaves the `jti` unspent: the client may retry it after `retryAfterSeconds`.
+   * Every step is a synchronous SQL statement with no await in between, so the object's single thread makes the
+   * whole decision atomic. A row whose retention has passed no longer blocks its `jti` (the alarm may not have run).
    */
   async consume(jti: string, retainUntilMs: number, rateLimit?: RateLimit, kid?: string): Promise<ConsumeOutcome> {
     const now = Date.now();
-    const revoked = this.ctx.storage.sql
-      .exec("SELECT 1 FROM revoked WHERE subject = 'client' OR subject = ?1 LIMIT 1", `kid:${kid ?? ""}`)
-      .toArray();
+    const sql = this.ctx.storage.sql;
+    const revoked = sql.exec("SELECT 1 FROM revoked WHERE subject = 'client' OR subject = ?1 LIMIT 1", `kid:${kid ?? ""}`).toArray();
     if (revoked.length > 0) return { outcome: "revoked" };
+    if (retainUntilMs <= now) return { outcome: "expired" };
+    const spent = sql.exec("SELECT 1 FROM spent_jti WHERE jti = ?1 AND expires_at > ?2", jti, now).toArray();
+    if (spent.length > 0) return { outcome: "replayed" };
     if (rateLimit) {
       const decision = takeToken(this.bucket, rateLimit, now);
       this.bucket = decision.bucket;
       if (!decision.allowed) return { outcome: "rate_limited", retryAfterSeconds: decision.retryAfterSeconds };
     }
-    const cursor = this.ctx.storage.sql.exec(
+    // The WHERE keeps the insert itself refusing a live row, should the check above ever be moved away from it.
+    const cursor = sql.exec(
       `INSERT INTO spent_jti (jti, expires_at) VALUES (?1, ?2)
        ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at WHERE spent_jti.expires_at <= ?3`,
       jti,

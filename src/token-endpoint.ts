@@ -5,14 +5,16 @@ import type { MiddlewareHandler } from "hono";
 import { mintAccessToken } from "./access-token";
 import { authenticateClient } from "./client-auth";
 import type { AppEnv } from "./context";
-import { TokenServiceError } from "./errors";
+import { TokenServiceError, whileAvailable } from "./errors";
 import { decideGrant } from "./grant";
 import type { ConsumeOutcome } from "./replay-guard";
 import { parseTokenRequest, readFormBody } from "./token-request";
 
 const parseRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
   const body = await readFormBody(c.req.raw);
-  c.set("tokenRequest", parseTokenRequest(body, c.req.header("Authorization") !== undefined));
+  // The clock is read again once the body is in: a slowly sent body must not stretch an assertion's validity.
+  c.set("now", Math.floor(Date.now() / 1000));
+  c.set("tokenRequest", parseTokenRequest(body, c.req.header("Authorization")));
   await next();
 };
 
@@ -37,16 +39,24 @@ const spendAssertion: MiddlewareHandler<AppEnv> = async (c, next) => {
   const { record, key, jti, exp } = c.get("client");
   const retainUntilMs = (exp + c.get("config").clockSkew) * 1000;
   const rateLimit = record.rate_limit && { requests: record.rate_limit.requests, perSeconds: record.rate_limit.per_seconds };
-  let result: ConsumeOutcome;
-  try {
-    result = await c.env.REPLAY_GUARD.getByName(record.client_id).consume(jti, retainUntilMs, rateLimit, key.kid);
-  } catch (err) {
-    throw new TokenServiceError("replay_guard_unavailable", err instanceof Error ? err.message.slice(0, 200) : undefined);
+  const result = await whileAvailable("replay_guard_unavailable", async (): Promise<ConsumeOutcome> =>
+    c.env.REPLAY_GUARD.getByName(record.client_id).consume(jti, retainUntilMs, rateLimit, key.kid),
+  );
+  switch (result.outcome) {
+    case "fresh":
+      return next();
+    case "rate_limited":
+      throw new TokenServiceError("rate_limited", undefined, result.retryAfterSeconds);
+    case "replayed":
+      throw new TokenServiceError("replayed");
+    case "revoked":
+      throw new TokenServiceError("client_revoked");
+    case "expired":
+      throw new TokenServiceError("expired", "assertion expired before its jti could be spent");
+    default:
+      // Only "fresh" issues a token: anything else from the guard (a newer object during a deploy) refuses.
+      throw new TokenServiceError("replay_guard_unavailable", "unknown replay guard outcome");
   }
-  if (result.outcome === "rate_limited") throw new TokenServiceError("rate_limited", undefined, result.retryAfterSeconds);
-  if (result.outcome === "replayed") throw new TokenServiceError("replayed");
-  if (result.outcome === "revoked") throw new TokenServiceError("client_revoked");
-  await next();
 };
 
 const issueToken: MiddlewareHandler<AppEnv> = async (c) => {

@@ -42,11 +42,24 @@ export async function readFormBody(request: Request): Promise<string> {
   return text;
 }
 
+/** Characters of an HTTP auth-scheme token (RFC 9110 section 11.1); anything else is never echoed back. */
+const AUTH_SCHEME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,20}$/;
+
 /**
- * Parses a token request body. `hasAuthorizationHeader` tells whether the request also carried HTTP
- * authentication, which is refused: a request uses exactly one client authentication method (RFC 6749 2.3).
+ * The challenge for a request that tried HTTP authentication (RFC 6749 section 5.2: a 401 naming the scheme the
+ * client used). Only a well-formed scheme name is echoed; the credentials never are.
  */
-export function parseTokenRequest(body: string, hasAuthorizationHeader: boolean): TokenRequest {
+export function challengeFor(authorizationHeader: string): string {
+  const scheme = authorizationHeader.trim().split(/\s+/, 1)[0] ?? "";
+  return `${AUTH_SCHEME.test(scheme) ? scheme : "Basic"} realm="token"`;
+}
+
+/**
+ * Parses a token request body. `authorizationHeader` is the request's HTTP authentication, if any, which is
+ * refused: with an assertion it is a second method (RFC 6749 section 2.3, invalid_request); alone it is an
+ * unsupported method (invalid_client, with a challenge for the scheme it used).
+ */
+export function parseTokenRequest(body: string, authorizationHeader: string | undefined): TokenRequest {
   if (/%(?![0-9A-Fa-f]{2})/.test(body)) throw new TokenServiceError("body_malformed", "bad percent-encoding");
   const form = new URLSearchParams(body);
   const values = new Map<string, string[]>();
@@ -73,8 +86,9 @@ export function parseTokenRequest(body: string, hasAuthorizationHeader: boolean)
 
   const assertion = one("client_assertion");
   const assertionType = one("client_assertion_type");
-  if (hasAuthorizationHeader) {
-    throw new TokenServiceError(assertion || assertionType ? "multiple_auth_methods" : "client_secret_not_accepted");
+  if (authorizationHeader !== undefined) {
+    if (assertion || assertionType || one("client_secret") !== undefined) throw new TokenServiceError("multiple_auth_methods");
+    throw new TokenServiceError("client_secret_not_accepted", "Authorization header", undefined, challengeFor(authorizationHeader));
   }
   if (one("client_secret") !== undefined) {
     throw new TokenServiceError(assertion ? "multiple_auth_methods" : "client_secret_not_accepted");

@@ -2,7 +2,7 @@
 // few seconds per isolate (CLIENT_CACHE_TTL, docs/registry.md). Never writes KV: the registry is managed with the CLI
 // (scripts/cli.ts) or wrangler. A broken record is refused, never trusted, never cached and never a 500.
 import { CLIENT_CACHE_ENTRIES, LIMITS } from "../constants";
-import { TokenServiceError } from "../errors";
+import { TokenServiceError, whileAvailable } from "../errors";
 import { clientKey, RecordError, validateClientRecord, type ClientRecord } from "./record";
 
 /** How long a validated record may be reused, and the request time to judge it by. */
@@ -48,7 +48,7 @@ export async function loadActiveClient(
 
 /** One KV read and a full validation of the record. */
 async function readActiveClient(kv: KVNamespace, clientId: string): Promise<ClientRecord> {
-  const text = await kv.get(clientKey(clientId), "text");
+  const text = await whileAvailable("registry_unavailable", () => kv.get(clientKey(clientId), "text"));
   if (text === null) throw new TokenServiceError("client_unknown");
   if (text.length > LIMITS.maxClientRecordBytes) {
     throw new TokenServiceError("client_record_invalid", "record exceeds the size limit");

@@ -258,7 +258,9 @@ describe("attacks on the request", () => {
     ["rejects an assertion sent with client_secret", (a) => ({ ...tokenForm(a), client_secret: "s" }), {}, 400, "invalid_request"],
     ["rejects an assertion sent with Basic authentication", (a) => tokenForm(a), { Authorization: "Basic eDp5" }, 400, "invalid_request"],
     ["rejects an assertion sent with a Bearer token", (a) => tokenForm(a), { Authorization: "Bearer abc" }, 400, "invalid_request"],
-    ["rejects client_secret alone", () => ({ grant_type: "client_credentials", client_id: "c", client_secret: "s" }), {}, 400, "invalid_request"],
+    ["rejects client_secret alone as an unsupported method", () => ({ grant_type: "client_credentials", client_id: "c", client_secret: "s" }), {}, 401, "invalid_client"],
+    ["rejects Basic authentication alone as an unsupported method", () => ({ grant_type: "client_credentials" }), { Authorization: "Basic eDp5" }, 401, "invalid_client"],
+    ["rejects Basic authentication with a client_secret in the body too", () => ({ grant_type: "client_credentials", client_secret: "s" }), { Authorization: "Basic eDp5" }, 400, "invalid_request"],
     ["rejects too many form fields", (a) => ({ ...tokenForm(a), ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}`, "x"])) }), {}, 400, "invalid_request"],
   ];
   for (const [name, form, headers, status, error] of requestCases) {

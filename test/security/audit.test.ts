@@ -2,7 +2,8 @@
 // never the assertion, the access token, a key or a raw jti.
 import { reset } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { buildAssertion, postToken, registerClient, tokenForm } from "../worker/support";
+import { exports } from "cloudflare:workers";
+import { buildAssertion, postToken, registerClient, tokenForm, TOKEN_ENDPOINT } from "../worker/support";
 
 let log: MockInstance<typeof console.log>;
 beforeEach(() => {
@@ -70,5 +71,11 @@ describe("audit log", () => {
     await postToken(tokenForm(assertion));
     await postToken(tokenForm(assertion));
     expect(auditLines().map((l) => l.reason ?? l.outcome)).toEqual(["issued", "replayed"]);
+  });
+
+  it("logs a wrong method as refused, never as issued", async () => {
+    const response = await exports.default.fetch(TOKEN_ENDPOINT, { method: "GET" });
+    expect(response.status).toBe(405);
+    expect(auditLines()).toEqual([expect.objectContaining({ outcome: "refused", reason: "method_not_allowed", status: 405 })]);
   });
 });

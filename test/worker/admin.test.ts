@@ -9,13 +9,18 @@ afterEach(() => reset());
 
 const ADMIN_AUDIENCE = `${ISSUER}/admin`;
 
-async function adminToken(options: { scope?: string; resource?: string; scopes?: string[] } = {}): Promise<string> {
+/** An access token for a new operator client, and that client's id. */
+async function operatorToken(options: { scope?: string; resource?: string; scopes?: string[] } = {}) {
   const operator = await registerClient({
     record: { scopes: options.scopes ?? ["admin", "read"], audiences: [ADMIN_AUDIENCE, "https://api.example.test"] },
   });
   const response = await requestToken(operator, { scope: options.scope ?? "admin", resource: options.resource ?? ADMIN_AUDIENCE });
   expect(response.status).toBe(200);
-  return ((await response.json()) as { access_token: string }).access_token;
+  return { token: ((await response.json()) as { access_token: string }).access_token, clientId: operator.clientId };
+}
+
+async function adminToken(options: { scope?: string; resource?: string; scopes?: string[] } = {}): Promise<string> {
+  return (await operatorToken(options)).token;
 }
 
 function admin(path: string, token: string | undefined, method = "POST"): Promise<Response> {
@@ -101,6 +106,30 @@ describe("admin API authentication", () => {
     const response = await admin("/clients/x/disable", undefined);
     expect(response.status).toBe(401);
     expect(response.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
+  });
+
+  it("accepts the Bearer scheme name in any case", async () => {
+    const token = await adminToken();
+    const client = await registerClient();
+    for (const scheme of ["bearer", "BEARER", "Bearer"]) {
+      const response = await exports.default.fetch(`${ISSUER}/admin/clients/${client.clientId}`, {
+        headers: { Authorization: `${scheme} ${token}` },
+      });
+      expect(response.status, scheme).toBe(200);
+    }
+  });
+
+  it("refuses the still unexpired tokens of an operator disabled through the kill switch", async () => {
+    const first = await operatorToken();
+    const second = await operatorToken();
+    const target = await registerClient();
+    expect((await admin(`/clients/${target.clientId}`, second.token, "GET")).status).toBe(200);
+    expect((await admin(`/clients/${second.clientId}/disable`, first.token)).status).toBe(200);
+    expect(await errorOf(await admin(`/clients/${target.clientId}`, second.token, "GET"))).toMatchObject({
+      status: 401,
+      error: "invalid_token",
+    });
+    expect((await admin(`/clients/${target.clientId}`, first.token, "GET")).status).toBe(200);
   });
 
   it("rejects a token issued for another audience", async () => {

@@ -8,6 +8,13 @@ import { buildAssertion, errorOf, nowSeconds, postToken, registerClient, tokenFo
 
 afterEach(() => reset());
 
+/** Writes a spent-jti row directly, as an earlier consume would have, e.g. one already past its retention. */
+function insertRow(guard: DurableObjectStub<ReplayGuard>, jti: string, expiresAt: number) {
+  return runInDurableObject(guard, (_: ReplayGuard, state) => {
+    state.storage.sql.exec("INSERT INTO spent_jti (jti, expires_at) VALUES (?, ?)", jti, expiresAt);
+  });
+}
+
 function rowsOf(clientId: string) {
   return runInDurableObject(env.REPLAY_GUARD.getByName(clientId), (_: ReplayGuard, state) =>
     state.storage.sql.exec<{ jti: string; expires_at: number }>("SELECT jti, expires_at FROM spent_jti").toArray(),
@@ -91,17 +98,46 @@ describe("ReplayGuard", () => {
     expect((await guard.consume("j2", until)).outcome).toBe("fresh");
   });
 
-  it("lets a jti be spent again once its retention has passed", async () => {
+  it("lets a jti be spent again once the row that spent it has passed its retention", async () => {
     const guard = env.REPLAY_GUARD.getByName("unit-guard-expired");
-    expect((await guard.consume("j", Date.now() - 1)).outcome).toBe("fresh");
+    await insertRow(guard, "j", Date.now() - 1); // spent earlier; the alarm has not run yet
     expect((await guard.consume("j", Date.now() + 60_000)).outcome).toBe("fresh");
     expect((await guard.consume("j", Date.now() + 60_000)).outcome).toBe("replayed");
   });
 
+  it("refuses to spend a jti whose retention has already passed by its own clock, and writes no row", async () => {
+    const guard = env.REPLAY_GUARD.getByName("unit-guard-too-late");
+    expect((await guard.consume("late", Date.now() - 1)).outcome).toBe("expired");
+    expect((await guard.consume("late", Date.now())).outcome).toBe("expired");
+    expect(await runInDurableObject(guard, (_: ReplayGuard, state) => state.storage.sql.exec("SELECT jti FROM spent_jti").toArray())).toEqual([]);
+  });
+
+  it("cannot be made to spend one assertion twice at the end of its life", async () => {
+    // The same assertion sent twice around exp + skew: once the first row has expired, the second request's
+    // retention (the same exp) has passed too, so it is refused instead of written again.
+    const guard = env.REPLAY_GUARD.getByName("unit-guard-edge");
+    const retainUntil = Date.now() + 60_000;
+    expect((await guard.consume("edge", retainUntil)).outcome).toBe("fresh");
+    await runInDurableObject(guard, (_: ReplayGuard, state) => {
+      state.storage.sql.exec("UPDATE spent_jti SET expires_at = ? WHERE jti = 'edge'", Date.now() - 1);
+    });
+    expect((await guard.consume("edge", Date.now() - 1)).outcome).toBe("expired");
+  });
+
+  it("refuses a replay before the rate limit, so replays never use up the client's budget", async () => {
+    const guard = env.REPLAY_GUARD.getByName("unit-guard-replay-budget");
+    const until = Date.now() + 60_000;
+    const limit = { requests: 2, perSeconds: 3600 };
+    expect((await guard.consume("first", until, limit)).outcome).toBe("fresh");
+    for (let i = 0; i < 5; i++) expect((await guard.consume("first", until, limit)).outcome).toBe("replayed");
+    expect((await guard.consume("second", until, limit)).outcome).toBe("fresh");
+    expect((await guard.consume("third", until, limit)).outcome).toBe("rate_limited");
+  });
+
   it("schedules an alarm that purges expired rows and keeps live ones", async () => {
     const guard = env.REPLAY_GUARD.getByName("unit-guard-purge");
-    await guard.consume("old-1", Date.now() - 10);
-    await guard.consume("old-2", Date.now() - 5);
+    await insertRow(guard, "old-1", Date.now() - 10);
+    await insertRow(guard, "old-2", Date.now() - 5);
     await guard.consume("live", Date.now() + 600_000);
     const alarmSet = await runInDurableObject(guard, (_: ReplayGuard, state) => state.storage.getAlarm());
     expect(alarmSet).not.toBeNull();
@@ -116,7 +152,10 @@ describe("ReplayGuard", () => {
 
   it("leaves no alarm once the table is empty", async () => {
     const guard = env.REPLAY_GUARD.getByName("unit-guard-empty");
-    await guard.consume("gone", Date.now() - 1);
+    expect((await guard.consume("gone", Date.now() + 60_000)).outcome).toBe("fresh");
+    await runInDurableObject(guard, (_: ReplayGuard, state) => {
+      state.storage.sql.exec("UPDATE spent_jti SET expires_at = ?", Date.now() - 1);
+    });
     expect(await runDurableObjectAlarm(guard)).toBe(true);
     expect(await runInDurableObject(guard, (_: ReplayGuard, state) => state.storage.getAlarm())).toBeNull();
   });

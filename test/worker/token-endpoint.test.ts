@@ -218,6 +218,24 @@ describe("refuses a malformed request", () => {
     expect(await errorOf(response)).toMatchObject({ status: 400, error: "invalid_request" });
   });
 
+  it("rejects a client_secret alone with 401 invalid_client: an unsupported authentication method", async () => {
+    const response = await postToken({ grant_type: "client_credentials", client_id: "c", client_secret: "s3cret" });
+    expect(await errorOf(response)).toMatchObject({ status: 401, error: "invalid_client" });
+    expect(response.headers.get("WWW-Authenticate")).toBeNull();
+  });
+
+  it.each([
+    ["Basic " + btoa("c:s3cret"), 'Basic realm="token"'],
+    ["Bearer abc.def", 'Bearer realm="token"'],
+    ["  basic   eDp5", 'basic realm="token"'],
+    ['Ba"sic x', 'Basic realm="token"'],
+    ["x".repeat(64), 'Basic realm="token"'],
+  ])("rejects HTTP authentication alone (%s) with 401 invalid_client and a challenge for its scheme", async (authorization, challenge) => {
+    const response = await postToken({ grant_type: "client_credentials" }, { headers: { Authorization: authorization } });
+    expect(await errorOf(response)).toMatchObject({ status: 401, error: "invalid_client" });
+    expect(response.headers.get("WWW-Authenticate")).toBe(challenge);
+  });
+
   it("rejects with invalid_request when the body has broken percent-encoding", async () => {
     expect(await errorOf(await postToken({}, { body: "grant_type=client_credentials&x=%zz" }))).toMatchObject({
       status: 400,
