@@ -59,9 +59,17 @@ export const authenticateClient: MiddlewareHandler<AppEnv> = async (c, next) => 
   const clientCache = { ttlSeconds: config.clientCacheTtl, now: c.get("now") };
   const record = await loadActiveClient(c.env.CLIENTS, checked.clientId, clientCache);
   checkAudienceForClient(checked.aud, config.issuer, record.legacy_audience === true);
+  let waitUntil: RemoteJwksOptions["waitUntil"];
+  try {
+    const executionCtx = c.executionCtx;
+    waitUntil = (p) => executionCtx.waitUntil(p);
+  } catch {
+    // No execution context (app.fetch called without one, as unit tests do): the Cache API write is awaited.
+  }
   const key = await verifyWithClientKeys(request.clientAssertion, header, record, {
     nowMs: c.get("now") * 1000,
     allowInsecure: config.allowInsecureJwksUri,
+    waitUntil,
   });
   if (key.kid !== undefined) audit.kid = key.kid;
   audit.jti = checked.jti;

@@ -98,8 +98,14 @@ export const KEY_CACHE_ENTRIES = 1_000;
 
 /** Fetching client keys from a `jwks_uri` (src/registry/remote-jwks.ts). */
 export const JWKS_URI = {
-  /** A key server slower than this is down as far as a token request is concerned. */
+  /** A key server slower than this (redirect and body included) is down as far as a token request is concerned. */
   fetchTimeoutMs: 3_000,
+  /**
+   * A shared fetch still unsettled this long after its own timeout is presumed dead (in workerd, cancelling the
+   * request that started it can cancel its I/O): later requests stop waiting for it, and one starts a new fetch.
+   * Room for the Cache API write that follows the body; far below any client's own token request timeout.
+   */
+  inflightGraceMs: 500,
   /** Largest JWK Set accepted: 20 RSA-8192 keys fit; anything bigger is not a client's key set. */
   maxBytes: 64 * 1024,
   /** Cache-Control max-age is honoured but never below this, so a key server saying no-cache cannot set our fetch rate. */
@@ -108,7 +114,11 @@ export const JWKS_URI = {
   maxFreshSeconds: 3_600,
   /** Freshness when the key server sends no usable max-age. */
   defaultFreshSeconds: 300,
-  /** After a fetch, an unknown `kid` triggers no new fetch for this long: an attacker cannot force a fetch per request. */
+  /**
+   * After a fetch, an unknown `kid` triggers no new fetch for this long, nor does any request after a failed fetch:
+   * an attacker, who needs no valid signature to cause a fetch (keys come before the signature check), cannot force
+   * a fetch per request.
+   */
   unknownKidCooldownSeconds: 30,
   /** When refreshing fails, the last good set keeps being used for this long after it was fetched. */
   maxStaleSeconds: 6 * 3_600,

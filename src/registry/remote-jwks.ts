@@ -1,7 +1,8 @@
 // Client public keys published at a `jwks_uri`: fetched with a timeout and a size cap, never following a redirect to
-// another origin, cached per isolate (and in the Cache API) for the server's max-age clamped to a floor and a ceiling,
-// refetched at most once per cooldown on an unknown kid, one fetch in flight per URL, and the last good set served
-// for a bounded time when a refresh fails. Never logs keys; never fetches a URL taken from a token.
+// another origin, cached per isolate (and in the Cache API, written off the response path when the caller can) for
+// the server's max-age clamped to a floor and a ceiling, refetched at most once per cooldown on an unknown kid or
+// after a failed fetch, one fetch in flight per URL that no request waits on past a bound, and the last good set
+// served for a bounded time when a refresh fails. Never logs keys; never fetches a URL taken from a token.
 import { JWKS_URI } from "../constants";
 import { readBoundedText } from "../bounded-body";
 import { TokenServiceError } from "../errors";
@@ -14,6 +15,8 @@ export interface RemoteJwksOptions {
   allowInsecure: boolean;
   /** Outbound fetch; the global one by default. */
   fetcher?: typeof fetch;
+  /** Keeps the Cache API write alive after the response (ExecutionContext.waitUntil); without it, it is awaited. */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 interface Entry {
@@ -25,13 +28,38 @@ interface Entry {
   lastAttemptMs: number;
 }
 
-const entries = new Map<string, Entry>();
+/** A fetch shared by the concurrent requests for one URL. */
+interface Flight {
+  promise: Promise<Entry>;
+  /** Its starting request's clock: an older flight than FLIGHT_BOUND_MS is presumed dead and replaced. */
+  startedAtMs: number;
+}
 
-/** Forgets every cached set in this isolate (tests). */
+const entries = new Map<string, Entry>();
+/** When the last fetch of a URL failed: no new fetch of it until a cooldown has passed. */
+const failures = new Map<string, number>();
+const inflight = new Map<string, Flight>();
+
+/** Forgets every cached set, failed attempt and shared fetch in this isolate (tests). */
 export function clearRemoteJwksCache(): void {
   entries.clear();
+  failures.clear();
+  inflight.clear();
 }
-const inflight = new Map<string, Promise<Entry>>();
+
+/** The longest any request waits on a fetch, its own or a shared one; also the age at which a flight is dead. */
+const FLIGHT_BOUND_MS = JWKS_URI.fetchTimeoutMs + JWKS_URI.inflightGraceMs;
+const COOLDOWN_MS = JWKS_URI.unknownKidCooldownSeconds * 1000;
+
+/** Sets a key in a per-isolate map of at most JWKS_URI.cacheEntries keys, dropping the oldest. */
+function setBounded<V>(map: Map<string, V>, key: string, value: V) {
+  map.delete(key);
+  if (map.size >= JWKS_URI.cacheEntries) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+  map.set(key, value);
+}
 
 /** max-age from a Cache-Control header, clamped; the default when absent or unparsable. */
 export function freshSeconds(cacheControl: string | null): number {
@@ -58,11 +86,13 @@ export function usableKeys(body: unknown): ClientJwk[] {
 
 async function fetchOnce(uri: string, options: RemoteJwksOptions): Promise<{ keys: ClientJwk[]; fresh: number }> {
   const fetcher = options.fetcher ?? fetch;
+  // One deadline for the whole fetch, redirect and body included, so FLIGHT_BOUND_MS is a real bound on it.
+  const signal = AbortSignal.timeout(JWKS_URI.fetchTimeoutMs);
   let url = new URL(uri);
   for (let hop = 0; hop < 2; hop++) {
     const response = await fetcher(url.toString(), {
       redirect: "manual",
-      signal: AbortSignal.timeout(JWKS_URI.fetchTimeoutMs),
+      signal,
       headers: { Accept: "application/jwk-set+json, application/json" },
     });
     if (response.status >= 300 && response.status < 400) {
@@ -81,34 +111,57 @@ async function fetchOnce(uri: string, options: RemoteJwksOptions): Promise<{ key
   throw new Error("too many redirects");
 }
 
-/** Fetches (bypassing caches), stores in both caches, one fetch in flight per URL. */
-function refresh(uri: string, options: RemoteJwksOptions): Promise<Entry> {
-  let pending = inflight.get(uri);
-  if (!pending) {
-    pending = (async () => {
-      const { keys, fresh } = await fetchOnce(uri, options);
-      const entry: Entry = {
-        keys,
-        fetchedAtMs: options.nowMs,
-        freshUntilMs: options.nowMs + fresh * 1000,
-        lastAttemptMs: options.nowMs,
-      };
-      remember(uri, entry);
-      await putInCacheApi(uri, keys, fresh, options.nowMs);
-      return entry;
-    })().finally(() => inflight.delete(uri));
-    inflight.set(uri, pending);
-  }
-  return pending;
+/** Fetches (bypassing caches) and stores in both caches; the Cache API write goes to `waitUntil` when given. */
+async function fetchAndStore(uri: string, options: RemoteJwksOptions): Promise<Entry> {
+  const { keys, fresh } = await fetchOnce(uri, options);
+  const entry: Entry = {
+    keys,
+    fetchedAtMs: options.nowMs,
+    freshUntilMs: options.nowMs + fresh * 1000,
+    lastAttemptMs: options.nowMs,
+  };
+  setBounded(entries, uri, entry);
+  failures.delete(uri);
+  const stored = putInCacheApi(uri, keys, fresh, options.nowMs);
+  if (options.waitUntil) options.waitUntil(stored);
+  else await stored;
+  return entry;
 }
 
-function remember(uri: string, entry: Entry) {
-  entries.delete(uri);
-  if (entries.size >= JWKS_URI.cacheEntries) {
-    const oldest = entries.keys().next().value;
-    if (oldest !== undefined) entries.delete(oldest);
+/**
+ * One fetch in flight per URL, shared by concurrent requests. In workerd the fetch belongs to the request that
+ * started it; if that request is cancelled, the shared promise may never settle. So every caller waits at most
+ * FLIGHT_BOUND_MS on it, and a flight older than that is replaced by a new fetch instead of joined.
+ */
+function refresh(uri: string, options: RemoteJwksOptions): Promise<Entry> {
+  let flight = inflight.get(uri);
+  if (!flight || options.nowMs - flight.startedAtMs > FLIGHT_BOUND_MS) {
+    const started: Flight = { promise: fetchAndStore(uri, options), startedAtMs: options.nowMs };
+    // A replaced flight that settles late must not remove its successor.
+    const forget = () => {
+      if (inflight.get(uri) === started) inflight.delete(uri);
+    };
+    started.promise.then(forget, forget);
+    setBounded(inflight, uri, started);
+    flight = started;
   }
-  entries.set(uri, entry);
+  return settleWithin(flight.promise, FLIGHT_BOUND_MS);
+}
+
+/** `promise`, or a rejection once `ms` have passed on this request's own timer (cleared when either settles). */
+function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no JWK Set within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
+}
+
+/** The last good set while it may still be served after a failed refresh. */
+function servableStale(entry: Entry | undefined, nowMs: number): Entry | undefined {
+  return entry && nowMs - entry.fetchedAtMs < JWKS_URI.maxStaleSeconds * 1000 ? entry : undefined;
 }
 
 const CACHE_KEY_PREFIX = "https://jwks-cache.invalid/?uri=";
@@ -139,7 +192,8 @@ async function getFromCacheApi(uri: string, nowMs: number): Promise<Entry | null
 
 /**
  * The client's current keys from its jwks_uri. `refetch` asks for a new fetch because a kid was not found; it is
- * honoured at most once per cooldown. Throws jwks_uri_unavailable when no usable set is at hand.
+ * honoured at most once per cooldown. A failed fetch also starts a cooldown, during which the last good set is
+ * served if there is one and nothing is fetched. Throws jwks_uri_unavailable when no usable set is at hand.
  */
 export async function remoteClientKeys(
   uri: string,
@@ -153,22 +207,31 @@ export async function remoteClientKeys(
   if (!entry && !refetch) {
     const cached = await getFromCacheApi(uri, options.nowMs);
     if (cached) {
-      remember(uri, cached);
+      setBounded(entries, uri, cached);
       entry = cached;
     }
   }
   const fresh = entry !== undefined && options.nowMs < entry.freshUntilMs;
-  const coolingDown = entry !== undefined && options.nowMs - entry.lastAttemptMs < JWKS_URI.unknownKidCooldownSeconds * 1000;
+  const coolingDown = entry !== undefined && options.nowMs - entry.lastAttemptMs < COOLDOWN_MS;
   if (entry && (refetch ? coolingDown : fresh)) return { keys: entry.keys, refreshed: false };
+  const failedAtMs = failures.get(uri);
+  if (failedAtMs !== undefined && options.nowMs - failedAtMs < COOLDOWN_MS) {
+    // The key server failed within the cooldown: no fetch, whoever asks (the fetch precedes signature checks).
+    const stale = servableStale(entry, options.nowMs);
+    if (stale) return { keys: stale.keys, refreshed: false };
+    throw new TokenServiceError("jwks_uri_unavailable", "the last fetch failed; none until the cooldown has passed");
+  }
   try {
     const next = await refresh(uri, options);
     return { keys: next.keys, refreshed: true };
   } catch (err) {
-    if (entry && options.nowMs - entry.fetchedAtMs < JWKS_URI.maxStaleSeconds * 1000) {
+    setBounded(failures, uri, options.nowMs);
+    const stale = servableStale(entry, options.nowMs);
+    if (stale) {
       // Serve the last good set; wait a cooldown before trying the key server again.
-      entry.lastAttemptMs = options.nowMs;
-      entry.freshUntilMs = options.nowMs + JWKS_URI.unknownKidCooldownSeconds * 1000;
-      return { keys: entry.keys, refreshed: false };
+      stale.lastAttemptMs = options.nowMs;
+      stale.freshUntilMs = options.nowMs + COOLDOWN_MS;
+      return { keys: stale.keys, refreshed: false };
     }
     const reason = err instanceof Error ? err.message : "fetch failed";
     throw new TokenServiceError("jwks_uri_unavailable", reason.slice(0, 200));

@@ -1,11 +1,13 @@
 // Clients whose keys live at a jwks_uri: fetching, caching within bounds, refetch on unknown kid with a cooldown,
-// one fetch in flight, last good set on failure, redirect and size rules, and the whole flow through the Worker.
+// a cooldown after a failed fetch, one fetch in flight that nobody waits on past a bound, last good set on failure,
+// the Cache API write off the response path, redirect and size rules, and the whole flow through the Worker.
 import { reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createApp } from "../../src/app";
 import { JWKS_URI } from "../../src/constants";
 import { clearRemoteJwksCache, freshSeconds, remoteClientKeys, usableKeys } from "../../src/registry/remote-jwks";
-import { buildAssertion, clientKey, errorOf, postToken, registerClient, tokenForm, type ClientKey } from "./support";
+import { buildAssertion, clientKey, errorOf, postToken, registerClient, TOKEN_ENDPOINT, tokenForm, type ClientKey } from "./support";
 
 let uriCounter = 0;
 function uniqueUri() {
@@ -33,6 +35,40 @@ afterEach(async () => {
 });
 
 const T0 = 1_800_000_000_000;
+const COOLDOWN_MS = JWKS_URI.unknownKidCooldownSeconds * 1000;
+/** The longest a request waits on a fetch, and the age at which an unsettled shared fetch is replaced. */
+const FLIGHT_BOUND_MS = JWKS_URI.fetchTimeoutMs + JWKS_URI.inflightGraceMs;
+
+/** A key server whose answers never come (a fetch whose owning request was cancelled looks the same). */
+function silentKeyServer() {
+  const calls: string[] = [];
+  let called!: () => void;
+  const firstCall = new Promise<void>((resolve) => (called = resolve));
+  const fetcher = ((input: RequestInfo | URL) => {
+    calls.push(String(input));
+    called();
+    return new Promise<Response>(() => {});
+  }) as typeof fetch;
+  return { fetcher, calls, firstCall };
+}
+
+/**
+ * Waits on the real clock until `ready()` holds (at most a second). For tests that fake setTimeout: vi.waitFor would
+ * advance the fake clock while it polls.
+ */
+async function until(ready: () => boolean) {
+  for (let i = 0; i < 200 && !ready(); i++) await scheduler.wait(5);
+}
+
+/** "resolved", the reason of a TokenServiceError, or "pending" while `promise` has not settled. */
+function outcomeOf(promise: Promise<unknown>): () => string {
+  let outcome = "pending";
+  promise.then(
+    () => (outcome = "resolved"),
+    (err: { reason?: string }) => (outcome = err.reason ?? "rejected"),
+  );
+  return () => outcome;
+}
 
 describe("remoteClientKeys", () => {
   it("fetches once and serves the cached set while fresh", async () => {
@@ -96,6 +132,124 @@ describe("remoteClientKeys", () => {
     await expect(remoteClientKeys(uri, { nowMs: tooLate, allowInsecure: false, fetcher })).rejects.toMatchObject({
       reason: "jwks_uri_unavailable",
     });
+  });
+
+  it("fetches at most once per cooldown when the key server is down and nothing is cached", async () => {
+    const key = await clientKey("ES256");
+    let up = false;
+    const calls: string[] = [];
+    const fetcher = (async (input: RequestInfo | URL) => {
+      calls.push(String(input));
+      if (!up) throw new Error("connection refused");
+      return Response.json({ keys: [key.publicJwk] });
+    }) as typeof fetch;
+    const uri = uniqueUri();
+    const at = (nowMs: number) => remoteClientKeys(uri, { nowMs, allowInsecure: false, fetcher });
+    // Ten requests spread over the cooldown, and ten at once: one fetch, every one refused.
+    for (let i = 0; i < 10; i++) await expect(at(T0 + i * 2_900)).rejects.toMatchObject({ reason: "jwks_uri_unavailable" });
+    const burst = await Promise.allSettled(Array.from({ length: 10 }, () => at(T0 + 29_000)));
+    expect(burst.every((r) => r.status === "rejected" && (r.reason as { reason: string }).reason === "jwks_uri_unavailable")).toBe(true);
+    expect(calls).toHaveLength(1);
+    // After the cooldown: one more fetch, which fails and starts the next cooldown.
+    await expect(at(T0 + COOLDOWN_MS)).rejects.toMatchObject({ reason: "jwks_uri_unavailable" });
+    await expect(at(T0 + COOLDOWN_MS + 1_000)).rejects.toMatchObject({ reason: "jwks_uri_unavailable" });
+    expect(calls).toHaveLength(2);
+    // The key server is back: the first request after that cooldown gets the set.
+    up = true;
+    expect((await at(T0 + 2 * COOLDOWN_MS)).refreshed).toBe(true);
+    expect(calls).toHaveLength(3);
+  });
+
+  it("starts a new fetch instead of joining a shared one older than its bound", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const key = await clientKey("ES256");
+      const silent = silentKeyServer();
+      const uri = uniqueUri();
+      // The request that starts this fetch is cancelled: the fetch never settles and its entry is never removed.
+      void remoteClientKeys(uri, { nowMs: T0, allowInsecure: false, fetcher: silent.fetcher }).catch(() => {});
+      await silent.firstCall;
+      const server = keyServer(() => [key.publicJwk]);
+      const later = remoteClientKeys(uri, { nowMs: T0 + FLIGHT_BOUND_MS + 1, allowInsecure: false, fetcher: server.fetcher });
+      const outcome = outcomeOf(later);
+      await until(() => outcome() !== "pending");
+      expect(outcome()).toBe("resolved");
+      expect((await later).keys[0]!.kid).toBe(key.kid);
+      expect(silent.calls).toHaveLength(1);
+      expect(server.calls).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("refuses a request waiting on a shared fetch that never settles, once the bound has passed", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const silent = silentKeyServer();
+      const uri = uniqueUri();
+      const starter = outcomeOf(remoteClientKeys(uri, { nowMs: T0, allowInsecure: false, fetcher: silent.fetcher }));
+      await silent.firstCall;
+      const waiter = outcomeOf(remoteClientKeys(uri, { nowMs: T0 + 1_000, allowInsecure: false, fetcher: silent.fetcher }));
+      // Both requests wait on one fetch, each on its own timer.
+      await until(() => vi.getTimerCount() === 2);
+      expect(vi.getTimerCount()).toBe(2);
+      await vi.advanceTimersByTimeAsync(FLIGHT_BOUND_MS - 1);
+      expect(waiter()).toBe("pending");
+      await vi.advanceTimersByTimeAsync(1);
+      await until(() => waiter() !== "pending");
+      expect(waiter()).toBe("jwks_uri_unavailable");
+      expect(starter()).toBe("jwks_uri_unavailable");
+      expect(silent.calls).toHaveLength(1);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("serves the last good set to requests whose shared refresh never settles", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const key = await clientKey("ES256");
+      const uri = uniqueUri();
+      await remoteClientKeys(uri, { nowMs: T0, allowInsecure: false, fetcher: keyServer(() => [key.publicJwk]).fetcher });
+      const silent = silentKeyServer();
+      const expired = T0 + JWKS_URI.defaultFreshSeconds * 1000 + 1;
+      const requests = Array.from({ length: 3 }, () => remoteClientKeys(uri, { nowMs: expired, allowInsecure: false, fetcher: silent.fetcher }));
+      const outcomes = requests.map(outcomeOf);
+      await silent.firstCall;
+      await vi.advanceTimersByTimeAsync(FLIGHT_BOUND_MS);
+      await until(() => outcomes.every((o) => o() !== "pending"));
+      expect(outcomes.map((o) => o())).toEqual(["resolved", "resolved", "resolved"]);
+      for (const request of requests) expect((await request).keys[0]!.kid).toBe(key.kid);
+      expect(silent.calls).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("hands the Cache API write to waitUntil instead of waiting for it", async () => {
+    const key = await clientKey("ES256");
+    const server = keyServer(() => [key.publicJwk]);
+    let releasePut!: () => void;
+    const put = vi.spyOn(caches.default, "put").mockImplementation(() => new Promise<void>((resolve) => (releasePut = resolve)));
+    const handedOver: Promise<unknown>[] = [];
+    const uri = uniqueUri();
+    const result = remoteClientKeys(uri, {
+      nowMs: T0,
+      allowInsecure: false,
+      fetcher: server.fetcher,
+      waitUntil: (promise) => handedOver.push(promise),
+    });
+    const outcome = outcomeOf(result);
+    // The keys arrive while the write is still pending, and the write is in waitUntil's hands.
+    await vi.waitFor(() => expect(outcome()).toBe("resolved"), { timeout: 1_000 });
+    expect(put).toHaveBeenCalledTimes(1);
+    expect(handedOver).toHaveLength(1);
+    const written = outcomeOf(handedOver[0]!);
+    expect(written()).toBe("pending");
+    releasePut();
+    await handedOver[0];
+    expect(written()).toBe("resolved");
   });
 
   it("refuses a redirect to another origin and follows one on the same origin", async () => {
@@ -217,6 +371,69 @@ describe("jwks_uri clients through the Worker", () => {
     );
     expect(storm.every((r) => r.status === 401)).toBe(true);
     expect(calls).toHaveLength(1);
+  });
+
+  it("lets requests for a client whose key server is down and uncached cause one fetch per cooldown", async () => {
+    const calls: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL) => {
+      calls.push(input instanceof Request ? input.url : String(input));
+      throw new Error("connection refused");
+    });
+    const base = await registerClient();
+    const { jwks: _inline, ...rest } = base.record;
+    await env.CLIENTS.put(`client:${base.clientId}`, JSON.stringify({ ...rest, jwks_uri: uniqueUri() }));
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    try {
+      for (let i = 0; i < 5; i++) {
+        vi.setSystemTime(start + i * 5_000);
+        expect(await errorOf(await postToken(tokenForm(await buildAssertion(base))))).toMatchObject({ status: 401, error: "invalid_client" });
+      }
+      // No valid signature is needed to reach the key fetch: garbage-signed assertions are refused without one.
+      const storm = await Promise.all(
+        Array.from({ length: 10 }, async () => postToken(tokenForm(await buildAssertion(base, { signWith: await clientKey("ES256", 53) })))),
+      );
+      expect(storm.every((r) => r.status === 401)).toBe(true);
+      expect(calls).toHaveLength(1);
+      vi.setSystemTime(start + COOLDOWN_MS + 1_000);
+      expect(await errorOf(await postToken(tokenForm(await buildAssertion(base))))).toMatchObject({ status: 401, error: "invalid_client" });
+      expect(calls).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("answers without waiting for the Cache API write", async () => {
+    const key = await clientKey("ES256");
+    const { client, calls } = await jwksUriClient(() => [key]);
+    // A slow write, settled by a timer of the request's own (workerd refuses a settlement from another context).
+    let written = false;
+    const put = vi.spyOn(caches.default, "put").mockImplementation(
+      () =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            written = true;
+            resolve();
+          }, 300),
+        ),
+    );
+    const response = await postToken(tokenForm(await buildAssertion(client)));
+    expect(response.status).toBe(200);
+    expect(put).toHaveBeenCalledTimes(1);
+    expect(written).toBe(false);
+    expect(calls).toHaveLength(1);
+    await until(() => written);
+  });
+
+  it("issues a token through app.fetch with no execution context (the Cache API write is then awaited)", async () => {
+    const key = await clientKey("ES256");
+    const { client } = await jwksUriClient(() => [key]);
+    const request = new Request(TOKEN_ENDPOINT, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(tokenForm(await buildAssertion(client))).toString(),
+    });
+    expect((await createApp().fetch(request, env)).status).toBe(200);
   });
 
   it("refuses the client with invalid_client when its jwks_uri cannot be fetched", async () => {
