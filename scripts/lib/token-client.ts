@@ -39,20 +39,35 @@ export function metadataUrl(issuer: string): string {
   return `${url.origin}/.well-known/oauth-authorization-server${path}`;
 }
 
-/** fetch with the CLI's timeout; an unreachable server becomes a one-line CliError. */
-export async function fetchOrExplain(url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliError("server_unreachable", `cannot reach ${url}: ${cause?.code ?? cause?.message ?? describeError(err)}`);
+export interface FetchPolicy {
+  /** Per attempt. */
+  timeoutMs?: number;
+  /** Attempts in all; only for requests that are safe to repeat (GET). */
+  attempts?: number;
+}
+
+/**
+ * fetch with the CLI's timeout; an unreachable server becomes a one-line CliError. A repeatable request is tried
+ * again after a timeout or a network error (the failed connection is dropped, so the retry opens a new one): a busy
+ * local `wrangler dev` has been seen to leave a metadata request unanswered past the timeout.
+ */
+export async function fetchOrExplain(url: string, init: RequestInit, policy: FetchPolicy = {}): Promise<Response> {
+  const attempts = policy.attempts ?? 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, { ...init, signal: AbortSignal.timeout(policy.timeoutMs ?? REQUEST_TIMEOUT_MS) });
+    } catch (err) {
+      if (attempt < attempts) continue;
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new CliError("server_unreachable", `cannot reach ${url}: ${cause?.code ?? cause?.message ?? describeError(err)}`);
+    }
   }
 }
 
 /** Fetches and checks the metadata; its issuer must equal ours exactly (RFC 8414 section 3.3). */
-export async function discoverServer(issuer: string): Promise<ServerMetadata> {
+export async function discoverServer(issuer: string, policy: FetchPolicy = {}): Promise<ServerMetadata> {
   const url = metadataUrl(issuer);
-  const response = await fetchOrExplain(url, { headers: { accept: "application/json" } });
+  const response = await fetchOrExplain(url, { headers: { accept: "application/json" } }, { attempts: 2, ...policy });
   if (!response.ok) throw new CliError("metadata_invalid", `${url} answered HTTP ${response.status}`);
   let metadata: Partial<ServerMetadata>;
   try {
