@@ -15,17 +15,21 @@ function uniqueUri() {
   return `https://keys.client.example/${crypto.randomUUID()}/${uriCounter}/jwks.json`;
 }
 
-/** A fake key server: serves `keys()` as a JWK Set and counts requests. */
+/**
+ * A fake key server: serves `keys()` as a JWK Set and counts requests. While `down` is set, every request is
+ * counted and fails as a refused connection would.
+ */
 function keyServer(keys: () => unknown[], init: { status?: number; headers?: Record<string, string>; body?: string } = {}) {
-  const calls: string[] = [];
-  const fetcher = (async (input: RequestInfo | URL) => {
-    calls.push(String(input));
+  const server = { calls: [] as string[], down: false, fetcher: undefined as unknown as typeof fetch };
+  server.fetcher = (async (input: RequestInfo | URL) => {
+    server.calls.push(String(input));
+    if (server.down) throw new Error("connection refused");
     return new Response(init.body ?? JSON.stringify({ keys: keys() }), {
       status: init.status ?? 200,
       headers: { "Content-Type": "application/json", ...init.headers },
     });
   }) as typeof fetch;
-  return { fetcher, calls };
+  return server;
 }
 
 beforeEach(() => clearRemoteJwksCache());
@@ -113,16 +117,11 @@ describe("remoteClientKeys", () => {
 
   it("serves the last good set when a refresh fails, for a bounded time", async () => {
     const key = await clientKey("ES256");
-    let up = true;
-    const calls: string[] = [];
-    const fetcher = (async (input: RequestInfo | URL) => {
-      calls.push(String(input));
-      if (!up) throw new Error("connection refused");
-      return Response.json({ keys: [key.publicJwk] });
-    }) as typeof fetch;
+    const server = keyServer(() => [key.publicJwk]);
+    const { calls, fetcher } = server;
     const uri = uniqueUri();
     await remoteClientKeys(uri, { nowMs: T0, allowInsecure: false, fetcher });
-    up = false;
+    server.down = true;
     const later = T0 + JWKS_URI.defaultFreshSeconds * 1000 + 1;
     expect((await remoteClientKeys(uri, { nowMs: later, allowInsecure: false, fetcher })).keys).toHaveLength(1);
     // The failed attempt starts a cooldown: no fetch per request during an outage.
@@ -136,13 +135,9 @@ describe("remoteClientKeys", () => {
 
   it("fetches at most once per cooldown when the key server is down and nothing is cached", async () => {
     const key = await clientKey("ES256");
-    let up = false;
-    const calls: string[] = [];
-    const fetcher = (async (input: RequestInfo | URL) => {
-      calls.push(String(input));
-      if (!up) throw new Error("connection refused");
-      return Response.json({ keys: [key.publicJwk] });
-    }) as typeof fetch;
+    const server = keyServer(() => [key.publicJwk]);
+    server.down = true;
+    const { calls, fetcher } = server;
     const uri = uniqueUri();
     const at = (nowMs: number) => remoteClientKeys(uri, { nowMs, allowInsecure: false, fetcher });
     // Ten requests spread over the cooldown, and ten at once: one fetch, every one refused.
@@ -155,7 +150,7 @@ describe("remoteClientKeys", () => {
     await expect(at(T0 + COOLDOWN_MS + 1_000)).rejects.toMatchObject({ reason: "jwks_uri_unavailable" });
     expect(calls).toHaveLength(2);
     // The key server is back: the first request after that cooldown gets the set.
-    up = true;
+    server.down = false;
     expect((await at(T0 + 2 * COOLDOWN_MS)).refreshed).toBe(true);
     expect(calls).toHaveLength(3);
   });
