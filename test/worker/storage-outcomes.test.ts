@@ -12,18 +12,19 @@ function guardAnswering(outcome: unknown): DurableObjectNamespace {
   return { getByName: () => stub } as unknown as DurableObjectNamespace;
 }
 
-async function tokenRequestWith(outcome: unknown): Promise<Response> {
-  return tokenRequestWithGuard(guardAnswering(outcome));
-}
-
-async function tokenRequestWithGuard(guard: DurableObjectNamespace): Promise<Response> {
+/** A valid token request from a registered client, handled by the Worker with some bindings replaced. */
+async function tokenRequestWithBindings(bindings: { CLIENTS?: KVNamespace; REPLAY_GUARD?: DurableObjectNamespace }): Promise<Response> {
   const client = await registerClient();
   const request = new Request(TOKEN_ENDPOINT, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(tokenForm(await buildAssertion(client))).toString(),
   });
-  return worker.fetch(request, { ...env, REPLAY_GUARD: guard }, createExecutionContext());
+  return worker.fetch(request, { ...env, ...bindings } as typeof env, createExecutionContext());
+}
+
+async function tokenRequestWith(outcome: unknown): Promise<Response> {
+  return tokenRequestWithBindings({ REPLAY_GUARD: guardAnswering(outcome) });
 }
 
 describe("the replay guard's answer", () => {
@@ -72,17 +73,11 @@ async function expectUnavailable(response: Response) {
 
 describe("storage outages", () => {
   it("a KV failure while reading the client answers 503 with Retry-After", async () => {
-    const client = await registerClient();
-    const request = new Request(TOKEN_ENDPOINT, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams(tokenForm(await buildAssertion(client))).toString(),
-    });
-    await expectUnavailable(await worker.fetch(request, { ...env, CLIENTS: failingKv }, createExecutionContext()));
+    await expectUnavailable(await tokenRequestWithBindings({ CLIENTS: failingKv }));
   });
 
   it("a replay guard failure answers 503 with Retry-After", async () => {
-    await expectUnavailable(await tokenRequestWithGuard(failingGuard));
+    await expectUnavailable(await tokenRequestWithBindings({ REPLAY_GUARD: failingGuard }));
   });
 
   it("admin API: a KV or Durable Object failure answers 503, not 500", async () => {
