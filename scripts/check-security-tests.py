@@ -91,7 +91,7 @@ MUTATIONS = [
     ("HTTP authentication with an assertion is a second method", "src/token-request.ts",
      'if (assertion || assertionType || one("client_secret") !== undefined) throw new TokenServiceError("multiple_auth_methods");', ""),
     ("HTTP authentication alone is refused with a challenge", "src/token-request.ts",
-     'throw new TokenServiceError("client_secret_not_accepted", "Authorization header", undefined, challengeFor(authorizationHeader));', ""),
+     'throw new TokenServiceError("client_secret_not_accepted", "Authorization header", undefined, {\n      "WWW-Authenticate": challengeFor(authorizationHeader),\n    });', ""),
     ("body size limit (streamed)", "src/bounded-body.ts", "if (size > maxBytes) {", "if (false) {"),
     ("body size limit (declared)", "src/bounded-body.ts", "!(Number(declared) <= maxBytes)", "false"),
     ("scope must be allowed", "src/grant.ts",

@@ -29,7 +29,7 @@ export const auditTokenRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
   const status = c.res.status;
   const line: AuditLine = {
     event: "token_request",
-    // Issued means a token went out: a 200 with no error. A refusal returned rather than thrown (405) is a refusal.
+    // Issued means a token went out: a 200 with no error.
     outcome: !error && status === 200 ? "issued" : status >= 500 ? "error" : "refused",
     status,
     latency_ms: Date.now() - started,
@@ -39,10 +39,6 @@ export const auditTokenRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (error.detail) line.detail = error.detail;
   } else if (error) {
     line.reason = "internal_error";
-  } else if (status === 405) {
-    line.reason = "method_not_allowed";
-  } else if (status !== 200) {
-    line.reason = "not_issued";
   }
   if (audit.client_id !== undefined) line.client_id = audit.client_id;
   if (audit.kid !== undefined) line.kid = audit.kid;

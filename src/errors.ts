@@ -81,16 +81,19 @@ export class TokenServiceError extends Error {
   readonly detail: string | undefined;
   /** Seconds for a Retry-After header (rate limiting, unavailability). */
   readonly retryAfterSeconds: number | undefined;
-  /** A WWW-Authenticate challenge, for a 401 to a client that tried HTTP authentication (RFC 6749 section 5.2). */
-  readonly challenge: string | undefined;
+  /**
+   * Response headers the refusal needs: a WWW-Authenticate challenge for a client that tried HTTP authentication
+   * (RFC 6749 section 5.2), Allow for a wrong method.
+   */
+  readonly headers: Record<string, string> | undefined;
 
-  constructor(reason: Reason, detail?: string, retryAfterSeconds?: number, challenge?: string) {
+  constructor(reason: Reason, detail?: string, retryAfterSeconds?: number, headers?: Record<string, string>) {
     super(reason);
     this.name = "TokenServiceError";
     this.reason = reason;
     this.detail = detail;
     this.retryAfterSeconds = retryAfterSeconds;
-    this.challenge = challenge;
+    this.headers = headers;
   }
 }
 
@@ -222,19 +225,18 @@ export function wireErrorFor(reason: Reason): WireError {
 }
 
 /** The RFC 6749 JSON error response for an error (or a bare reason). */
-export function errorResponse(error: Reason | TokenServiceError, extraHeaders: Record<string, string> = {}): Response {
+export function errorResponse(error: Reason | TokenServiceError): Response {
   const reason = typeof error === "string" ? error : error.reason;
   const wire = wireErrorFor(reason);
   const headers: Record<string, string> = {
     "Content-Type": "application/json;charset=UTF-8",
     "Cache-Control": "no-store",
-    ...extraHeaders,
   };
   if (wire.error === "invalid_token" || wire.error === "insufficient_scope" || reason === "admin_token_missing") {
     headers["WWW-Authenticate"] =
       reason === "admin_token_missing" ? 'Bearer realm="admin"' : `Bearer realm="admin", error="${wire.error}"`;
   }
-  if (typeof error !== "string" && error.challenge !== undefined) headers["WWW-Authenticate"] = error.challenge;
+  if (typeof error !== "string") Object.assign(headers, error.headers);
   const retryAfter = typeof error === "string" ? undefined : error.retryAfterSeconds;
   if (retryAfter !== undefined) headers["Retry-After"] = String(retryAfter);
   else if (wire.status === 503) headers["Retry-After"] = "1";

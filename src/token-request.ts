@@ -88,7 +88,9 @@ export function parseTokenRequest(body: string, authorizationHeader: string | un
   const assertionType = one("client_assertion_type");
   if (authorizationHeader !== undefined) {
     if (assertion || assertionType || one("client_secret") !== undefined) throw new TokenServiceError("multiple_auth_methods");
-    throw new TokenServiceError("client_secret_not_accepted", "Authorization header", undefined, challengeFor(authorizationHeader));
+    throw new TokenServiceError("client_secret_not_accepted", "Authorization header", undefined, {
+      "WWW-Authenticate": challengeFor(authorizationHeader),
+    });
   }
   if (one("client_secret") !== undefined) {
     throw new TokenServiceError(assertion ? "multiple_auth_methods" : "client_secret_not_accepted");
