@@ -1,15 +1,15 @@
 // The HTTP surface: routes, the per-request setup (validated config, signing keys, the clock), and the single
 // place where errors become RFC 6749 JSON. No protocol logic lives here.
 import { Hono, type MiddlewareHandler } from "hono";
-import { ADMIN_PATH, createAdminApi } from "./admin-api";
-import { auditTokenRequest } from "./audit";
+import { ADMIN_PATH, createAdminApi } from "./admin/api";
+import { auditTokenRequest } from "./token/audit";
 import { configFor, JWKS_PATH, TOKEN_PATH } from "./config";
-import { DISCOVERY_CACHE_CONTROL } from "./constants";
+import { DISCOVERY_CACHE_CONTROL } from "./protocol/constants";
 import type { AppEnv } from "./context";
-import { serverMetadata } from "./discovery";
-import { errorResponse, TokenServiceError } from "./errors";
-import { signingKeysFor } from "./signing-keys";
-import { tokenEndpoint } from "./token-endpoint";
+import { serverMetadata } from "./issuer/metadata";
+import { errorResponse, TokenServiceError } from "./protocol/errors";
+import { signingKeysFor } from "./issuer/signing-keys";
+import { tokenEndpoint } from "./token/pipeline";
 
 const loadConfiguration: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set("config", configFor(c.env));

@@ -1,8 +1,8 @@
 // Turns the Worker's `[vars]` into one typed, validated Config, once per isolate.
 // A bad value fails with a message naming the variable. No I/O beyond reading env; no clock.
-import { CONFIG_BOUNDS } from "./constants";
+import { CONFIG_BOUNDS } from "./protocol/constants";
 import type { Env } from "./env";
-import { TokenServiceError } from "./errors";
+import { TokenServiceError } from "./protocol/errors";
 
 export interface Config {
   /** Issuer identifier: an origin without path or trailing slash; the only accepted assertion audience. */

@@ -2,11 +2,11 @@
 // Types only.
 import type { Config } from "./config";
 import type { Env } from "./env";
-import type { GrantDecision } from "./grant";
-import type { ClientJwk } from "./registry/jwk";
+import type { GrantDecision } from "./token/authorize-grant";
+import type { ClientJwk } from "./protocol/jwk";
 import type { ClientRecord } from "./registry/record";
-import type { SigningKeySet } from "./signing-keys";
-import type { TokenRequest } from "./token-request";
+import type { SigningKeySet } from "./issuer/signing-keys";
+import type { TokenRequest } from "./token/parse-request";
 
 /** A client whose assertion passed every check except replay; its `jti` is not spent yet. */
 export interface AuthenticatedClient {

@@ -1,6 +1,6 @@
 // The Worker's bindings and variables as declared in wrangler.toml (plus the SIGNING_KEYS secret).
 // Types only: nothing here runs.
-import type { ReplayGuard } from "./replay-guard";
+import type { ReplayGuard } from "./client-object/replay-guard";
 
 export interface Env {
   /** Issuer identifier (an origin). */

@@ -5,7 +5,7 @@ import type { AdminTarget } from "./admin-target";
 import { readSigningKeyFile } from "./private-key-file";
 import { fetchOrExplain, requestToken } from "./token-client";
 
-/** The scope and path prefix of the admin API (src/admin-api.ts, which needs the Workers runtime to import). */
+/** The scope and path prefix of the admin API (src/admin/api.ts, which needs the Workers runtime to import). */
 const ADMIN_SCOPE = "admin";
 const ADMIN_PATH = "/admin";
 

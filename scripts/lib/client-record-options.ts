@@ -1,8 +1,8 @@
 // Turns the `clients add` flags into a client record (docs/registry.md). Pure: no I/O; the record is
 // validated by client-store before anything is written.
-import type { ClientJwk } from "../../src/registry/jwk";
+import type { ClientJwk } from "../../src/protocol/jwk";
 import { isValidClientId } from "../../src/registry/record";
-import { LIMITS } from "../../src/constants";
+import { LIMITS } from "../../src/protocol/constants";
 import { CliError } from "./cli-error";
 import { booleanOption, listOption, stringOption, type OptionSpec, type OptionValues } from "./command-line";
 

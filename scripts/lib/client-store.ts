@@ -1,6 +1,6 @@
 // The client registry as the CLI sees it: load, validate, save and delete client records in KV. Every record
 // is checked with the Worker's own validateClientRecord before it is written, so the two always agree.
-import { LIMITS } from "../../src/constants";
+import { LIMITS } from "../../src/protocol/constants";
 import { clientKey, RecordError, validateClientRecord, type ClientRecord } from "../../src/registry/record";
 import { CliError } from "./cli-error";
 import type { RegistryTarget } from "./registry-target";

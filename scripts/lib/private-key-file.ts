@@ -3,8 +3,8 @@
 import { createPrivateKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { calculateJwkThumbprint, importJWK, type JWK } from "jose";
-import type { AssertionAlgorithm } from "../../src/constants";
-import { isAssertionAlgorithm, JwkError, keyFitsAlgorithm, validatePublicJwk, type ClientJwk } from "../../src/registry/jwk";
+import type { AssertionAlgorithm } from "../../src/protocol/constants";
+import { isAssertionAlgorithm, JwkError, keyFitsAlgorithm, validatePublicJwk, type ClientJwk } from "../../src/protocol/jwk";
 import { CliError, describeError } from "./cli-error";
 
 export interface AssertionSigningKey {

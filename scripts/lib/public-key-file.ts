@@ -4,7 +4,7 @@
 import { createPublicKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { calculateJwkThumbprint } from "jose";
-import { JwkError, validatePublicJwkSet, type ClientJwk } from "../../src/registry/jwk";
+import { JwkError, validatePublicJwkSet, type ClientJwk } from "../../src/protocol/jwk";
 import { CliError, describeError } from "./cli-error";
 
 /** Far above any real key file (a JWK Set of 20 RSA-8192 keys is about 30 KiB); guards against wrong files. */

@@ -2,7 +2,7 @@
 // assertion (RFC 7523) and request a client_credentials token. Network I/O only; prints nothing.
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
-import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_ASSERTION_TYPE } from "../../src/constants";
+import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_ASSERTION_TYPE } from "../../src/protocol/constants";
 import { CliError, describeError } from "./cli-error";
 import type { AssertionSigningKey } from "./private-key-file";
 

@@ -1,7 +1,7 @@
 // Validates a client assertion's claims set against the audience policy and the clock (RFC 7523 section 3,
 // OpenID Connect Core section 9, draft-ietf-oauth-rfc7523bis). Pure: the caller passes `now`; no I/O.
-import { LIMITS } from "../constants";
-import { TokenServiceError } from "../errors";
+import { LIMITS } from "../protocol/constants";
+import { TokenServiceError } from "../protocol/errors";
 import { isValidClientId } from "../registry/record";
 
 export interface AssertionPolicy {

@@ -5,10 +5,10 @@ import {
   FORBIDDEN_ASSERTION_HEADERS,
   LIMITS,
   type AssertionAlgorithm,
-} from "../constants";
-import { TokenServiceError } from "../errors";
-import { isAssertionAlgorithm } from "../registry/jwk";
-import { decodeBase64url, decodeJsonObjectSegment } from "./strict-json";
+} from "../protocol/constants";
+import { TokenServiceError } from "../protocol/errors";
+import { isAssertionAlgorithm } from "../protocol/jwk";
+import { decodeBase64url, decodeJsonObjectSegment } from "../lib/strict-json";
 
 export interface AssertionHeader {
   alg: AssertionAlgorithm;

@@ -1,8 +1,8 @@
 // Reads client records from Workers KV (binding CLIENTS), validates them, and reuses a validated active record for a
 // few seconds per isolate (CLIENT_CACHE_TTL, docs/registry.md). Never writes KV: the registry is managed with the CLI
 // (scripts/cli.ts) or wrangler. A broken record is refused, never trusted, never cached and never a 500.
-import { CLIENT_CACHE_ENTRIES, LIMITS } from "../constants";
-import { TokenServiceError, whileAvailable } from "../errors";
+import { CLIENT_CACHE_ENTRIES, LIMITS } from "../protocol/constants";
+import { TokenServiceError, whileAvailable } from "../protocol/errors";
 import { clientKey, RecordError, validateClientRecord, type ClientRecord } from "./record";
 
 /** How long a validated record may be reused, and the request time to judge it by. */

@@ -1,8 +1,8 @@
 // The client registry record: its TypeScript shape, its KV key, and its validation (docs/registry.md).
 // Shared by the Worker (validate on every read) and the CLI (validate before every write).
 // Pure: no I/O, no clock. Unknown members are kept by the CLI and ignored here, so later fields can be added.
-import { LIMITS } from "../constants";
-import { JwkError, validatePublicJwkSet, type ClientJwk } from "./jwk";
+import { LIMITS } from "../protocol/constants";
+import { JwkError, validatePublicJwkSet, type ClientJwk } from "../protocol/jwk";
 
 export type ClientStatus = "active" | "disabled";
 

@@ -3,10 +3,10 @@
 // the server's max-age clamped to a floor and a ceiling, refetched at most once per cooldown on an unknown kid or
 // after a failed fetch, one fetch in flight per URL that no request waits on past a bound, and the last good set
 // served for a bounded time when a refresh fails. Never logs keys; never fetches a URL taken from a token.
-import { JWKS_URI } from "../constants";
-import { readBoundedText } from "../bounded-body";
-import { TokenServiceError } from "../errors";
-import { JwkError, validatePublicJwk, type ClientJwk } from "./jwk";
+import { JWKS_URI } from "../protocol/constants";
+import { readBoundedText } from "../lib/bounded-body";
+import { TokenServiceError } from "../protocol/errors";
+import { JwkError, validatePublicJwk, type ClientJwk } from "../protocol/jwk";
 import { isJwksUri } from "./record";
 
 export interface RemoteJwksOptions {

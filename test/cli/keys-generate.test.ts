@@ -5,7 +5,7 @@ import { chmod, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { calculateJwkThumbprint, type JWK } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { validatePublicJwk } from "../../src/registry/jwk";
+import { validatePublicJwk } from "../../src/protocol/jwk";
 import { runCli, stderrLines, temporaryFolder } from "./support";
 
 let folder: { path: string; remove(): Promise<void> };

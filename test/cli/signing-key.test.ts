@@ -3,7 +3,7 @@
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseSigningKeys } from "../../src/signing-keys";
+import { parseSigningKeys } from "../../src/issuer/signing-keys";
 import { runCli, stderrLines, temporaryFolder } from "./support";
 
 let folder: { path: string; remove(): Promise<void> };

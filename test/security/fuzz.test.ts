@@ -5,7 +5,7 @@ import { createExecutionContext, reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { wireErrorFor, type Reason } from "../../src/errors";
+import { wireErrorFor, type Reason } from "../../src/protocol/errors";
 import worker from "../../src/index";
 import { buildAssertion, ISSUER, nowSeconds, registerClient, tokenForm, TOKEN_ENDPOINT, type TestClient } from "../worker/support";
 

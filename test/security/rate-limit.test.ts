@@ -2,7 +2,7 @@
 // Worker for a client over its limit while other clients are still served.
 import { reset } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { takeToken } from "../../src/rate-limit";
+import { takeToken } from "../../src/client-object/rate-limit";
 import { buildAssertion, errorOf, postToken, registerClient, requestToken, tokenForm } from "../worker/support";
 
 afterEach(() => reset());

@@ -3,10 +3,10 @@
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { decodeAssertion } from "../../src/assertion/decode";
-import { selectCandidateKeys, verifyAssertionSignature } from "../../src/assertion/verify";
-import { LIMITS } from "../../src/constants";
-import { TokenServiceError } from "../../src/errors";
-import type { ClientJwk } from "../../src/registry/jwk";
+import { selectCandidateKeys, verifyAssertionSignature } from "../../src/assertion/signature";
+import { LIMITS } from "../../src/protocol/constants";
+import { TokenServiceError } from "../../src/protocol/errors";
+import type { ClientJwk } from "../../src/protocol/jwk";
 import { clientKey, type ClientKey } from "./support";
 
 const KEY_COUNT = LIMITS.maxKeysTriedPerRequest + 1;

@@ -1,8 +1,8 @@
 // Unit tests for configuration parsing and the SIGNING_KEYS secret.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
-import { TokenServiceError } from "../../src/errors";
-import { parseSigningKeys } from "../../src/signing-keys";
+import { TokenServiceError } from "../../src/protocol/errors";
+import { parseSigningKeys } from "../../src/issuer/signing-keys";
 import { clientKey } from "./support";
 
 function detailOf(fn: () => unknown): string {

@@ -1,6 +1,6 @@
 // Unit tests for the client record and public key rules shared by the Worker and the CLI.
 import { describe, expect, it } from "vitest";
-import { JwkError, rsaModulusBits, validatePublicJwk, validatePublicJwkSet } from "../../src/registry/jwk";
+import { JwkError, rsaModulusBits, validatePublicJwk, validatePublicJwkSet } from "../../src/protocol/jwk";
 import { RecordError, validateClientRecord } from "../../src/registry/record";
 import { clientKey } from "./support";
 

@@ -3,7 +3,7 @@
 import { reset, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ReplayGuard } from "../../src/replay-guard";
+import type { ReplayGuard } from "../../src/client-object/replay-guard";
 import { buildAssertion, errorOf, nowSeconds, postToken, registerClient, tokenForm } from "./support";
 
 afterEach(() => reset());

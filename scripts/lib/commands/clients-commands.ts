@@ -2,7 +2,7 @@
 // (rotation without downtime). Every input is validated before the registry is read or written. With
 // --admin-key, disable, enable, retire-key and show go through the running service's admin API instead.
 import { calculateJwkThumbprint, type JWK } from "jose";
-import type { ClientJwk } from "../../../src/registry/jwk";
+import type { ClientJwk } from "../../../src/protocol/jwk";
 import type { ClientRecord } from "../../../src/registry/record";
 import { openAdminSession } from "../admin-client";
 import { ADMIN_TARGET_HELP, ADMIN_TARGET_OPTIONS, adminTargetFrom } from "../admin-target";

@@ -2,8 +2,8 @@
 // active key first). The value goes to stdout, or into .dev.vars with --in-place; notes go to stderr.
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { parseSigningKeys } from "../../../src/signing-keys";
-import { TokenServiceError } from "../../../src/errors";
+import { parseSigningKeys } from "../../../src/issuer/signing-keys";
+import { TokenServiceError } from "../../../src/protocol/errors";
 import { CliError } from "../cli-error";
 import { booleanOption, stringOption, type Command } from "../command-line";
 import { readDevVarsSigningKeys, writeDevVarsSigningKeys } from "../dev-vars";

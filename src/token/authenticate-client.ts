@@ -2,15 +2,15 @@
 // audience, time), then loads the client and verifies the signature, and puts the authenticated client on the
 // context. It never spends the `jti`: that happens last, after the grant is authorized (token-endpoint.ts).
 import type { MiddlewareHandler } from "hono";
-import { checkAudienceForClient, validateAssertionClaims } from "./assertion/claims";
-import { decodeAssertion, type AssertionHeader } from "./assertion/decode";
-import { verifyAssertionSignature } from "./assertion/verify";
-import type { AppEnv } from "./context";
-import { TokenServiceError } from "./errors";
-import { loadActiveClient } from "./registry/client-registry";
-import type { ClientJwk } from "./registry/jwk";
-import type { ClientRecord } from "./registry/record";
-import { remoteClientKeys, type RemoteJwksOptions } from "./registry/remote-jwks";
+import { checkAudienceForClient, validateAssertionClaims } from "../assertion/claims";
+import { decodeAssertion, type AssertionHeader } from "../assertion/decode";
+import { verifyAssertionSignature } from "../assertion/signature";
+import type { AppEnv } from "../context";
+import { TokenServiceError } from "../protocol/errors";
+import { loadActiveClient } from "../registry/client-registry";
+import type { ClientJwk } from "../protocol/jwk";
+import type { ClientRecord } from "../registry/record";
+import { remoteClientKeys, type RemoteJwksOptions } from "../registry/remote-jwks";
 
 /**
  * Verifies against inline keys, or against the keys at the client's jwks_uri; for the latter a kid that is not

@@ -2,9 +2,9 @@
 // key type and curve; never against keys or URLs from the token header. Imported keys are cached per isolate.
 // Crypto only: no clock, no storage, no logging.
 import { compactVerify, importJWK, type JWK } from "jose";
-import { KEY_CACHE_ENTRIES, LIMITS, type AssertionAlgorithm } from "../constants";
-import { TokenServiceError } from "../errors";
-import { keyFitsAlgorithm, type ClientJwk } from "../registry/jwk";
+import { KEY_CACHE_ENTRIES, LIMITS, type AssertionAlgorithm } from "../protocol/constants";
+import { TokenServiceError } from "../protocol/errors";
+import { keyFitsAlgorithm, type ClientJwk } from "../protocol/jwk";
 import type { AssertionHeader } from "./decode";
 
 /**

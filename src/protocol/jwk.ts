@@ -1,6 +1,6 @@
 // Rules for the public keys a client may register, shared by the Worker (on every record read) and the CLI
 // (before anything is written). Pure: no I/O, no clock, no crypto import; it checks shape, type, curve and size.
-import { ASSERTION_ALGORITHMS, LIMITS, type AssertionAlgorithm } from "../constants";
+import { ASSERTION_ALGORITHMS, LIMITS, type AssertionAlgorithm } from "./constants";
 
 export type KeyType = "RSA" | "EC" | "OKP";
 

@@ -1,8 +1,8 @@
 // Writes one structured JSON line per token request decision: outcome, reason code, client_id, kid, a hash of
 // the jti, status and latency. Never a token, a key, an assertion, or raw request input beyond bounded ids.
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv, AuditFields } from "./context";
-import { TokenServiceError } from "./errors";
+import type { AppEnv, AuditFields } from "../context";
+import { TokenServiceError } from "../protocol/errors";
 
 export interface AuditLine extends Omit<AuditFields, "jti"> {
   event: "token_request";

@@ -4,10 +4,10 @@
 // Never logs tokens or keys.
 import { Hono, type MiddlewareHandler } from "hono";
 import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
-import type { AppEnv } from "./context";
-import { TokenServiceError, whileAvailable } from "./errors";
-import { clientKey, RecordError, validateClientRecord } from "./registry/record";
-import type { SigningKeySet } from "./signing-keys";
+import type { AppEnv } from "../context";
+import { TokenServiceError, whileAvailable } from "../protocol/errors";
+import { clientKey, RecordError, validateClientRecord } from "../registry/record";
+import type { SigningKeySet } from "../issuer/signing-keys";
 
 export const ADMIN_SCOPE = "admin";
 export const ADMIN_PATH = "/admin";

@@ -1,9 +1,9 @@
 // Parses the SIGNING_KEYS secret (a JWK Set of private keys; the first is active) and imports it once per
 // isolate. Publishes only public halves. Never logs key material; a bad secret fails with a message naming it.
 import { importJWK, type JWK } from "jose";
-import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "./constants";
-import { TokenServiceError } from "./errors";
-import { keyFitsAlgorithm, validatePublicJwk, JwkError, type ClientJwk } from "./registry/jwk";
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "../protocol/constants";
+import { TokenServiceError } from "../protocol/errors";
+import { keyFitsAlgorithm, validatePublicJwk, JwkError, type ClientJwk } from "../protocol/jwk";
 
 export interface SigningKey {
   kid: string;

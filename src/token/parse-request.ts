@@ -1,8 +1,8 @@
 // Reads and parses a token request: media type, bounded body, form grammar, duplicate parameters, grant type,
 // and which client authentication the request attempts. No crypto, no storage, no clock.
-import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_ASSERTION_TYPE, LIMITS } from "./constants";
-import { readBoundedText } from "./bounded-body";
-import { TokenServiceError } from "./errors";
+import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_ASSERTION_TYPE, LIMITS } from "../protocol/constants";
+import { readBoundedText } from "../lib/bounded-body";
+import { TokenServiceError } from "../protocol/errors";
 
 export interface TokenRequest {
   clientAssertion: string;

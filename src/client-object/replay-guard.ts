@@ -5,7 +5,7 @@
 // their assertion can no longer be accepted. It never validates assertions: callers spend a `jti` only after every
 // other check has passed.
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "./env";
+import type { Env } from "../env";
 import { takeToken, type Bucket, type RateLimit } from "./rate-limit";
 
 export type ConsumeOutcome =

@@ -2,13 +2,13 @@
 // authorize the grant, spend the assertion's jti, issue the token. Each step is small; errors are thrown as
 // TokenServiceError and rendered by app.onError.
 import type { MiddlewareHandler } from "hono";
-import { mintAccessToken } from "./access-token";
-import { authenticateClient } from "./client-auth";
-import type { AppEnv } from "./context";
-import { TokenServiceError, whileAvailable } from "./errors";
-import { decideGrant } from "./grant";
-import type { ConsumeOutcome } from "./replay-guard";
-import { parseTokenRequest, readFormBody } from "./token-request";
+import { mintAccessToken } from "./issue-token";
+import { authenticateClient } from "./authenticate-client";
+import type { AppEnv } from "../context";
+import { TokenServiceError, whileAvailable } from "../protocol/errors";
+import { decideGrant } from "./authorize-grant";
+import type { ConsumeOutcome } from "../client-object/replay-guard";
+import { parseTokenRequest, readFormBody } from "./parse-request";
 
 const parseRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
   const body = await readFormBody(c.req.raw);
