@@ -1,13 +1,15 @@
 // The HTTP surface: routes, the per-request setup (validated config, signing keys, the clock), and the single
 // place where errors become RFC 6749 JSON. No protocol logic lives here.
 import { Hono, type MiddlewareHandler } from "hono";
-import { ADMIN_PATH, createAdminApi } from "./admin/api";
+import { createAdminApi } from "./admin/api";
+import { ADMIN_PATH } from "./admin/contract";
 import { auditTokenRequest } from "./token/audit";
 import { configFor, JWKS_PATH, TOKEN_PATH } from "./config";
 import { DISCOVERY_CACHE_CONTROL } from "./protocol/constants";
 import type { AppEnv } from "./context";
 import { serverMetadata } from "./issuer/metadata";
-import { errorResponse, TokenServiceError } from "./protocol/errors";
+import { TokenServiceError } from "./protocol/errors";
+import { errorResponse } from "./protocol/wire-errors";
 import { signingKeysFor } from "./issuer/signing-keys";
 import { tokenEndpoint } from "./token/pipeline";
 

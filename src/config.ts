@@ -1,5 +1,6 @@
 // Turns the Worker's `[vars]` into one typed, validated Config, once per isolate.
 // A bad value fails with a message naming the variable. No I/O beyond reading env; no clock.
+import { ADMIN_PATH } from "./admin/contract";
 import { CONFIG_BOUNDS } from "./protocol/constants";
 import type { Env } from "./env";
 import { TokenServiceError } from "./protocol/errors";
@@ -79,7 +80,7 @@ export function parseConfig(
     issuer,
     tokenEndpoint: issuer + TOKEN_PATH,
     jwksUri: issuer + JWKS_PATH,
-    adminAudience: issuer + "/admin",
+    adminAudience: issuer + ADMIN_PATH,
     accessTokenTtl: parseSeconds("ACCESS_TOKEN_TTL", env.ACCESS_TOKEN_TTL, CONFIG_BOUNDS.accessTokenTtl),
     clockSkew: parseSeconds("CLOCK_SKEW", env.CLOCK_SKEW, CONFIG_BOUNDS.clockSkew),
     assertionMaxLifetime: parseSeconds(

@@ -1,13 +1,11 @@
 // Calls the service's admin API as an operator client: an admin token obtained the way `token` does (scope admin,
 // resource <issuer>/admin), then one admin call. Network and key-file I/O only; prints nothing, never the token.
+import { ADMIN_PATH, ADMIN_SCOPE } from "../../src/admin/contract";
 import { CliError } from "./cli-error";
 import type { AdminTarget } from "./admin-target";
 import { readSigningKeyFile } from "./private-key-file";
 import { fetchOrExplain, requestToken } from "./token-client";
 
-/** The scope and path prefix of the admin API (src/admin/api.ts, which needs the Workers runtime to import). */
-const ADMIN_SCOPE = "admin";
-const ADMIN_PATH = "/admin";
 
 /** What `GET /admin/clients/{id}` answers. */
 export interface AdminClientStatus {

@@ -2,94 +2,13 @@
 // access tokens this server issued for its admin audience (`<issuer>/admin`) carrying the `admin` scope. Changes go
 // to the client's Durable Object (the kill switch, effective on the next request everywhere) and to its KV record.
 // Never logs tokens or keys.
-import { Hono, type MiddlewareHandler } from "hono";
-import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { TokenServiceError, whileAvailable } from "../protocol/errors";
-import { clientKey, RecordError, validateClientRecord } from "../registry/record";
-import type { SigningKeySet } from "../issuer/signing-keys";
-
-export const ADMIN_SCOPE = "admin";
-export const ADMIN_PATH = "/admin";
-
-const localKeySets = new WeakMap<SigningKeySet, JWTVerifyGetKey>();
-
-/** Verifies the bearer token: our signature, our issuer, the admin audience, RFC 9068 typ, the admin scope. */
-const requireAdminToken: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const header = c.req.header("Authorization");
-  // The scheme name is case-insensitive (RFC 9110 section 11.1); the token is a JWS compact serialisation.
-  const match = header?.match(/^Bearer +([A-Za-z0-9._~+/-]+=*)$/i);
-  if (!match) throw new TokenServiceError("admin_token_missing");
-  const config = c.get("config");
-  const keys = c.get("signingKeys");
-  let jwks = localKeySets.get(keys);
-  if (!jwks) {
-    jwks = createLocalJWKSet(keys.publicJwks as Parameters<typeof createLocalJWKSet>[0]);
-    localKeySets.set(keys, jwks);
-  }
-  let scope: unknown;
-  let clientId: unknown;
-  try {
-    const { payload } = await jwtVerify(match[1]!, jwks, {
-      issuer: config.issuer,
-      audience: config.adminAudience,
-      typ: "at+jwt",
-      currentDate: new Date(c.get("now") * 1000),
-    });
-    scope = payload.scope;
-    clientId = payload.client_id;
-  } catch {
-    throw new TokenServiceError("admin_token_invalid");
-  }
-  if (typeof clientId !== "string" || clientId === "") throw new TokenServiceError("admin_token_invalid", "no client_id");
-  if (typeof scope !== "string" || !scope.split(" ").includes(ADMIN_SCOPE)) {
-    throw new TokenServiceError("admin_scope_missing");
-  }
-  // An operator client disabled through the kill switch loses the admin API at once, not when its tokens expire.
-  const revocations = await whileAvailable("replay_guard_unavailable", () => c.env.REPLAY_GUARD.getByName(clientId).revocations());
-  if (revocations.client) throw new TokenServiceError("admin_token_invalid", "the token's client is disabled");
-  await next();
-};
-
-/** One JSON line per admin request: what was asked, of which client, and the outcome. Never the token. */
-const auditAdminRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
-  await next();
-  const error = c.error;
-  console.log(
-    JSON.stringify({
-      event: "admin_request",
-      method: c.req.method,
-      path: new URL(c.req.url).pathname.slice(0, 600),
-      status: c.res.status,
-      outcome: error ? "refused" : "done",
-      ...(error instanceof TokenServiceError ? { reason: error.reason } : {}),
-    }),
-  );
-};
-
-/** The stored record as raw JSON (unknown fields kept) with `change` applied and validated; nothing written. */
-async function checkRecordChange(
-  kv: KVNamespace,
-  clientId: string,
-  change: (record: Record<string, unknown>) => void,
-): Promise<Record<string, unknown>> {
-  const text = await whileAvailable("registry_unavailable", () => kv.get(clientKey(clientId), "text"));
-  if (text === null) throw new TokenServiceError("admin_client_unknown");
-  try {
-    const raw = JSON.parse(text) as Record<string, unknown>;
-    change(raw);
-    validateClientRecord(raw, clientId);
-    return raw;
-  } catch (err) {
-    if (err instanceof TokenServiceError) throw err;
-    throw new TokenServiceError("admin_request_invalid", err instanceof RecordError ? err.message : "stored record is not JSON");
-  }
-}
-
-/** Writes a record that checkRecordChange produced. */
-async function writeRecord(kv: KVNamespace, clientId: string, record: Record<string, unknown>): Promise<void> {
-  await whileAvailable("registry_unavailable", () => kv.put(clientKey(clientId), JSON.stringify(record)));
-}
+import { clientKey, RecordError } from "../registry/record";
+import { requireAdminToken } from "./admin-token";
+import { auditAdminRequest } from "./audit";
+import { checkRecordChange, writeRecord } from "./record-change";
 
 export function createAdminApi(): Hono<AppEnv> {
   const admin = new Hono<AppEnv>();

@@ -3,6 +3,7 @@
 import { LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import { isValidClientId } from "../registry/record";
+import { checkAudienceValue } from "./audience";
 
 export interface AssertionPolicy {
   /**
@@ -59,9 +60,7 @@ export function validateAssertionClaims(
   if (iss !== sub) throw new TokenServiceError("iss_sub_mismatch");
   if (clientIdParam !== undefined && clientIdParam !== iss) throw new TokenServiceError("client_id_mismatch");
 
-  // rfc7523bis section 4: a JSON string, never an array, equal to an accepted value by simple string comparison.
-  if (typeof aud !== "string") throw new TokenServiceError("aud_invalid", "aud is not a single string");
-  if (!policy.acceptedAudiences.includes(aud)) throw new TokenServiceError("aud_invalid", "aud is not the issuer");
+  const audience = checkAudienceValue(aud, policy.acceptedAudiences);
 
   if (now - policy.clockSkew >= exp) throw new TokenServiceError("expired");
   if (nbf !== undefined && nbf > now + policy.clockSkew) throw new TokenServiceError("not_yet_valid");
@@ -72,15 +71,5 @@ export function validateAssertionClaims(
   if (iat !== undefined && exp - iat > policy.maxLifetime) {
     throw new TokenServiceError("lifetime_too_long", "exp - iat exceeds the cap");
   }
-  return { clientId: iss, jti, exp, aud };
-}
-
-/**
- * The audience check that needs the client record: the issuer identifier is always accepted; the token endpoint
- * URL only for a client registered with `legacy_audience` (pre-rfc7523bis libraries).
- */
-export function checkAudienceForClient(aud: string, issuer: string, legacyAudienceAllowed: boolean): void {
-  if (aud !== issuer && !legacyAudienceAllowed) {
-    throw new TokenServiceError("aud_invalid", "token endpoint audience from a client without legacy_audience");
-  }
+  return { clientId: iss, jti, exp, aud: audience };
 }

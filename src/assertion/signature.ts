@@ -1,29 +1,12 @@
-// Verifies a client assertion's signature against the keys registered for that client, chosen by `kid`,
-// key type and curve; never against keys or URLs from the token header. Imported keys are cached per isolate.
+// Verifies a client assertion's signature against the candidate keys key-selection.ts picks from the client's
+// registered keys; never against keys or URLs from the token header. Imported keys are cached per isolate.
 // Crypto only: no clock, no storage, no logging.
 import { compactVerify, importJWK, type JWK } from "jose";
-import { KEY_CACHE_ENTRIES, LIMITS, type AssertionAlgorithm } from "../protocol/constants";
+import { KEY_CACHE_ENTRIES, type AssertionAlgorithm } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
-import { keyFitsAlgorithm, type ClientJwk } from "../protocol/jwk";
+import type { ClientJwk } from "../protocol/jwk";
 import type { AssertionHeader } from "./decode";
-
-/**
- * For a key set seen without `kid`, the key that verified last. Keyed by the set object itself, which lives as
- * long as the cached client record or JWK Set holds it: a client that always signs with the same kid-less key
- * costs one verification per request, not up to maxKeysTriedPerRequest. Only the order of tries changes.
- */
-const lastVerifiedWithoutKid = new WeakMap<readonly ClientJwk[], ClientJwk>();
-
-/** The registered keys that may have signed an assertion with this header, the likeliest first. */
-export function selectCandidateKeys(keys: readonly ClientJwk[], header: AssertionHeader): ClientJwk[] {
-  const fitting = keys.filter((key) => keyFitsAlgorithm(key, header.alg));
-  if (header.kid !== undefined) return fitting.filter((key) => key.kid === header.kid);
-  const tried = fitting.slice(0, LIMITS.maxKeysTriedPerRequest);
-  const last = lastVerifiedWithoutKid.get(keys);
-  const at = last === undefined ? -1 : tried.indexOf(last);
-  if (at > 0) tried.unshift(...tried.splice(at, 1));
-  return tried;
-}
+import { rememberVerifiedWithoutKid, selectCandidateKeys } from "./key-selection";
 
 const importedKeys = new Map<string, Promise<CryptoKey>>();
 
@@ -64,7 +47,7 @@ export async function verifyAssertionSignature(
     }
     try {
       await compactVerify(compact, key, { algorithms: [header.alg] });
-      if (header.kid === undefined) lastVerifiedWithoutKid.set(keys, jwk);
+      if (header.kid === undefined) rememberVerifiedWithoutKid(keys, jwk);
       return jwk;
     } catch {
       // ERR_JWS_SIGNATURE_VERIFICATION_FAILED or a malformed signature: try the next candidate.

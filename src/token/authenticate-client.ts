@@ -2,7 +2,8 @@
 // audience, time), then loads the client and verifies the signature, and puts the authenticated client on the
 // context. It never spends the `jti`: that happens last, after the grant is authorized (token-endpoint.ts).
 import type { MiddlewareHandler } from "hono";
-import { checkAudienceForClient, validateAssertionClaims } from "../assertion/claims";
+import { checkAudienceForClient } from "../assertion/audience";
+import { validateAssertionClaims } from "../assertion/claims";
 import { decodeAssertion, type AssertionHeader } from "../assertion/decode";
 import { verifyAssertionSignature } from "../assertion/signature";
 import type { AppEnv } from "../context";

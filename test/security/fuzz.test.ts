@@ -5,7 +5,8 @@ import { createExecutionContext, reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { wireErrorFor, type Reason } from "../../src/protocol/errors";
+import type { Reason } from "../../src/protocol/errors";
+import { wireErrorFor } from "../../src/protocol/wire-errors";
 import worker from "../../src/index";
 import { buildAssertion, ISSUER, nowSeconds, registerClient, tokenForm, TOKEN_ENDPOINT, type TestClient } from "../worker/support";
 

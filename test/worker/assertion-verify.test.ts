@@ -3,7 +3,8 @@
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { decodeAssertion } from "../../src/assertion/decode";
-import { selectCandidateKeys, verifyAssertionSignature } from "../../src/assertion/signature";
+import { selectCandidateKeys } from "../../src/assertion/key-selection";
+import { verifyAssertionSignature } from "../../src/assertion/signature";
 import { LIMITS } from "../../src/protocol/constants";
 import { TokenServiceError } from "../../src/protocol/errors";
 import type { ClientJwk } from "../../src/protocol/jwk";

@@ -1,0 +1,153 @@
+// The one mapping from an internal reason code to the RFC 6749 section 5.2 wire error, and the JSON response built
+// from it. Wire descriptions are fixed strings: they never echo input, and every client-authentication failure reads
+// the same, so a prober learns nothing. No I/O, no logging.
+import type { Reason, TokenServiceError } from "./errors";
+
+export interface WireError {
+  status: 400 | 401 | 403 | 404 | 405 | 413 | 429 | 500 | 503;
+  error: string;
+  description: string;
+}
+
+const CLIENT_AUTH_FAILED: WireError = {
+  status: 401,
+  error: "invalid_client",
+  description: "Client authentication failed",
+};
+
+/** The single mapping from internal reason to what goes on the wire. Exhaustive: a new reason must be placed. */
+export function wireErrorFor(reason: Reason): WireError {
+  switch (reason) {
+    case "not_found":
+      return { status: 404, error: "invalid_request", description: "No such endpoint" };
+    case "method_not_allowed":
+      return { status: 405, error: "invalid_request", description: "Method not allowed on this endpoint" };
+    case "unsupported_media_type":
+      return {
+        status: 400,
+        error: "invalid_request",
+        description: "The request body must be application/x-www-form-urlencoded",
+      };
+    case "body_too_large":
+      return { status: 413, error: "invalid_request", description: "The request body is too large" };
+    case "body_malformed":
+      return { status: 400, error: "invalid_request", description: "The request body is not a valid form" };
+    case "too_many_fields":
+      return { status: 400, error: "invalid_request", description: "The request has too many parameters" };
+    case "duplicate_parameter":
+      return { status: 400, error: "invalid_request", description: "A request parameter was repeated" };
+    case "grant_type_missing":
+      return { status: 400, error: "invalid_request", description: "The grant_type parameter is required" };
+    case "grant_type_unsupported":
+      return {
+        status: 400,
+        error: "unsupported_grant_type",
+        description: "Only the client_credentials grant is supported",
+      };
+    case "multiple_auth_methods":
+      return {
+        status: 400,
+        error: "invalid_request",
+        description: "Use exactly one client authentication method",
+      };
+    case "client_secret_not_accepted":
+      // An authentication method this server does not support: invalid_client (RFC 6749 section 5.2).
+      return {
+        status: 401,
+        error: "invalid_client",
+        description: "Client secrets are not accepted; authenticate with private_key_jwt",
+      };
+    case "client_assertion_missing":
+    case "client_assertion_type_unsupported":
+    case "assertion_too_large":
+    case "assertion_malformed":
+    case "assertion_encrypted":
+    case "header_invalid":
+    case "alg_not_allowed":
+    case "typ_not_allowed":
+    case "crit_not_supported":
+    case "header_key_material":
+    case "claims_invalid":
+    case "iss_sub_mismatch":
+    case "client_id_mismatch":
+    case "aud_invalid":
+    case "exp_missing":
+    case "expired":
+    case "not_yet_valid":
+    case "iat_in_future":
+    case "lifetime_too_long":
+    case "jti_missing":
+    case "client_unknown":
+    case "client_disabled":
+    case "client_record_invalid":
+    case "no_matching_key":
+    case "jwks_uri_unavailable":
+    case "signature_invalid":
+    case "replayed":
+    case "client_revoked":
+      return CLIENT_AUTH_FAILED;
+    case "rate_limited":
+      return {
+        status: 429,
+        error: "temporarily_unavailable",
+        description: "Too many token requests for this client, retry later",
+      };
+    case "scope_malformed":
+    case "scope_not_allowed":
+      return { status: 400, error: "invalid_scope", description: "The requested scope is invalid or not allowed" };
+    case "resource_invalid":
+    case "resource_not_allowed":
+      return {
+        status: 400,
+        error: "invalid_target",
+        description: "The requested resource is invalid or not allowed",
+      };
+    case "admin_token_missing":
+      return { status: 401, error: "invalid_request", description: "A bearer access token is required" };
+    case "admin_token_invalid":
+      return { status: 401, error: "invalid_token", description: "The access token is invalid" };
+    case "admin_scope_missing":
+      return { status: 403, error: "insufficient_scope", description: "The access token lacks the admin scope" };
+    case "admin_client_unknown":
+      return { status: 404, error: "invalid_request", description: "No such client" };
+    case "admin_request_invalid":
+      return { status: 400, error: "invalid_request", description: "The admin request cannot be applied" };
+    case "config_invalid":
+      return { status: 500, error: "server_error", description: "The service is misconfigured" };
+    case "replay_guard_unavailable":
+    case "registry_unavailable":
+      return {
+        status: 503,
+        error: "temporarily_unavailable",
+        description: "The service is temporarily unavailable, retry later",
+      };
+    case "internal_error":
+      return { status: 500, error: "server_error", description: "Unexpected server error" };
+    default: {
+      const unreachable: never = reason;
+      return unreachable;
+    }
+  }
+}
+
+/** The RFC 6749 JSON error response for an error (or a bare reason). */
+export function errorResponse(error: Reason | TokenServiceError): Response {
+  const reason = typeof error === "string" ? error : error.reason;
+  const wire = wireErrorFor(reason);
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json;charset=UTF-8",
+    "Cache-Control": "no-store",
+  };
+  if (wire.error === "invalid_token" || wire.error === "insufficient_scope" || reason === "admin_token_missing") {
+    headers["WWW-Authenticate"] =
+      reason === "admin_token_missing" ? 'Bearer realm="admin"' : `Bearer realm="admin", error="${wire.error}"`;
+  }
+  if (typeof error !== "string") Object.assign(headers, error.headers);
+  const retryAfter = typeof error === "string" ? undefined : error.retryAfterSeconds;
+  if (retryAfter !== undefined) headers["Retry-After"] = String(retryAfter);
+  else if (wire.status === 503) headers["Retry-After"] = "1";
+  return new Response(JSON.stringify({ error: wire.error, error_description: wire.description }), {
+    status: wire.status,
+    headers,
+  });
+}
