@@ -4,8 +4,8 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
-import { buildAssertion, errorOf, ISSUER, registerClient, requestToken, tokenForm, TOKEN_ENDPOINT } from "./support";
+import worker from "../../../src/index";
+import { buildAssertion, errorOf, ISSUER, registerClient, requestToken, tokenForm, TOKEN_ENDPOINT } from "../support";
 
 function guardAnswering(outcome: unknown): DurableObjectNamespace {
   const stub = { consume: async () => outcome };

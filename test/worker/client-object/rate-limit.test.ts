@@ -2,8 +2,8 @@
 // Worker for a client over its limit while other clients are still served.
 import { reset } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { takeToken } from "../../src/client-object/rate-limit";
-import { buildAssertion, errorOf, postToken, registerClient, requestToken, tokenForm } from "../worker/support";
+import { takeToken } from "../../../src/client-object/rate-limit";
+import { buildAssertion, errorOf, postToken, registerClient, requestToken, tokenForm } from "../support";
 
 afterEach(() => reset());
 

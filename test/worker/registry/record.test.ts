@@ -1,8 +1,8 @@
 // Unit tests for the client record and public key rules shared by the Worker and the CLI.
 import { describe, expect, it } from "vitest";
-import { JwkError, rsaModulusBits, validatePublicJwk, validatePublicJwkSet } from "../../src/protocol/jwk";
-import { RecordError, validateClientRecord } from "../../src/registry/record";
-import { clientKey } from "./support";
+import { JwkError, rsaModulusBits, validatePublicJwk, validatePublicJwkSet } from "../../../src/protocol/jwk";
+import { RecordError, validateClientRecord } from "../../../src/registry/record";
+import { clientKey } from "../support";
 
 const b64 = (bytes: number, fill = 0xab) =>
   btoa(String.fromCharCode(...new Uint8Array(bytes).fill(fill))).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");

@@ -3,8 +3,8 @@
 import { reset, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ReplayGuard } from "../../src/client-object/replay-guard";
-import { buildAssertion, errorOf, nowSeconds, postToken, registerClient, tokenForm } from "./support";
+import type { ReplayGuard } from "../../../src/client-object/replay-guard";
+import { buildAssertion, errorOf, nowSeconds, postToken, registerClient, tokenForm } from "../support";
 
 afterEach(() => reset());
 

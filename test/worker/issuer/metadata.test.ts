@@ -4,7 +4,7 @@ import { reset } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { createRemoteJWKSet, customFetch, jwtVerify } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
-import { get, ISSUER, registerClient, requestToken } from "./support";
+import { get, ISSUER, registerClient, requestToken } from "../support";
 
 afterEach(() => reset());
 

@@ -16,7 +16,7 @@ import {
   requestToken,
   tokenForm,
   type TestAlg,
-} from "./support";
+} from "../support";
 
 afterEach(() => reset());
 

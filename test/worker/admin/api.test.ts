@@ -3,7 +3,7 @@
 import { reset } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { buildAssertion, clientKey, errorOf, ISSUER, postToken, registerClient, requestToken, tokenForm, type TestClient } from "./support";
+import { buildAssertion, clientKey, errorOf, ISSUER, postToken, registerClient, requestToken, tokenForm, type TestClient } from "../support";
 
 afterEach(() => reset());
 

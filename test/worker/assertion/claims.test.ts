@@ -1,7 +1,7 @@
 // Unit tests for validateAssertionClaims: every claim rule, with a frozen clock.
 import { describe, expect, it } from "vitest";
-import { validateAssertionClaims, type AssertionPolicy } from "../../src/assertion/claims";
-import { TokenServiceError, type Reason } from "../../src/protocol/errors";
+import { validateAssertionClaims, type AssertionPolicy } from "../../../src/assertion/claims";
+import { TokenServiceError, type Reason } from "../../../src/protocol/errors";
 
 const ISSUER = "https://as.example.test";
 const NOW = 1_800_000_000;

@@ -3,7 +3,7 @@
 import { reset } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { exports } from "cloudflare:workers";
-import { buildAssertion, postToken, registerClient, tokenForm, TOKEN_ENDPOINT } from "../worker/support";
+import { buildAssertion, postToken, registerClient, tokenForm, TOKEN_ENDPOINT } from "../support";
 
 let log: MockInstance<typeof console.log>;
 beforeEach(() => {

@@ -2,13 +2,13 @@
 // maxKeysTriedPerRequest fitting keys are tried, and the key that verified last is tried first next time.
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { decodeAssertion } from "../../src/assertion/decode";
-import { selectCandidateKeys } from "../../src/assertion/key-selection";
-import { verifyAssertionSignature } from "../../src/assertion/signature";
-import { LIMITS } from "../../src/protocol/constants";
-import { TokenServiceError } from "../../src/protocol/errors";
-import type { ClientJwk } from "../../src/protocol/jwk";
-import { clientKey, type ClientKey } from "./support";
+import { decodeAssertion } from "../../../src/assertion/decode";
+import { selectCandidateKeys } from "../../../src/assertion/key-selection";
+import { verifyAssertionSignature } from "../../../src/assertion/signature";
+import { LIMITS } from "../../../src/protocol/constants";
+import { TokenServiceError } from "../../../src/protocol/errors";
+import type { ClientJwk } from "../../../src/protocol/jwk";
+import { clientKey, type ClientKey } from "../support";
 
 const KEY_COUNT = LIMITS.maxKeysTriedPerRequest + 1;
 

@@ -1,10 +1,10 @@
 // Unit tests for the per-isolate client record cache of src/registry/client-registry.ts, against a fake KV that
 // counts reads. The clock is passed in: nothing sleeps.
 import { describe, expect, it } from "vitest";
-import { CLIENT_CACHE_ENTRIES } from "../../src/protocol/constants";
-import { TokenServiceError } from "../../src/protocol/errors";
-import { loadActiveClient } from "../../src/registry/client-registry";
-import { clientKey, uniqueClientId } from "./support";
+import { CLIENT_CACHE_ENTRIES } from "../../../src/protocol/constants";
+import { TokenServiceError } from "../../../src/protocol/errors";
+import { loadActiveClient } from "../../../src/registry/client-registry";
+import { clientKey, uniqueClientId } from "../support";
 
 /** A KV namespace holding JSON records by key, counting `get` calls. */
 function fakeKv() {

@@ -1,8 +1,8 @@
 // Unit tests for decodeAssertion and the strict JOSE segment decoding beneath it.
 import { describe, expect, it } from "vitest";
-import { decodeAssertion, isAcceptedAssertionType } from "../../src/assertion/decode";
-import { decodeBase64url, hasDuplicateMembers } from "../../src/lib/strict-json";
-import { TokenServiceError, type Reason } from "../../src/protocol/errors";
+import { decodeAssertion, isAcceptedAssertionType } from "../../../src/assertion/decode";
+import { decodeBase64url, hasDuplicateMembers } from "../../../src/lib/strict-json";
+import { TokenServiceError, type Reason } from "../../../src/protocol/errors";
 
 const b64 = (text: string) => btoa(text).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
 const json = (value: unknown) => b64(JSON.stringify(value));

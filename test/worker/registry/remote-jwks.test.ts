@@ -4,10 +4,10 @@
 import { reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createApp } from "../../src/app";
-import { JWKS_URI } from "../../src/protocol/constants";
-import { clearRemoteJwksCache, freshSeconds, remoteClientKeys, usableKeys } from "../../src/registry/remote-jwks";
-import { buildAssertion, clientKey, errorOf, postToken, registerClient, TOKEN_ENDPOINT, tokenForm, type ClientKey } from "./support";
+import { createApp } from "../../../src/app";
+import { JWKS_URI } from "../../../src/protocol/constants";
+import { clearRemoteJwksCache, freshSeconds, remoteClientKeys, usableKeys } from "../../../src/registry/remote-jwks";
+import { buildAssertion, clientKey, errorOf, postToken, registerClient, TOKEN_ENDPOINT, tokenForm, type ClientKey } from "../support";
 
 let uriCounter = 0;
 function uniqueUri() {
