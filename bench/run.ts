@@ -8,27 +8,27 @@ import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { newSigningKeySet } from "../scripts/lib/signing-keys";
-import { startBenchRuntime, type BenchRuntime, type Registry, type TokenServiceVariant } from "./lib/bench-runtime";
 import {
-  checkTargets,
-  summaryMarkdown,
-  writeResults,
   type BenchResults,
+  checkTargets,
   type ScalingRow,
   type StorageBound,
+  summaryMarkdown,
   type TaggedRun,
   type Target,
+  writeResults,
 } from "./lib/bench-report";
+import { type BenchRuntime, type Registry, startBenchRuntime, type TokenServiceVariant } from "./lib/bench-runtime";
 import {
+  type AssertionSpec,
+  type ClientAlgorithm,
+  type ClientKeyPair,
   clientRecord,
   newClientKeyPair,
   RequestBodyPool,
   tokenRequestBody,
-  type AssertionSpec,
-  type ClientAlgorithm,
-  type ClientKeyPair,
 } from "./lib/client-fixtures";
-import { mergeRounds, repeatingBodies, runLoad, type LoadRunResult, type RequestBodySource } from "./lib/load-run";
+import { type LoadRunResult, mergeRounds, type RequestBodySource, repeatingBodies, runLoad } from "./lib/load-run";
 import { describeMachine, workerdProcessIds } from "./lib/process-cpu";
 import { buildWorkerBundle } from "./lib/worker-bundle";
 
@@ -73,7 +73,10 @@ function gitState(ref: string | undefined): { commit: string; dirtyFiles: string
   try {
     if (ref !== undefined) return { commit: git("rev-parse", `${ref}^{commit}`), dirtyFiles: [] };
     const dirty = git("status", "--porcelain", "--", "src", "wrangler.toml", "package.json");
-    return { commit: git("rev-parse", "HEAD"), dirtyFiles: dirty ? dirty.split("\n").map((l) => l.replace(/^\s*\S+\s+/, "")) : [] };
+    return {
+      commit: git("rev-parse", "HEAD"),
+      dirtyFiles: dirty ? dirty.split("\n").map((l) => l.replace(/^\s*\S+\s+/, "")) : [],
+    };
   } catch {
     return { commit: "unknown", dirtyFiles: [] };
   }
@@ -101,8 +104,22 @@ interface PlannedRun {
   bodies: (seconds: number) => Promise<RequestBodySource>;
 }
 
-async function load(bench: Bench, label: string, url: URL, connections: number, seconds: number, bodies: RequestBodySource) {
-  const result = await runLoad({ label, url: url.href, connections, durationSeconds: seconds, bodies, workerdPids: bench.workerdPids });
+async function load(
+  bench: Bench,
+  label: string,
+  url: URL,
+  connections: number,
+  seconds: number,
+  bodies: RequestBodySource,
+) {
+  const result = await runLoad({
+    label,
+    url: url.href,
+    connections,
+    durationSeconds: seconds,
+    bodies,
+    workerdPids: bench.workerdPids,
+  });
   log(
     `${label} c=${connections}: ${result.requestsPerSecond} req/s, p99 ${result.latencyMs.p99} ms, ` +
       `${result.workerdCpuMsPerRequest} ms CPU/req, non-2xx ${result.non2xx}, errors ${result.errors}` +
@@ -116,7 +133,14 @@ async function runInRounds(bench: Bench, plans: readonly PlannedRun[], rounds: n
   const perPlan: LoadRunResult[][] = plans.map(() => []);
   for (let round = 1; round <= rounds; round++) {
     for (const [index, plan] of plans.entries()) {
-      const result = await load(bench, `${plan.label} [${round}/${rounds}]`, plan.url, plan.connections, seconds / rounds, await plan.bodies(seconds / rounds));
+      const result = await load(
+        bench,
+        `${plan.label} [${round}/${rounds}]`,
+        plan.url,
+        plan.connections,
+        seconds / rounds,
+        await plan.bodies(seconds / rounds),
+      );
       perPlan[index]!.push(result);
     }
   }
@@ -135,8 +159,15 @@ function tokenBodies(bench: Bench, assertionFor: (index: number) => AssertionSpe
 }
 
 /** Assertions for one client signed by `signer`: with kid and the timed-run lifetime unless told otherwise. */
-const tokenSpec = (clientId: string, signer: ClientKeyPair, options: { withKid?: boolean; lifetime?: number } = {}) =>
-  (): AssertionSpec => ({ clientId, key: signer, issuer: ISSUER, lifetime: options.lifetime ?? ASSERTION_LIFETIME, withKid: options.withKid ?? true });
+const tokenSpec =
+  (clientId: string, signer: ClientKeyPair, options: { withKid?: boolean; lifetime?: number } = {}) =>
+  (): AssertionSpec => ({
+    clientId,
+    key: signer,
+    issuer: ISSUER,
+    lifetime: options.lifetime ?? ASSERTION_LIFETIME,
+    withKid: options.withKid ?? true,
+  });
 
 function recordEntry(clientId: string, keys: readonly ClientKeyPair[], withKids = true): [string, string] {
   const jwks = keys.map((k) => {
@@ -147,7 +178,12 @@ function recordEntry(clientId: string, keys: readonly ClientKeyPair[], withKids 
   return [`client:${clientId}`, JSON.stringify(clientRecord(clientId, jwks))];
 }
 
-async function registerClient(bench: Bench, clientId: string, keys: readonly ClientKeyPair[], options: { withKids?: boolean; registry?: Registry } = {}) {
+async function registerClient(
+  bench: Bench,
+  clientId: string,
+  keys: readonly ClientKeyPair[],
+  options: { withKids?: boolean; registry?: Registry } = {},
+) {
   await bench.runtime.clients.putAll([recordEntry(clientId, keys, options.withKids ?? true)], options.registry);
 }
 
@@ -157,7 +193,9 @@ async function main() {
   log(`machine: ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}`);
   if (git.dirtyFiles.length > 0) log(`note: measuring uncommitted changes in ${git.dirtyFiles.join(", ")}`);
 
-  log(`building the Worker of ${args.ref === undefined ? "the working tree" : `commit ${git.commit}`} (wrangler deploy --dry-run)`);
+  log(
+    `building the Worker of ${args.ref === undefined ? "the working tree" : `commit ${git.commit}`} (wrangler deploy --dry-run)`,
+  );
   const bundle = await buildWorkerBundle(PROJECT_ROOT, args.ref === undefined ? undefined : git.commit);
   log(`bundle: ${bundle.bytes} bytes, ${bundle.gzipBytes} bytes gzip`);
 
@@ -190,10 +228,20 @@ async function main() {
     // by hand) while the 10,000 clients of the scaling rows are registered; no timed run overlaps the wait.
     log(`storage bound: load with ASSERTION_MAX_LIFETIME=${SHORT_WINDOW_LIFETIME}, CLOCK_SKEW=0`);
     await registerClient(bench, "bench-storage", [clientKeys.ES256]);
-    const storagePool = await tokenBodies(bench, tokenSpec("bench-storage", clientKeys.ES256, { lifetime: SHORT_WINDOW_LIFETIME }))(2);
+    const storagePool = await tokenBodies(
+      bench,
+      tokenSpec("bench-storage", clientKeys.ES256, { lifetime: SHORT_WINDOW_LIFETIME }),
+    )(2);
     // Every assertion in the pool expires at most SHORT_WINDOW_LIFETIME after the pool was built.
     const windowClosesAt = Date.now() + SHORT_WINDOW_LIFETIME * 1000;
-    const storageRun = await load(bench, "storage bound", runtime.urls.token.shortWindow, SCALING_CONCURRENCY, 2, storagePool);
+    const storageRun = await load(
+      bench,
+      "storage bound",
+      runtime.urls.token.shortWindow,
+      SCALING_CONCURRENCY,
+      2,
+      storagePool,
+    );
     const storageGuard = await runtime.replayGuard("shortWindow", "bench-storage");
     const purge = awaitPurge(storageRun, windowClosesAt, () => storageGuard.benchRowCount());
     const registeredKeys = await registerManyClients(bench);
@@ -228,12 +276,25 @@ async function main() {
 async function mainRuns(bench: Bench, clientKeys: Record<ClientAlgorithm, ClientKeyPair>): Promise<TaggedRun[]> {
   const { urls } = bench.runtime;
   const cryptoBodies = {} as Record<ClientAlgorithm, RequestBodySource>;
-  for (const alg of ALGORITHMS) cryptoBodies[alg] = repeatingBodies([await tokenRequestBody(tokenSpec(`bench-${alg}`, clientKeys[alg])())]);
+  for (const alg of ALGORITHMS)
+    cryptoBodies[alg] = repeatingBodies([await tokenRequestBody(tokenSpec(`bench-${alg}`, clientKeys[alg])())]);
   const floorBodies = repeatingBodies([await tokenRequestBody(tokenSpec("bench-floor", clientKeys.ES256)())]);
 
   const plans: Array<PlannedRun & { target: Target; alg?: ClientAlgorithm }> = [
-    { target: "platform-floor", label: "platform floor", url: urls.floor, connections: 0, bodies: async () => floorBodies },
-    { target: "http-only", label: "http only", url: new URL("/http-only", urls.cryptoBound), connections: 0, bodies: async () => floorBodies },
+    {
+      target: "platform-floor",
+      label: "platform floor",
+      url: urls.floor,
+      connections: 0,
+      bodies: async () => floorBodies,
+    },
+    {
+      target: "http-only",
+      label: "http only",
+      url: new URL("/http-only", urls.cryptoBound),
+      connections: 0,
+      bodies: async () => floorBodies,
+    },
     ...ALGORITHMS.map((alg) => ({
       target: "crypto-bound" as const,
       alg,
@@ -264,16 +325,21 @@ async function mainRuns(bench: Bench, clientKeys: Record<ClientAlgorithm, Client
   log("warm-up");
   for (const plan of [...plans, noCache]) {
     const result = await load(bench, `warm-up ${plan.label}`, plan.url, 10, 1, await plan.bodies(1));
-    if (plan.target.startsWith("endpoint")) bench.fastestTokenRate = Math.max(bench.fastestTokenRate, result.requestsPerSecond);
+    if (plan.target.startsWith("endpoint"))
+      bench.fastestTokenRate = Math.max(bench.fastestTokenRate, result.requestsPerSecond);
   }
 
   const runs: TaggedRun[] = [];
   for (const connections of CONCURRENCY) {
-    const atConcurrency = [...plans, ...(connections === SCALING_CONCURRENCY ? [noCache] : [])].map((p) => ({ ...p, connections }));
+    const atConcurrency = [...plans, ...(connections === SCALING_CONCURRENCY ? [noCache] : [])].map((p) => ({
+      ...p,
+      connections,
+    }));
     const merged = await runInRounds(bench, atConcurrency, MAIN_ROUNDS, DURATION);
     for (const [index, plan] of atConcurrency.entries()) {
       const result = merged[index]!;
-      if (plan.target.startsWith("endpoint")) bench.fastestTokenRate = Math.max(bench.fastestTokenRate, result.requestsPerSecond);
+      if (plan.target.startsWith("endpoint"))
+        bench.fastestTokenRate = Math.max(bench.fastestTokenRate, result.requestsPerSecond);
       runs.push({ ...result, target: plan.target, ...(plan.alg ? { alg: plan.alg } : {}) });
     }
   }
@@ -287,7 +353,10 @@ async function registerManyClients(bench: Bench): Promise<ClientKeyPair[]> {
   const keys: ClientKeyPair[] = [];
   for (let i = 0; i < REGISTERED_CLIENTS; i++) keys.push(await newClientKeyPair("ES256"));
   for (let i = 0; i < REGISTERED_CLIENTS; i += 500) {
-    await bench.runtime.clients.putAll(keys.slice(i, i + 500).map((k, j) => recordEntry(`${SPREAD_PREFIX}${i + j}`, [k])), "many");
+    await bench.runtime.clients.putAll(
+      keys.slice(i, i + 500).map((k, j) => recordEntry(`${SPREAD_PREFIX}${i + j}`, [k])),
+      "many",
+    );
   }
   log(`registered in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return keys;
@@ -297,7 +366,11 @@ async function registerManyClients(bench: Bench): Promise<ClientKeyPair[]> {
  * The scaling rows, each against a fresh client so its Durable Object starts alike, interleaved in rounds with the
  * baseline. The last two rows (traffic spread over every registered client) are informational.
  */
-async function scalingRuns(bench: Bench, key: ClientKeyPair, registeredKeys: readonly ClientKeyPair[]): Promise<ScalingRow[]> {
+async function scalingRuns(
+  bench: Bench,
+  key: ClientKeyPair,
+  registeredKeys: readonly ClientKeyPair[],
+): Promise<ScalingRow[]> {
   log("scaling runs");
   const bigClientKeys: ClientKeyPair[] = [];
   for (let i = 0; i < KEYS_PER_BIG_CLIENT; i++) bigClientKeys.push(await newClientKeyPair("ES256"));
@@ -308,7 +381,11 @@ async function scalingRuns(bench: Bench, key: ClientKeyPair, registeredKeys: rea
   await registerClient(bench, "scale-prefilled", [key]);
   await registerClient(bench, "scale-many-clients", [key], { registry: "many" });
   const started = performance.now();
-  const rows = await (await bench.runtime.replayGuard("standard", "scale-prefilled")).benchPrefill("prefilled-", PREFILLED_JTIS, Date.now() + 3_600_000);
+  const rows = await (await bench.runtime.replayGuard("standard", "scale-prefilled")).benchPrefill(
+    "prefilled-",
+    PREFILLED_JTIS,
+    Date.now() + 3_600_000,
+  );
   log(`pre-filled ${rows} live jtis in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
   const clients = REGISTERED_CLIENTS.toLocaleString("en");
@@ -317,8 +394,20 @@ async function scalingRuns(bench: Bench, key: ClientKeyPair, registeredKeys: rea
 
   // The many-clients variant is an isolate of its own that no earlier run has warmed: warm it like the others.
   await registerClient(bench, "scale-warm-up", [key], { registry: "many" });
-  await load(bench, "warm-up many-clients variant", urls.token.manyClients, c, 1, await tokenBodies(bench, tokenSpec("scale-warm-up", key))(1));
-  const tokenRow = (name: string, clientId: string, signer: ClientKeyPair, options: { withKid?: boolean; variant?: TokenServiceVariant } = {}) => ({
+  await load(
+    bench,
+    "warm-up many-clients variant",
+    urls.token.manyClients,
+    c,
+    1,
+    await tokenBodies(bench, tokenSpec("scale-warm-up", key))(1),
+  );
+  const tokenRow = (
+    name: string,
+    clientId: string,
+    signer: ClientKeyPair,
+    options: { withKid?: boolean; variant?: TokenServiceVariant } = {},
+  ) => ({
     name,
     judged: true,
     plan: {
@@ -331,9 +420,18 @@ async function scalingRuns(bench: Bench, key: ClientKeyPair, registeredKeys: rea
   const lastTried = bigClientKeys[KEYS_TRIED_WITHOUT_KID - 1]!;
   const table = [
     tokenRow("baseline: 1 key, assertion with kid, empty replay store", "scale-baseline", key),
-    tokenRow(`${KEYS_PER_BIG_CLIENT} keys, assertion with kid (signer is the last key)`, "scale-20-keys-kid", bigClientKeys[KEYS_PER_BIG_CLIENT - 1]!),
+    tokenRow(
+      `${KEYS_PER_BIG_CLIENT} keys, assertion with kid (signer is the last key)`,
+      "scale-20-keys-kid",
+      bigClientKeys[KEYS_PER_BIG_CLIENT - 1]!,
+    ),
     tokenRow("1 key, assertion without kid", "scale-1-key-no-kid", key, { withKid: false }),
-    tokenRow(`${KEYS_PER_BIG_CLIENT} keys, assertion without kid (signer is key ${KEYS_TRIED_WITHOUT_KID}, the last one tried)`, "scale-20-keys-no-kid", lastTried, { withKid: false }),
+    tokenRow(
+      `${KEYS_PER_BIG_CLIENT} keys, assertion without kid (signer is key ${KEYS_TRIED_WITHOUT_KID}, the last one tried)`,
+      "scale-20-keys-no-kid",
+      lastTried,
+      { withKid: false },
+    ),
     tokenRow(`replay store holding ${PREFILLED_JTIS.toLocaleString("en")} live jtis`, "scale-prefilled", key),
     tokenRow(`${clients} registered clients, traffic from one`, "scale-many-clients", key, { variant: "manyClients" }),
     {
@@ -362,7 +460,12 @@ async function scalingRuns(bench: Bench, key: ClientKeyPair, registeredKeys: rea
       },
     },
   ];
-  const merged = await runInRounds(bench, table.map((row) => row.plan), SCALING_ROUNDS, SCALING_DURATION);
+  const merged = await runInRounds(
+    bench,
+    table.map((row) => row.plan),
+    SCALING_ROUNDS,
+    SCALING_DURATION,
+  );
   const baseline = merged[0]!;
   return table.map((row, index) => {
     const run = merged[index]!;
@@ -378,7 +481,11 @@ async function scalingRuns(bench: Bench, key: ClientKeyPair, registeredKeys: rea
 }
 
 /** Counts replay rows after the load run, then every 500 ms until zero or a deadline well past the window. */
-async function awaitPurge(run: LoadRunResult, windowClosesAt: number, countRows: () => Promise<number>): Promise<StorageBound> {
+async function awaitPurge(
+  run: LoadRunResult,
+  windowClosesAt: number,
+  countRows: () => Promise<number>,
+): Promise<StorageBound> {
   const deadline = windowClosesAt + (PURGE_BATCH_DELAY_SECONDS * 3 + 30) * 1000;
   const rowsAfterLoad = await countRows();
   log(`storage bound: ${rowsAfterLoad} rows after the run; waiting for the alarm purge`);

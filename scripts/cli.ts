@@ -1,7 +1,7 @@
 // Entry point of the operator and client CLI (`npm run cli -- <command>`; docs/cli.md). Finds the command,
 // prints help, and turns every failure into one line on stderr and a non-zero exit. The commands do the work.
 import { CliError, describeError } from "./lib/cli-error";
-import { parseCommandLine, renderCommandHelp, wantsHelp, type Command } from "./lib/command-line";
+import { type Command, parseCommandLine, renderCommandHelp, wantsHelp } from "./lib/command-line";
 import { clientsCommands } from "./lib/commands/clients-commands";
 import { keysGenerate } from "./lib/commands/keys-command";
 import { signingKeyCommands } from "./lib/commands/signing-key-commands";
@@ -42,7 +42,8 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | { h
     const command = COMMANDS.find((c) => c.name === `${first} ${second}`);
     if (command) return { command, rest: argv.slice(2) };
     if (second === undefined || second === "--help" || second === "-h" || second === "help") {
-      if (second === undefined) throw new CliError("usage", `${first}: missing subcommand (run ${PROGRAM} ${first} --help)`);
+      if (second === undefined)
+        throw new CliError("usage", `${first}: missing subcommand (run ${PROGRAM} ${first} --help)`);
       return { help: groupHelp(first) };
     }
     const names = COMMANDS.filter((c) => c.name.startsWith(first + " ")).map((c) => c.name.split(" ")[1]);

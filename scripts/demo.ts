@@ -10,7 +10,7 @@ import { CliError, describeError } from "./lib/cli-error";
 import { generateClientKeyPair } from "./lib/client-key-pair";
 import { registerClient } from "./lib/commands/clients-commands";
 import { DEFAULT_ISSUER } from "./lib/commands/token-command";
-import { metadataIfServing, startLocalServer, type LocalServer } from "./lib/local-server";
+import { type LocalServer, metadataIfServing, startLocalServer } from "./lib/local-server";
 import { writeNewFiles } from "./lib/new-files";
 import { readSigningKeyFile } from "./lib/private-key-file";
 import { describeTarget, type RegistryTarget } from "./lib/registry-target";
@@ -48,7 +48,10 @@ async function runDemo(options: { issuer: string; persistTo?: string }, started:
   if (running) {
     step(1, `A token service already answers at ${issuer}; using it.`);
   } else {
-    const why = options.persistTo === undefined ? `No server answered at ${issuer}, so` : `With throwaway state in ${options.persistTo},`;
+    const why =
+      options.persistTo === undefined
+        ? `No server answered at ${issuer}, so`
+        : `With throwaway state in ${options.persistTo},`;
     process.stdout.write(`   (starting \`npm run dev\`; this takes a few seconds)\n`);
     started.server = await startLocalServer(options.persistTo === undefined ? {} : { persistTo: options.persistTo });
     issuer = started.server.issuer;
@@ -68,10 +71,19 @@ async function runDemo(options: { issuer: string; persistTo?: string }, started:
       ],
       false,
     );
-    step(2, `Generated the client's ES256 key pair in ${folder} (kid ${pair.kid}, the key's RFC 7638 thumbprint). The private key never leaves the client.`);
+    step(
+      2,
+      `Generated the client's ES256 key pair in ${folder} (kid ${pair.kid}, the key's RFC 7638 thumbprint). The private key never leaves the client.`,
+    );
 
-    const target: RegistryTarget = options.persistTo === undefined ? { kind: "local" } : { kind: "local", persistTo: options.persistTo };
-    const { replaced } = await registerClient(target, CLIENT_ID, { path: publicPath }, { scope: [SCOPE], audience: [AUDIENCE], name: "Demo client" });
+    const target: RegistryTarget =
+      options.persistTo === undefined ? { kind: "local" } : { kind: "local", persistTo: options.persistTo };
+    const { replaced } = await registerClient(
+      target,
+      CLIENT_ID,
+      { path: publicPath },
+      { scope: [SCOPE], audience: [AUDIENCE], name: "Demo client" },
+    );
     step(
       3,
       `${replaced ? "Re-registered" : "Registered"} client "${CLIENT_ID}" in ${describeTarget(target)} with only its public key, ` +
@@ -81,10 +93,14 @@ async function runDemo(options: { issuer: string; persistTo?: string }, started:
     const key = await readSigningKeyFile(privatePath);
     const response = await requestToken({ issuer, clientId: CLIENT_ID, key, scope: SCOPE });
     if (!response.ok) {
-      throw new CliError("token_error_response", `the token endpoint refused: HTTP ${response.status} ${JSON.stringify(response.body)}`);
+      throw new CliError(
+        "token_error_response",
+        `the token endpoint refused: HTTP ${response.status} ${JSON.stringify(response.body)}`,
+      );
     }
     const accessToken = response.body.access_token;
-    if (typeof accessToken !== "string") throw new CliError("token_error_response", "the response holds no access_token");
+    if (typeof accessToken !== "string")
+      throw new CliError("token_error_response", "the response holds no access_token");
     step(
       4,
       `Found the token endpoint ${response.metadata.token_endpoint} in the server's metadata, signed a one-minute client ` +
@@ -96,13 +112,20 @@ async function runDemo(options: { issuer: string; persistTo?: string }, started:
     if (typeof jwksUri !== "string") throw new CliError("metadata_invalid", "the metadata names no jwks_uri");
     let verified;
     try {
-      verified = await jwtVerify(accessToken, createRemoteJWKSet(new URL(jwksUri)), { issuer, audience: AUDIENCE, typ: "at+jwt" });
+      verified = await jwtVerify(accessToken, createRemoteJWKSet(new URL(jwksUri)), {
+        issuer,
+        audience: AUDIENCE,
+        typ: "at+jwt",
+      });
     } catch (err) {
       throw new CliError("token_error_response", `the access token did not verify: ${describeError(err)}`);
     }
     const claims = verified.payload;
     if (claims.sub !== CLIENT_ID || claims.client_id !== CLIENT_ID || claims.scope !== SCOPE) {
-      throw new CliError("token_error_response", `the access token's claims are not what was asked for: ${JSON.stringify(claims)}`);
+      throw new CliError(
+        "token_error_response",
+        `the access token's claims are not what was asked for: ${JSON.stringify(claims)}`,
+      );
     }
     step(
       5,
@@ -138,9 +161,10 @@ async function main(): Promise<number> {
     if (stopping) return;
     stopping = true;
     const folder = started.folder;
-    void Promise.allSettled([started.server?.stop(), folder ? rm(folder, { recursive: true, force: true }) : undefined]).finally(() =>
-      process.exit(signal === "SIGINT" ? 130 : 143),
-    );
+    void Promise.allSettled([
+      started.server?.stop(),
+      folder ? rm(folder, { recursive: true, force: true }) : undefined,
+    ]).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };
   process.on("SIGINT", stopOnSignal);
   process.on("SIGTERM", stopOnSignal);
@@ -152,7 +176,8 @@ async function main(): Promise<number> {
   } catch (err) {
     process.stderr.write(`error: demo: ${describeError(err)}\n`);
     const log = started.server?.log();
-    if (log && !(err instanceof CliError && err.code !== "server_unreachable")) process.stderr.write(`server output:\n${log}\n`);
+    if (log && !(err instanceof CliError && err.code !== "server_unreachable"))
+      process.stderr.write(`server output:\n${log}\n`);
     return 1;
   } finally {
     if (started.server) {

@@ -3,14 +3,14 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { createAdminApi } from "./admin/api";
 import { ADMIN_PATH } from "./admin/contract";
-import { auditTokenRequest } from "./token/audit";
 import { configFor, JWKS_PATH, TOKEN_PATH } from "./config";
-import { DISCOVERY_CACHE_CONTROL } from "./protocol/constants";
 import type { AppEnv } from "./context";
 import { serverMetadata } from "./issuer/metadata";
+import { signingKeysFor } from "./issuer/signing-keys";
+import { DISCOVERY_CACHE_CONTROL } from "./protocol/constants";
 import { TokenServiceError } from "./protocol/errors";
 import { errorResponse } from "./protocol/wire-errors";
-import { signingKeysFor } from "./issuer/signing-keys";
+import { auditTokenRequest } from "./token/audit";
 import { tokenEndpoint } from "./token/pipeline";
 
 const loadConfiguration: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -22,7 +22,8 @@ const loadConfiguration: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 function onlyMethods(allow: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (!allow.split(", ").includes(c.req.method)) throw new TokenServiceError("method_not_allowed", undefined, undefined, { Allow: allow });
+    if (!allow.split(", ").includes(c.req.method))
+      throw new TokenServiceError("method_not_allowed", undefined, undefined, { Allow: allow });
     await next();
   };
 }
@@ -52,7 +53,8 @@ export function createApp(): Hono<AppEnv> {
   app.notFound(() => errorResponse("not_found"));
   app.onError((err) => {
     if (err instanceof TokenServiceError) {
-      if (err.reason === "config_invalid") console.error(JSON.stringify({ event: "config_invalid", detail: err.detail }));
+      if (err.reason === "config_invalid")
+        console.error(JSON.stringify({ event: "config_invalid", detail: err.detail }));
       return errorResponse(err);
     }
     console.error(JSON.stringify({ event: "internal_error", name: err instanceof Error ? err.name : typeof err }));

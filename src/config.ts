@@ -1,8 +1,8 @@
 // Turns the Worker's `[vars]` into one typed, validated Config, once per isolate.
 // A bad value fails with a message naming the variable. No I/O beyond reading env; no clock.
 import { ADMIN_PATH } from "./admin/contract";
-import { CONFIG_BOUNDS } from "./protocol/constants";
 import type { Env } from "./env";
+import { CONFIG_BOUNDS } from "./protocol/constants";
 import { TokenServiceError } from "./protocol/errors";
 
 export interface Config {
@@ -67,7 +67,16 @@ function parseFlag(name: string, raw: string | undefined): boolean {
 
 /** Validates the variables into a Config. Throws TokenServiceError("config_invalid") naming the bad variable. */
 export function parseConfig(
-  env: Pick<Env, "ISSUER" | "ACCESS_TOKEN_TTL" | "CLOCK_SKEW" | "ASSERTION_MAX_LIFETIME" | "DEFAULT_AUDIENCE" | "CLIENT_CACHE_TTL" | "ALLOW_INSECURE_JWKS_URI">,
+  env: Pick<
+    Env,
+    | "ISSUER"
+    | "ACCESS_TOKEN_TTL"
+    | "CLOCK_SKEW"
+    | "ASSERTION_MAX_LIFETIME"
+    | "DEFAULT_AUDIENCE"
+    | "CLIENT_CACHE_TTL"
+    | "ALLOW_INSECURE_JWKS_URI"
+  >,
 ): Config {
   const issuer = parseIssuer(env.ISSUER);
   const defaultAudience = env.DEFAULT_AUDIENCE ? env.DEFAULT_AUDIENCE : issuer;

@@ -2,10 +2,10 @@
 // Types only.
 import type { Config } from "./config";
 import type { Env } from "./env";
-import type { GrantDecision } from "./token/authorize-grant";
+import type { SigningKeySet } from "./issuer/signing-keys";
 import type { ClientJwk } from "./protocol/jwk";
 import type { ClientRecord } from "./registry/record";
-import type { SigningKeySet } from "./issuer/signing-keys";
+import type { GrantDecision } from "./token/authorize-grant";
 import type { TokenRequest } from "./token/parse-request";
 
 /** A client whose assertion passed every check except replay; its `jti` is not spent yet. */

@@ -1,7 +1,8 @@
 // Vitest configuration for the tests that run inside workerd (test/worker/): the real Worker, with real KV and
 // Durable Object bindings from wrangler.toml. A fresh signing key is generated for every run.
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+
 import { fileURLToPath } from "node:url";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { newSigningKeySet } from "../scripts/lib/signing-keys.ts";
 

@@ -91,9 +91,17 @@ export function checkTargets(
       met: endpoint.latencyMs.p99 < 20,
     });
   }
-  const endpointRuns = [...runs.filter((r) => r.target.startsWith("endpoint")), ...scaling.map((s) => s.run), storage.run];
+  const endpointRuns = [
+    ...runs.filter((r) => r.target.startsWith("endpoint")),
+    ...scaling.map((s) => s.run),
+    storage.run,
+  ];
   const refused = endpointRuns.reduce((sum, r) => sum + r.non2xx + r.errors, 0);
-  checks.push({ target: "zero non-2xx (every token service run)", measured: `${refused} non-2xx or errors`, met: refused === 0 });
+  checks.push({
+    target: "zero non-2xx (every token service run)",
+    measured: `${refused} non-2xx or errors`,
+    met: refused === 0,
+  });
   // Judged on CPU per token: on a shared machine a row's req/s swings far more between its own rounds than 10 %.
   for (const row of scaling.filter((s, index) => s.judged && index > 0)) {
     checks.push({
@@ -174,7 +182,8 @@ export function summaryMarkdown(results: BenchResults): string {
     "| target | measured | met |",
     "| --- | --- | --- |",
   );
-  for (const check of results.targets) lines.push(`| ${check.target} | ${check.measured} | ${check.met ? "yes" : "**no**"} |`);
+  for (const check of results.targets)
+    lines.push(`| ${check.target} | ${check.measured} | ${check.met ? "yes" : "**no**"} |`);
   return lines.join("\n");
 }
 

@@ -166,7 +166,10 @@ export async function startBenchRuntime(options: BenchRuntimeOptions): Promise<B
     },
     clients: {
       async putAll(entries, registry = "few") {
-        const response = await fetch(new URL(`/${registry}`, seeder), { method: "POST", body: JSON.stringify(entries) });
+        const response = await fetch(new URL(`/${registry}`, seeder), {
+          method: "POST",
+          body: JSON.stringify(entries),
+        });
         if (!response.ok) throw new Error(`registry seeder answered ${response.status}: ${await response.text()}`);
       },
     },

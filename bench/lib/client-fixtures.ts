@@ -1,7 +1,7 @@
 // Bench clients: key pairs (jose WebCrypto only), registry records in the docs/registry.md shape, and pools of
 // unique signed assertions built before any timed run. Signs nothing while a load run is under way.
 import { randomUUID } from "node:crypto";
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 
 export type ClientAlgorithm = "ES256" | "PS256" | "RS256";
 
@@ -46,9 +46,8 @@ export interface AssertionSpec {
 /** The form body of one token request carrying a fresh, unique client assertion. */
 export async function tokenRequestBody(spec: AssertionSpec): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const header = spec.withKid === false
-    ? { alg: spec.key.alg, typ: "JWT" }
-    : { alg: spec.key.alg, kid: spec.key.kid, typ: "JWT" };
+  const header =
+    spec.withKid === false ? { alg: spec.key.alg, typ: "JWT" } : { alg: spec.key.alg, kid: spec.key.kid, typ: "JWT" };
   const assertion = await new SignJWT({})
     .setProtectedHeader(header)
     .setIssuer(spec.clientId)

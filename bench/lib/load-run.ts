@@ -52,7 +52,7 @@ export async function runLoad(spec: LoadRunSpec): Promise<LoadRunResult> {
   const cpuBefore = cpuSecondsOf(spec.workerdPids);
   const generatorBefore = process.cpuUsage();
 
-  let instance: ReturnType<typeof autocannon> | undefined = undefined;
+  let instance: ReturnType<typeof autocannon> | undefined;
   instance = autocannon({
     url: spec.url,
     connections: spec.connections,
@@ -148,7 +148,10 @@ export function mergeRounds(rounds: readonly LoadRunResult[]): LoadRunResult {
     workerdCpuCores: round(cpuSeconds / seconds, 2),
     loadGeneratorCpuCores: weighted((r) => r.loadGeneratorCpuCores),
     poolRanLow: rounds.some((r) => r.poolRanLow),
-    rounds: rounds.map((r) => ({ requestsPerSecond: r.requestsPerSecond, workerdCpuMsPerRequest: r.workerdCpuMsPerRequest })),
+    rounds: rounds.map((r) => ({
+      requestsPerSecond: r.requestsPerSecond,
+      workerdCpuMsPerRequest: r.workerdCpuMsPerRequest,
+    })),
   };
 }
 

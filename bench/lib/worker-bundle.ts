@@ -38,7 +38,11 @@ export async function buildWorkerBundle(projectRoot: string, gitRef?: string): P
     entryPath,
     bytes: code.byteLength,
     gzipBytes: gzipSync(code, { level: 9 }).byteLength,
-    wranglerSummary: stdout.split("\n").find((line) => line.includes("Total Upload"))?.trim() ?? "",
+    wranglerSummary:
+      stdout
+        .split("\n")
+        .find((line) => line.includes("Total Upload"))
+        ?.trim() ?? "",
   };
 }
 

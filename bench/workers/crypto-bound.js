@@ -67,7 +67,8 @@ export default {
     if (path === "/http-only") return tokenSizedResponse("x".repeat(560));
 
     const alg = path.slice("/verify-and-sign/".length);
-    if (!path.startsWith("/verify-and-sign/") || !(alg in VERIFY_PARAMS)) return new Response("no route", { status: 404 });
+    if (!path.startsWith("/verify-and-sign/") || !(alg in VERIFY_PARAMS))
+      return new Response("no route", { status: 404 });
     const assertion = new URLSearchParams(body).get("client_assertion") ?? "";
     const [header, payload, signature] = assertion.split(".");
     const valid = await crypto.subtle.verify(
@@ -81,7 +82,13 @@ export default {
     const { key, jwk } = await serviceSigningKey(env);
     const now = Math.floor(Date.now() / 1000);
     const signingInput = `${jsonToBase64Url({ alg: jwk.alg, kid: jwk.kid, typ: "at+jwt" })}.${jsonToBase64Url({
-      client_id: "bench", iss: env.ISSUER, sub: "bench", aud: env.ISSUER, iat: now, exp: now + 600, jti: crypto.randomUUID(),
+      client_id: "bench",
+      iss: env.ISSUER,
+      sub: "bench",
+      aud: env.ISSUER,
+      iat: now,
+      exp: now + 600,
+      jti: crypto.randomUUID(),
     })}`;
     const tokenSignature = await crypto.subtle.sign(SIGN_PARAMS[jwk.alg].verify, key, encoder.encode(signingInput));
     return tokenSizedResponse(`${signingInput}.${bytesToBase64Url(tokenSignature)}`);

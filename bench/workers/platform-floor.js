@@ -13,8 +13,10 @@ export class FloorJtiStore extends DurableObject {
   }
 
   insert(jti, expiresAt) {
-    return this.ctx.storage.sql.exec("INSERT INTO spent_jti (jti, expires_at) VALUES (?1, ?2)", jti, expiresAt)
-      .rowsWritten > 0;
+    return (
+      this.ctx.storage.sql.exec("INSERT INTO spent_jti (jti, expires_at) VALUES (?1, ?2)", jti, expiresAt).rowsWritten >
+      0
+    );
   }
 }
 
@@ -28,9 +30,13 @@ export default {
     // `?spread=N`: each request reads one of N client records (from the large registry) and writes to a fresh object,
     // as traffic from N clients does.
     const spread = Number(url.searchParams.get("spread") ?? "0");
-    const record = spread > 0
-      ? await env.SPREAD_CLIENTS.get(`client:${env.SPREAD_CLIENT_PREFIX}${Math.floor(Math.random() * spread)}`, "text")
-      : await env.CLIENTS.get(env.FLOOR_CLIENT_KEY, "text");
+    const record =
+      spread > 0
+        ? await env.SPREAD_CLIENTS.get(
+            `client:${env.SPREAD_CLIENT_PREFIX}${Math.floor(Math.random() * spread)}`,
+            "text",
+          )
+        : await env.CLIENTS.get(env.FLOOR_CLIENT_KEY, "text");
     if (record === null) return Response.json({ error: "floor client missing" }, { status: 500 });
     const storeName = spread > 0 ? crypto.randomUUID() : "floor";
     const fresh = await env.FLOOR_STORE.getByName(storeName).insert(crypto.randomUUID(), Date.now() + 330_000);

@@ -1,11 +1,10 @@
 // Calls the service's admin API as an operator client: an admin token obtained the way `token` does (scope admin,
 // resource <issuer>/admin), then one admin call. Network and key-file I/O only; prints nothing, never the token.
 import { ADMIN_PATH, ADMIN_SCOPE } from "../../src/admin/contract";
-import { CliError } from "./cli-error";
 import type { AdminTarget } from "./admin-target";
+import { CliError } from "./cli-error";
 import { readSigningKeyFile } from "./private-key-file";
 import { fetchOrExplain, requestToken } from "./token-client";
-
 
 /** What `GET /admin/clients/{id}` answers. */
 export interface AdminClientStatus {
@@ -68,7 +67,11 @@ export async function openAdminSession(target: AdminTarget): Promise<AdminSessio
     });
     const body = await jsonObjectOf(response);
     if (!response.ok) throw new CliError("admin_error_response", errorLine(response.status, body));
-    if (body === null) throw new CliError("admin_error_response", `the admin API answered HTTP ${response.status} without a JSON object`);
+    if (body === null)
+      throw new CliError(
+        "admin_error_response",
+        `the admin API answered HTTP ${response.status} without a JSON object`,
+      );
     return body;
   }
 

@@ -1,7 +1,7 @@
 // The flags that send a `clients` command to the running service's admin API instead of the KV registry
 // (--admin-key, --admin-client-id, --issuer). Flag parsing only; no I/O.
 import { CliError } from "./cli-error";
-import { booleanOption, stringOption, type OptionSpec, type OptionValues } from "./command-line";
+import { booleanOption, type OptionSpec, type OptionValues, stringOption } from "./command-line";
 import { DEFAULT_ISSUER } from "./commands/token-command";
 import { normalizeIssuer } from "./token-client";
 import { resolveUserPath } from "./user-paths";
@@ -36,7 +36,8 @@ export function adminTargetFrom(commandName: string, values: OptionValues): Admi
   const clientId = stringOption(values, "admin-client-id");
   const issuer = stringOption(values, "issuer");
   if (keyPath === undefined) {
-    if (clientId !== undefined) throw new CliError("usage", `${commandName}: --admin-client-id applies only with --admin-key`);
+    if (clientId !== undefined)
+      throw new CliError("usage", `${commandName}: --admin-client-id applies only with --admin-key`);
     if (issuer !== undefined) throw new CliError("usage", `${commandName}: --issuer applies only with --admin-key`);
     return null;
   }
@@ -45,7 +46,8 @@ export function adminTargetFrom(commandName: string, values: OptionValues): Admi
     throw new CliError("usage", `${commandName}: --admin-key needs --admin-client-id <id>`);
   }
   for (const flag of ["remote", "local"]) {
-    if (booleanOption(values, flag)) throw new CliError("usage", `${commandName}: --${flag} does not apply with --admin-key`);
+    if (booleanOption(values, flag))
+      throw new CliError("usage", `${commandName}: --${flag} does not apply with --admin-key`);
   }
   if (stringOption(values, "persist-to") !== undefined) {
     throw new CliError("usage", `${commandName}: --persist-to does not apply with --admin-key`);

@@ -26,7 +26,8 @@ function withFinalNewline(pem: string): string {
 }
 
 export async function generateClientKeyPair(alg: ClientKeyAlgorithm): Promise<ClientKeyPair> {
-  const options = alg === "EdDSA" ? { crv: "Ed25519", extractable: true } : { extractable: true, modulusLength: RSA_MODULUS_BITS };
+  const options =
+    alg === "EdDSA" ? { crv: "Ed25519", extractable: true } : { extractable: true, modulusLength: RSA_MODULUS_BITS };
   const { privateKey, publicKey } = await generateKeyPair(alg, options);
   const publicCore = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicCore);

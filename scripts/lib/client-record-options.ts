@@ -1,10 +1,11 @@
 // Turns the `clients add` flags into a client record (docs/registry.md). Pure: no I/O; the record is
 // validated by client-store before anything is written.
+
+import { LIMITS } from "../../src/protocol/constants";
 import type { ClientJwk } from "../../src/protocol/jwk";
 import { isValidClientId } from "../../src/registry/record";
-import { LIMITS } from "../../src/protocol/constants";
 import { CliError } from "./cli-error";
-import { booleanOption, listOption, stringOption, type OptionSpec, type OptionValues } from "./command-line";
+import { booleanOption, listOption, type OptionSpec, type OptionValues, stringOption } from "./command-line";
 
 export const CLIENT_RECORD_OPTIONS: OptionSpec = {
   scope: { type: "string", multiple: true },
@@ -30,7 +31,10 @@ export const CLIENT_RECORD_HELP = `Record fields:
 /** Refuses a client_id the registry could not hold, before any file is read. */
 export function checkClientId(commandName: string, clientId: string): void {
   if (!isValidClientId(clientId)) {
-    throw new CliError("usage", `${commandName}: client_id must be 1 to ${LIMITS.maxClientIdLength} printable ASCII characters`);
+    throw new CliError(
+      "usage",
+      `${commandName}: client_id must be 1 to ${LIMITS.maxClientIdLength} printable ASCII characters`,
+    );
   }
 }
 
@@ -53,7 +57,11 @@ export function checkRecordFlags(commandName: string, values: OptionValues): voi
 }
 
 /** The record `clients add` writes: inline keys, or the URL the client publishes them at. Field order follows docs/registry.md. */
-export function clientRecordFrom(clientId: string, keys: ClientJwk[] | string, values: OptionValues): Record<string, unknown> {
+export function clientRecordFrom(
+  clientId: string,
+  keys: ClientJwk[] | string,
+  values: OptionValues,
+): Record<string, unknown> {
   const record: Record<string, unknown> = { client_id: clientId };
   const name = stringOption(values, "name");
   if (name !== undefined) record.name = name;

@@ -1,7 +1,7 @@
 // The client registry as the CLI sees it: load, validate, save and delete client records in KV. Every record
 // is checked with the Worker's own validateClientRecord before it is written, so the two always agree.
 import { LIMITS } from "../../src/protocol/constants";
-import { clientKey, RecordError, validateClientRecord, type ClientRecord } from "../../src/registry/record";
+import { type ClientRecord, clientKey, RecordError, validateClientRecord } from "../../src/registry/record";
 import { CliError } from "./cli-error";
 import type { RegistryTarget } from "./registry-target";
 import { kvDelete, kvGet, kvGetMany, kvListKeys, kvPut } from "./wrangler-kv";
@@ -23,7 +23,10 @@ function interpret(clientId: string, text: string): StoredClient {
   } catch {
     return { clientId, stored: null, record: null, problem: "the stored value is not JSON" };
   }
-  const stored = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  const stored =
+    typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : null;
   try {
     return { clientId, stored, record: validateClientRecord(parsed, clientId), problem: null };
   } catch (err) {
@@ -53,7 +56,11 @@ export async function loadClient(target: RegistryTarget, clientId: string): Prom
 }
 
 /** Like loadClient, but a missing or invalid record is an error: for commands that change a record. */
-export async function loadValidClient(target: RegistryTarget, clientId: string, where: string): Promise<{ stored: Record<string, unknown>; record: ClientRecord }> {
+export async function loadValidClient(
+  target: RegistryTarget,
+  clientId: string,
+  where: string,
+): Promise<{ stored: Record<string, unknown>; record: ClientRecord }> {
   const client = await loadClient(target, clientId);
   if (client === null) throw new CliError("client_not_found", `no client ${JSON.stringify(clientId)} in ${where}`);
   if (client.record === null || client.stored === null) {

@@ -89,18 +89,26 @@ export function parseCommandLine(command: Command, argv: string[]): ParsedComman
       const spec = command.options[option.replace(/^--/, "")];
       throw new CliError(
         "usage",
-        spec?.type === "boolean" ? `${command.name}: ${option} takes no value` : `${command.name}: ${option} needs a value`,
+        spec?.type === "boolean"
+          ? `${command.name}: ${option} takes no value`
+          : `${command.name}: ${option} needs a value`,
       );
     }
     throw new CliError("usage", `${command.name}: ${message}`);
   }
   const expected = command.positionals;
   if (parsed.positionals.length < expected.length) {
-    throw new CliError("usage", `${command.name}: missing <${expected[parsed.positionals.length]}> (see ${command.name} --help)`);
+    throw new CliError(
+      "usage",
+      `${command.name}: missing <${expected[parsed.positionals.length]}> (see ${command.name} --help)`,
+    );
   }
   if (parsed.positionals.length > expected.length) {
     const extra = parsed.positionals[expected.length]!;
-    throw new CliError("usage", `${command.name}: unexpected argument ${JSON.stringify(extra)} (see ${command.name} --help)`);
+    throw new CliError(
+      "usage",
+      `${command.name}: unexpected argument ${JSON.stringify(extra)} (see ${command.name} --help)`,
+    );
   }
   return parsed;
 }

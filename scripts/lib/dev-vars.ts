@@ -1,7 +1,8 @@
 // Reads and updates the SIGNING_KEYS line of a .dev.vars file (the local secrets `wrangler dev` loads),
 // leaving every other line as it was. The file is replaced atomically and stays private (0600).
-import { readFile, rename, writeFile } from "node:fs/promises";
+
 import { randomBytes } from "node:crypto";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { CliError } from "./cli-error";
 
 const SIGNING_KEYS_LINE = /^[ \t]*SIGNING_KEYS[ \t]*=[ \t]*(.*)$/m;
@@ -18,7 +19,12 @@ async function readText(path: string): Promise<string> {
     return await readFile(path, "utf8");
   } catch (err) {
     const code = (err as { code?: string }).code;
-    throw new CliError("input_invalid", code === "ENOENT" ? `${path} does not exist (run npm run dev once, or pass --from)` : `cannot read ${path}: ${code}`);
+    throw new CliError(
+      "input_invalid",
+      code === "ENOENT"
+        ? `${path} does not exist (run npm run dev once, or pass --from)`
+        : `cannot read ${path}: ${code}`,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 // Starts and stops a local token service (`npm run dev` on free loopback ports) for the demo and the tests,
 // and tells whether a server already answers at an issuer. Stops the whole process group it started.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { CliError } from "./cli-error";
 import { metadataUrl, type ServerMetadata } from "./token-client";
@@ -114,7 +114,11 @@ function installExitHook(): void {
  * server this process started and exit. Programs with their own signal handling (the demo) do not call it.
  */
 export function stopLocalServersOnSignals(): void {
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const) {
     process.once(signal, () => {
       killAllNow();
       process.exit(code);
@@ -149,7 +153,17 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
-  const args = ["run", "dev", "--", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)];
+  const args = [
+    "run",
+    "dev",
+    "--",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+  ];
   args.push("--var", `ISSUER:${issuer}`, "--show-interactive-dev-session=false");
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
   if (options.persistTo !== undefined) args.push("--persist-to", options.persistTo);
@@ -178,12 +192,18 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   let failure: LocalServerStartError;
   for (;;) {
     if (exited(child)) {
-      failure = new LocalServerStartError(`the local server exited during startup: ${lines.at(-1) ?? "no output"}`, server.log());
+      failure = new LocalServerStartError(
+        `the local server exited during startup: ${lines.at(-1) ?? "no output"}`,
+        server.log(),
+      );
       break;
     }
     if ((await metadataIfServing(issuer)) !== null) return server;
     if (Date.now() >= deadline) {
-      failure = new LocalServerStartError(`the local server did not answer at ${issuer} within ${STARTUP_TIMEOUT_MS / 1000} s`, server.log());
+      failure = new LocalServerStartError(
+        `the local server did not answer at ${issuer} within ${STARTUP_TIMEOUT_MS / 1000} s`,
+        server.log(),
+      );
       break;
     }
     await new Promise((r) => setTimeout(r, 500));

@@ -4,7 +4,13 @@ import { createPrivateKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { calculateJwkThumbprint, importJWK, type JWK } from "jose";
 import type { AssertionAlgorithm } from "../../src/protocol/constants";
-import { isAssertionAlgorithm, JwkError, keyFitsAlgorithm, validatePublicJwk, type ClientJwk } from "../../src/protocol/jwk";
+import {
+  type ClientJwk,
+  isAssertionAlgorithm,
+  JwkError,
+  keyFitsAlgorithm,
+  validatePublicJwk,
+} from "../../src/protocol/jwk";
 import { CliError, describeError } from "./cli-error";
 
 export interface AssertionSigningKey {
@@ -25,10 +31,16 @@ function pick(jwk: Record<string, unknown>, names: readonly string[]): Record<st
 
 function jwkFromPem(text: string, label: string): Record<string, unknown> {
   if (text.includes("ENCRYPTED PRIVATE KEY")) {
-    throw new CliError("input_invalid", `${label}: encrypted keys are not supported: decrypt it first (openssl pkey -in ${label} -out plain.pem)`);
+    throw new CliError(
+      "input_invalid",
+      `${label}: encrypted keys are not supported: decrypt it first (openssl pkey -in ${label} -out plain.pem)`,
+    );
   }
   if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) {
-    throw new CliError("input_invalid", `${label}: no private key found: --key needs the private key (PEM "BEGIN PRIVATE KEY" or a private JWK)`);
+    throw new CliError(
+      "input_invalid",
+      `${label}: no private key found: --key needs the private key (PEM "BEGIN PRIVATE KEY" or a private JWK)`,
+    );
   }
   try {
     return createPrivateKey(text).export({ format: "jwk" }) as Record<string, unknown>;
@@ -46,15 +58,18 @@ function jwkFromJson(text: string, label: string): Record<string, unknown> {
   }
   const keys = (parsed as { keys?: unknown })?.keys;
   if (Array.isArray(keys)) {
-    if (keys.length !== 1) throw new CliError("input_invalid", `${label}: a JWK Set must hold exactly one key to sign with`);
+    if (keys.length !== 1)
+      throw new CliError("input_invalid", `${label}: a JWK Set must hold exactly one key to sign with`);
     parsed = keys[0];
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new CliError("input_invalid", `${label}: expected a private JWK object`);
   }
   const jwk = parsed as Record<string, unknown>;
-  if (jwk.kty === "oct") throw new CliError("key_refused", `${label}: symmetric (oct) keys cannot sign client assertions`);
-  if (typeof jwk.d !== "string") throw new CliError("input_invalid", `${label}: the JWK holds no private key ("d" is missing)`);
+  if (jwk.kty === "oct")
+    throw new CliError("key_refused", `${label}: symmetric (oct) keys cannot sign client assertions`);
+  if (typeof jwk.d !== "string")
+    throw new CliError("input_invalid", `${label}: the JWK holds no private key ("d" is missing)`);
   return jwk;
 }
 
@@ -69,19 +84,28 @@ function defaultAlgorithm(key: ClientJwk): AssertionAlgorithm {
  * The signing key in `path`. `alg`: --alg, else the JWK's alg, else the usual one for the key (RSA: RS256).
  * `kid`: --kid, else the JWK's kid, else the RFC 7638 thumbprint of the public key (what `clients add` assigns).
  */
-export async function readSigningKeyFile(path: string, options: { alg?: string; kid?: string; label?: string } = {}): Promise<AssertionSigningKey> {
+export async function readSigningKeyFile(
+  path: string,
+  options: { alg?: string; kid?: string; label?: string } = {},
+): Promise<AssertionSigningKey> {
   const label = options.label ?? path;
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
-    throw new CliError("input_invalid", `cannot read ${label}: ${(err as { code?: string }).code ?? describeError(err)}`);
+    throw new CliError(
+      "input_invalid",
+      `cannot read ${label}: ${(err as { code?: string }).code ?? describeError(err)}`,
+    );
   }
   const jwk = text.includes("-----BEGIN") ? jwkFromPem(text, label) : jwkFromJson(text, label);
 
   let publicJwk: ClientJwk;
   try {
-    publicJwk = validatePublicJwk({ ...pick(jwk, PUBLIC_MEMBERS), ...(typeof jwk.alg === "string" ? { alg: jwk.alg } : {}) });
+    publicJwk = validatePublicJwk({
+      ...pick(jwk, PUBLIC_MEMBERS),
+      ...(typeof jwk.alg === "string" ? { alg: jwk.alg } : {}),
+    });
   } catch (err) {
     if (err instanceof JwkError) throw new CliError("key_refused", `${label}: ${err.message}`);
     throw err;
@@ -89,9 +113,14 @@ export async function readSigningKeyFile(path: string, options: { alg?: string; 
   const alg = options.alg ?? defaultAlgorithm(publicJwk);
   if (!isAssertionAlgorithm(alg)) throw new CliError("usage", `--alg ${alg} is not a supported signature algorithm`);
   if (!keyFitsAlgorithm({ ...publicJwk, alg: undefined }, alg)) {
-    throw new CliError("usage", `--alg ${alg} does not fit this ${publicJwk.kty}${publicJwk.crv ? ` ${publicJwk.crv}` : ""} key`);
+    throw new CliError(
+      "usage",
+      `--alg ${alg} does not fit this ${publicJwk.kty}${publicJwk.crv ? ` ${publicJwk.crv}` : ""} key`,
+    );
   }
-  const kid = options.kid ?? (typeof jwk.kid === "string" && jwk.kid !== "" ? jwk.kid : await calculateJwkThumbprint(publicJwk as JWK));
+  const kid =
+    options.kid ??
+    (typeof jwk.kid === "string" && jwk.kid !== "" ? jwk.kid : await calculateJwkThumbprint(publicJwk as JWK));
   let key: CryptoKey | Uint8Array;
   try {
     key = await importJWK({ ...pick(jwk, PUBLIC_MEMBERS), ...pick(jwk, PRIVATE_MEMBERS) } as JWK, alg);

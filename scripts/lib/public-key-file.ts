@@ -4,7 +4,7 @@
 import { createPublicKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { calculateJwkThumbprint } from "jose";
-import { JwkError, validatePublicJwkSet, type ClientJwk } from "../../src/protocol/jwk";
+import { type ClientJwk, JwkError, validatePublicJwkSet } from "../../src/protocol/jwk";
 import { CliError, describeError } from "./cli-error";
 
 /** Far above any real key file (a JWK Set of 20 RSA-8192 keys is about 30 KiB); guards against wrong files. */
@@ -25,7 +25,10 @@ function jwksFromPem(text: string, label: string): unknown[] {
       );
     }
     if (kind !== "PUBLIC KEY" && kind !== "RSA PUBLIC KEY") {
-      throw new CliError("input_invalid", `${label}: PEM ${kind} is not a public key: expected "BEGIN PUBLIC KEY" (SPKI)`);
+      throw new CliError(
+        "input_invalid",
+        `${label}: PEM ${kind} is not a public key: expected "BEGIN PUBLIC KEY" (SPKI)`,
+      );
     }
     let key;
     try {
@@ -62,7 +65,10 @@ function jwksFromJson(text: string, label: string): unknown[] {
     return keys;
   }
   if ("kty" in parsed) return [parsed];
-  throw new CliError("input_invalid", `${label}: expected a JWK (with "kty"), a JWK Set (with "keys") or a PEM public key`);
+  throw new CliError(
+    "input_invalid",
+    `${label}: expected a JWK (with "kty"), a JWK Set (with "keys") or a PEM public key`,
+  );
 }
 
 function validated(keys: unknown[], label: string): ClientJwk[] {
@@ -79,7 +85,9 @@ export async function parsePublicKeys(text: string, label: string): Promise<Clie
   const raw = text.includes("-----BEGIN") ? jwksFromPem(text, label) : jwksFromJson(text, label);
   const keys = validated(raw, label);
   const withKids = await Promise.all(
-    keys.map(async (key) => (key.kid === undefined ? { ...key, kid: await calculateJwkThumbprint(key as never) } : key)),
+    keys.map(async (key) =>
+      key.kid === undefined ? { ...key, kid: await calculateJwkThumbprint(key as never) } : key,
+    ),
   );
   // Assigned kids can collide (the same key twice): validate again so duplicates are refused here too.
   return validated(withKids, label);
@@ -91,7 +99,10 @@ export async function readPublicKeyFile(path: string, label = path): Promise<Cli
   try {
     bytes = await readFile(path);
   } catch (err) {
-    throw new CliError("input_invalid", `cannot read ${label}: ${(err as { code?: string }).code ?? describeError(err)}`);
+    throw new CliError(
+      "input_invalid",
+      `cannot read ${label}: ${(err as { code?: string }).code ?? describeError(err)}`,
+    );
   }
   if (bytes.length > MAX_KEY_FILE_BYTES) throw new CliError("input_invalid", `${label}: too large for a key file`);
   return parsePublicKeys(bytes.toString("utf8"), label);

@@ -1,7 +1,7 @@
 // Which Workers KV namespace the registry commands write: local dev state (default), a throwaway local folder
 // (--persist-to), or the deployed namespace (--remote). Flag parsing only; no I/O.
 import { CliError } from "./cli-error";
-import { booleanOption, stringOption, type OptionSpec, type OptionValues } from "./command-line";
+import { booleanOption, type OptionSpec, type OptionValues, stringOption } from "./command-line";
 import { resolveUserPath } from "./user-paths";
 
 export type RegistryTarget = { kind: "local"; persistTo?: string } | { kind: "remote" };

@@ -27,7 +27,8 @@ export function normalizeIssuer(input: string): string {
   } catch {
     throw new CliError("usage", `--issuer ${JSON.stringify(input)} is not a URL`);
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new CliError("usage", "--issuer must be an http(s) URL");
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw new CliError("usage", "--issuer must be an http(s) URL");
   if (url.search || url.hash) throw new CliError("usage", "--issuer must not have a query or fragment");
   return input.endsWith("/") && url.pathname === "/" ? input.slice(0, -1) : input;
 }
@@ -59,7 +60,10 @@ export async function fetchOrExplain(url: string, init: RequestInit, policy: Fet
     } catch (err) {
       if (attempt < attempts) continue;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError("server_unreachable", `cannot reach ${url}: ${cause?.code ?? cause?.message ?? describeError(err)}`);
+      throw new CliError(
+        "server_unreachable",
+        `cannot reach ${url}: ${cause?.code ?? cause?.message ?? describeError(err)}`,
+      );
     }
   }
 }
@@ -76,7 +80,10 @@ export async function discoverServer(issuer: string, policy: FetchPolicy = {}): 
     throw new CliError("metadata_invalid", `${url} did not answer with JSON`);
   }
   if (metadata.issuer !== issuer) {
-    throw new CliError("metadata_invalid", `the server's issuer ${JSON.stringify(metadata.issuer)} is not ${JSON.stringify(issuer)}`);
+    throw new CliError(
+      "metadata_invalid",
+      `the server's issuer ${JSON.stringify(metadata.issuer)} is not ${JSON.stringify(issuer)}`,
+    );
   }
   if (typeof metadata.token_endpoint !== "string" || !/^https?:\/\//.test(metadata.token_endpoint)) {
     throw new CliError("metadata_invalid", `${url} names no token_endpoint`);
@@ -85,7 +92,11 @@ export async function discoverServer(issuer: string, policy: FetchPolicy = {}): 
 }
 
 /** A client assertion: iss = sub = client_id, aud = the issuer string, a fresh jti, one minute of life. */
-export async function signClientAssertion(clientId: string, audience: string, key: AssertionSigningKey): Promise<string> {
+export async function signClientAssertion(
+  clientId: string,
+  audience: string,
+  key: AssertionSigningKey,
+): Promise<string> {
   return new SignJWT({})
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
     .setIssuer(clientId)
@@ -118,7 +129,10 @@ export async function requestToken(request: TokenRequest): Promise<TokenResponse
   const metadata = await discoverServer(request.issuer);
   const supported = metadata.token_endpoint_auth_signing_alg_values_supported;
   if (Array.isArray(supported) && !supported.includes(request.key.alg)) {
-    throw new CliError("metadata_invalid", `the server does not accept ${request.key.alg} assertions (it accepts ${supported.join(", ")})`);
+    throw new CliError(
+      "metadata_invalid",
+      `the server does not accept ${request.key.alg} assertions (it accepts ${supported.join(", ")})`,
+    );
   }
   const form = new URLSearchParams({
     grant_type: CLIENT_CREDENTIALS_GRANT,
@@ -141,7 +155,10 @@ export async function requestToken(request: TokenRequest): Promise<TokenResponse
     throw new CliError("token_error_response", `the token endpoint answered HTTP ${response.status} without JSON`);
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new CliError("token_error_response", `the token endpoint answered HTTP ${response.status} with a JSON ${Array.isArray(body) ? "array" : typeof body}`);
+    throw new CliError(
+      "token_error_response",
+      `the token endpoint answered HTTP ${response.status} with a JSON ${Array.isArray(body) ? "array" : typeof body}`,
+    );
   }
   return { status: response.status, ok: response.ok, body: body as Record<string, unknown>, metadata };
 }

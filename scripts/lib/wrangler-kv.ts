@@ -12,7 +12,12 @@ const BINDING = "CLIENTS";
 
 function targetArgs(target: RegistryTarget): string[] {
   if (target.kind === "remote") return ["--binding", BINDING, "--remote"];
-  return ["--binding", BINDING, "--local", ...(target.persistTo === undefined ? [] : ["--persist-to", target.persistTo])];
+  return [
+    "--binding",
+    BINDING,
+    "--local",
+    ...(target.persistTo === undefined ? [] : ["--persist-to", target.persistTo]),
+  ];
 }
 
 /** Runs `work` with a file holding `content` (mode 0600, in a fresh private folder) and removes it after. */
@@ -42,7 +47,9 @@ function jsonIn(stdout: string, what: string): unknown {
 }
 
 export async function kvPut(target: RegistryTarget, key: string, value: string): Promise<void> {
-  await withTemporaryFile(value, (path) => runWrangler(["kv", "key", "put", key, "--path", path, ...targetArgs(target)]));
+  await withTemporaryFile(value, (path) =>
+    runWrangler(["kv", "key", "put", key, "--path", path, ...targetArgs(target)]),
+  );
 }
 
 export async function kvDelete(target: RegistryTarget, key: string): Promise<void> {
@@ -72,6 +79,9 @@ export async function kvGet(target: RegistryTarget, key: string): Promise<string
 export async function kvListKeys(target: RegistryTarget, prefix: string): Promise<string[]> {
   const { stdout } = await runWrangler(["kv", "key", "list", "--prefix", prefix, ...targetArgs(target)]);
   const parsed = jsonIn(stdout, "kv key list");
-  if (!Array.isArray(parsed)) throw new CliError("wrangler_failed", "could not read the output of wrangler kv key list");
-  return parsed.map((entry: { name?: unknown }) => entry?.name).filter((name): name is string => typeof name === "string");
+  if (!Array.isArray(parsed))
+    throw new CliError("wrangler_failed", "could not read the output of wrangler kv key list");
+  return parsed
+    .map((entry: { name?: unknown }) => entry?.name)
+    .filter((name): name is string => typeof name === "string");
 }

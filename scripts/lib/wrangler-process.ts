@@ -22,7 +22,11 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** The line of wrangler's output that says what went wrong. */
 function failureLine(stdout: string, stderr: string): string {
-  const lines = (stderr + "\n" + stdout).replace(ANSI, "").split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = (stderr + "\n" + stdout)
+    .replace(ANSI, "")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const error = lines.find((l) => l.includes("[ERROR]"));
   if (error) return error.replace(/^.*\[ERROR\]\s*/, "");
   return lines.at(-1) ?? "no output";

@@ -2,7 +2,7 @@
 // (`<issuer>/admin`) with the admin scope, from an operator client whose kill switch is off. Verification only:
 // it never logs or stores the token.
 import type { MiddlewareHandler } from "hono";
-import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { createLocalJWKSet, type JWTVerifyGetKey, jwtVerify } from "jose";
 import type { AppEnv } from "../context";
 import type { SigningKeySet } from "../issuer/signing-keys";
 import { TokenServiceError, whileAvailable } from "../protocol/errors";
@@ -37,12 +37,15 @@ export const requireAdminToken: MiddlewareHandler<AppEnv> = async (c, next) => {
   } catch {
     throw new TokenServiceError("admin_token_invalid");
   }
-  if (typeof clientId !== "string" || clientId === "") throw new TokenServiceError("admin_token_invalid", "no client_id");
+  if (typeof clientId !== "string" || clientId === "")
+    throw new TokenServiceError("admin_token_invalid", "no client_id");
   if (typeof scope !== "string" || !scope.split(" ").includes(ADMIN_SCOPE)) {
     throw new TokenServiceError("admin_scope_missing");
   }
   // An operator client disabled through the kill switch loses the admin API at once, not when its tokens expire.
-  const revocations = await whileAvailable("replay_guard_unavailable", () => c.env.REPLAY_GUARD.getByName(clientId).revocations());
+  const revocations = await whileAvailable("replay_guard_unavailable", () =>
+    c.env.REPLAY_GUARD.getByName(clientId).revocations(),
+  );
   if (revocations.client) throw new TokenServiceError("admin_token_invalid", "the token's client is disabled");
   await next();
 };

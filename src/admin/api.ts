@@ -24,11 +24,18 @@ export function createAdminApi(): Hono<AppEnv> {
     } catch {
       status = "invalid";
     }
-    const revocations = await whileAvailable("replay_guard_unavailable", () => c.env.REPLAY_GUARD.getByName(id).revocations());
-    return c.json({ client_id: id, registry_status: status, kill_switch: revocations }, 200, { "Cache-Control": "no-store" });
+    const revocations = await whileAvailable("replay_guard_unavailable", () =>
+      c.env.REPLAY_GUARD.getByName(id).revocations(),
+    );
+    return c.json({ client_id: id, registry_status: status, kill_switch: revocations }, 200, {
+      "Cache-Control": "no-store",
+    });
   });
 
-  for (const [action, revoke] of [["disable", true], ["enable", false]] as const) {
+  for (const [action, revoke] of [
+    ["disable", true],
+    ["enable", false],
+  ] as const) {
     admin.post(`/clients/:id/${action}`, async (c) => {
       const id = c.req.param("id");
       const next = await checkRecordChange(c.env.CLIENTS, id, (r) => {
@@ -52,7 +59,8 @@ export function createAdminApi(): Hono<AppEnv> {
     const withoutKey = (r: Record<string, unknown>) => {
       if (r.jwks_uri !== undefined) return;
       const keys = (r.jwks as { keys?: Array<{ kid?: unknown }> } | undefined)?.keys;
-      if (!Array.isArray(keys) || !keys.some((k) => k.kid === kid)) throw new RecordError("the client has no key with that kid");
+      if (!Array.isArray(keys) || !keys.some((k) => k.kid === kid))
+        throw new RecordError("the client has no key with that kid");
       if (keys.length === 1) throw new RecordError("refusing to retire the client's last key");
       (r.jwks as { keys: unknown[] }).keys = keys.filter((k) => k.kid !== kid);
     };

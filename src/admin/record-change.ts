@@ -18,7 +18,10 @@ export async function checkRecordChange(
     return raw;
   } catch (err) {
     if (err instanceof TokenServiceError) throw err;
-    throw new TokenServiceError("admin_request_invalid", err instanceof RecordError ? err.message : "stored record is not JSON");
+    throw new TokenServiceError(
+      "admin_request_invalid",
+      err instanceof RecordError ? err.message : "stored record is not JSON",
+    );
   }
 }
 

@@ -50,8 +50,10 @@ export function validateAssertionClaims(
   if (aud === undefined) throw new TokenServiceError("aud_invalid", "aud missing");
   if (exp === undefined) throw new TokenServiceError("exp_missing");
   if (!isNumericDate(exp)) throw new TokenServiceError("claims_invalid", "exp is not a NumericDate");
-  if (nbf !== undefined && !isNumericDate(nbf)) throw new TokenServiceError("claims_invalid", "nbf is not a NumericDate");
-  if (iat !== undefined && !isNumericDate(iat)) throw new TokenServiceError("claims_invalid", "iat is not a NumericDate");
+  if (nbf !== undefined && !isNumericDate(nbf))
+    throw new TokenServiceError("claims_invalid", "nbf is not a NumericDate");
+  if (iat !== undefined && !isNumericDate(iat))
+    throw new TokenServiceError("claims_invalid", "iat is not a NumericDate");
   if (jti === undefined) throw new TokenServiceError("jti_missing");
   if (typeof jti !== "string" || jti.length === 0 || jti.length > LIMITS.maxJtiLength) {
     throw new TokenServiceError("claims_invalid", "jti is not a bounded non-empty string");

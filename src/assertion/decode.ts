@@ -1,14 +1,10 @@
 // Splits a client assertion and checks its JOSE header: size, shape, algorithm allowlist, explicit type,
 // no `crit`, no key material or key URLs. Pure: no I/O, no clock, no signature work (see verify.ts).
-import {
-  ASSERTION_TYPES,
-  FORBIDDEN_ASSERTION_HEADERS,
-  LIMITS,
-  type AssertionAlgorithm,
-} from "../protocol/constants";
+
+import { decodeBase64url, decodeJsonObjectSegment } from "../lib/strict-json";
+import { ASSERTION_TYPES, type AssertionAlgorithm, FORBIDDEN_ASSERTION_HEADERS, LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import { isAssertionAlgorithm } from "../protocol/jwk";
-import { decodeBase64url, decodeJsonObjectSegment } from "../lib/strict-json";
 
 export interface AssertionHeader {
   alg: AssertionAlgorithm;
@@ -42,7 +38,10 @@ export function decodeAssertion(compact: string): DecodedAssertion {
 
   if ("enc" in raw || "zip" in raw) throw new TokenServiceError("assertion_encrypted", "JWE header members");
   if (!isAssertionAlgorithm(raw.alg)) {
-    throw new TokenServiceError("alg_not_allowed", typeof raw.alg === "string" ? `alg ${raw.alg.slice(0, 20)}` : "alg missing");
+    throw new TokenServiceError(
+      "alg_not_allowed",
+      typeof raw.alg === "string" ? `alg ${raw.alg.slice(0, 20)}` : "alg missing",
+    );
   }
   if ("crit" in raw || "b64" in raw) throw new TokenServiceError("crit_not_supported");
   for (const member of FORBIDDEN_ASSERTION_HEADERS) {
@@ -50,7 +49,10 @@ export function decodeAssertion(compact: string): DecodedAssertion {
   }
   if (raw.typ !== undefined) {
     if (typeof raw.typ !== "string" || !isAcceptedAssertionType(raw.typ)) {
-      throw new TokenServiceError("typ_not_allowed", typeof raw.typ === "string" ? `typ ${raw.typ.slice(0, 40)}` : "typ not a string");
+      throw new TokenServiceError(
+        "typ_not_allowed",
+        typeof raw.typ === "string" ? `typ ${raw.typ.slice(0, 40)}` : "typ not a string",
+      );
     }
   }
   const header: AssertionHeader = { alg: raw.alg };

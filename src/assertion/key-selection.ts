@@ -2,7 +2,7 @@
 // `alg` fit the header's `alg`, then the one its `kid` names, or at most LIMITS.maxKeysTriedPerRequest without a kid.
 // Pure apart from a per-isolate memo of the key that verified last; no crypto, no clock, no storage.
 import { LIMITS } from "../protocol/constants";
-import { keyFitsAlgorithm, type ClientJwk } from "../protocol/jwk";
+import { type ClientJwk, keyFitsAlgorithm } from "../protocol/jwk";
 import type { AssertionHeader } from "./decode";
 
 /**

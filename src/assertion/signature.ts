@@ -2,7 +2,7 @@
 // registered keys; never against keys or URLs from the token header. Imported keys are cached per isolate.
 // Crypto only: no clock, no storage, no logging.
 import { compactVerify, importJWK, type JWK } from "jose";
-import { KEY_CACHE_ENTRIES, type AssertionAlgorithm } from "../protocol/constants";
+import { type AssertionAlgorithm, KEY_CACHE_ENTRIES } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import type { ClientJwk } from "../protocol/jwk";
 import type { AssertionHeader } from "./decode";

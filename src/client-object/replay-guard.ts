@@ -6,7 +6,7 @@
 // other check has passed.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { takeToken, type Bucket, type RateLimit } from "./rate-limit";
+import { type Bucket, type RateLimit, takeToken } from "./rate-limit";
 
 export type ConsumeOutcome =
   | { outcome: "fresh" }
@@ -52,7 +52,9 @@ export class ReplayGuard extends DurableObject<Env> {
   async consume(jti: string, retainUntilMs: number, rateLimit?: RateLimit, kid?: string): Promise<ConsumeOutcome> {
     const now = Date.now();
     const sql = this.ctx.storage.sql;
-    const revoked = sql.exec("SELECT 1 FROM revoked WHERE subject = 'client' OR subject = ?1 LIMIT 1", `kid:${kid ?? ""}`).toArray();
+    const revoked = sql
+      .exec("SELECT 1 FROM revoked WHERE subject = 'client' OR subject = ?1 LIMIT 1", `kid:${kid ?? ""}`)
+      .toArray();
     if (revoked.length > 0) return { outcome: "revoked" };
     if (retainUntilMs <= now) return { outcome: "expired" };
     const spent = sql.exec("SELECT 1 FROM spent_jti WHERE jti = ?1 AND expires_at > ?2", jti, now).toArray();
@@ -87,7 +89,9 @@ export class ReplayGuard extends DurableObject<Env> {
 
   /** What the kill switch currently holds: whether the client is revoked, and which kids. */
   async revocations(): Promise<{ client: boolean; kids: string[] }> {
-    const rows = this.ctx.storage.sql.exec<{ subject: string }>("SELECT subject FROM revoked ORDER BY subject").toArray();
+    const rows = this.ctx.storage.sql
+      .exec<{ subject: string }>("SELECT subject FROM revoked ORDER BY subject")
+      .toArray();
     return {
       client: rows.some((r) => r.subject === "client"),
       kids: rows.filter((r) => r.subject.startsWith("kid:")).map((r) => r.subject.slice(4)),
@@ -96,7 +100,11 @@ export class ReplayGuard extends DurableObject<Env> {
 
   private setRevoked(subject: string, revoked: boolean): void {
     if (revoked) {
-      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO revoked (subject, revoked_at) VALUES (?, ?)", subject, Date.now());
+      this.ctx.storage.sql.exec(
+        "INSERT OR REPLACE INTO revoked (subject, revoked_at) VALUES (?, ?)",
+        subject,
+        Date.now(),
+      );
     } else {
       this.ctx.storage.sql.exec("DELETE FROM revoked WHERE subject = ?", subject);
     }

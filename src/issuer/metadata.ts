@@ -1,7 +1,8 @@
 // RFC 8414 authorization server metadata (also served as OpenID Connect discovery).
 // A pure document built from Config and the signing key set; no secrets, no I/O.
-import { ASSERTION_ALGORITHMS } from "../protocol/constants";
+
 import type { Config } from "../config";
+import { ASSERTION_ALGORITHMS } from "../protocol/constants";
 import type { SigningKeySet } from "./signing-keys";
 
 export function serverMetadata(config: Config, keys: SigningKeySet): Record<string, unknown> {

@@ -3,7 +3,7 @@
 import { importJWK, type JWK } from "jose";
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
-import { keyFitsAlgorithm, validatePublicJwk, JwkError, type ClientJwk } from "../protocol/jwk";
+import { type ClientJwk, JwkError, keyFitsAlgorithm, validatePublicJwk } from "../protocol/jwk";
 
 export interface SigningKey {
   kid: string;
@@ -24,7 +24,9 @@ function fail(detail: string): never {
 }
 
 /** Checks the secret's shape and returns the keys with their public halves. Pure: no crypto import. */
-export function parseSigningKeys(raw: string | undefined): Array<{ jwk: JWK; kid: string; alg: SigningAlgorithm; publicJwk: Record<string, unknown> }> {
+export function parseSigningKeys(
+  raw: string | undefined,
+): Array<{ jwk: JWK; kid: string; alg: SigningAlgorithm; publicJwk: Record<string, unknown> }> {
   if (!raw) fail("the secret is not set (run `npm run dev` once locally, or `wrangler secret put SIGNING_KEYS`)");
   let parsed: unknown;
   try {

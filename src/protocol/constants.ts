@@ -13,10 +13,17 @@ export const CLIENT_CREDENTIALS_GRANT = "client_credentials";
  * `Ed25519` is the fully-specified name (RFC 9864) of what `EdDSA` means here.
  */
 export const ASSERTION_ALGORITHMS = [
-  "RS256", "RS384", "RS512",
-  "PS256", "PS384", "PS512",
-  "ES256", "ES384", "ES512",
-  "EdDSA", "Ed25519",
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+  "Ed25519",
 ] as const;
 export type AssertionAlgorithm = (typeof ASSERTION_ALGORITHMS)[number];
 

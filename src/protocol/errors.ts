@@ -65,7 +65,10 @@ export type Reason =
  * Runs a call to a storage binding (KV, a Durable Object) and turns its failure into `reason` (a 503 with
  * Retry-After), so an outage is never a 500. Refusals thrown by `work` itself pass through unchanged.
  */
-export async function whileAvailable<T>(reason: "registry_unavailable" | "replay_guard_unavailable", work: () => Promise<T>): Promise<T> {
+export async function whileAvailable<T>(
+  reason: "registry_unavailable" | "replay_guard_unavailable",
+  work: () => Promise<T>,
+): Promise<T> {
   try {
     return await work();
   } catch (err) {

@@ -1,6 +1,6 @@
 // Rules for the public keys a client may register, shared by the Worker (on every record read) and the CLI
 // (before anything is written). Pure: no I/O, no clock, no crypto import; it checks shape, type, curve and size.
-import { ASSERTION_ALGORITHMS, LIMITS, type AssertionAlgorithm } from "./constants";
+import { ASSERTION_ALGORITHMS, type AssertionAlgorithm, LIMITS } from "./constants";
 
 export type KeyType = "RSA" | "EC" | "OKP";
 
@@ -112,7 +112,9 @@ export function validatePublicJwk(input: unknown): ClientJwk {
   const kty = jwk.kty;
   if (kty === "oct") throw new JwkError("symmetric (oct) keys are refused: register an asymmetric public key");
   if (kty !== "RSA" && kty !== "EC" && kty !== "OKP") {
-    throw new JwkError(`unsupported key type ${JSON.stringify(String(kty)).slice(0, 40)}: use RSA, EC or OKP (Ed25519)`);
+    throw new JwkError(
+      `unsupported key type ${JSON.stringify(String(kty)).slice(0, 40)}: use RSA, EC or OKP (Ed25519)`,
+    );
   }
   const out: ClientJwk = { kty };
 

@@ -3,7 +3,7 @@
 // (scripts/cli.ts) or wrangler. A broken record is refused, never trusted, never cached and never a 500.
 import { CLIENT_CACHE_ENTRIES, LIMITS } from "../protocol/constants";
 import { TokenServiceError, whileAvailable } from "../protocol/errors";
-import { clientKey, RecordError, validateClientRecord, type ClientRecord } from "./record";
+import { type ClientRecord, clientKey, RecordError, validateClientRecord } from "./record";
 
 /** How long a validated record may be reused, and the request time to judge it by. */
 export interface ClientCachePolicy {

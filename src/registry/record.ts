@@ -2,7 +2,7 @@
 // Shared by the Worker (validate on every read) and the CLI (validate before every write).
 // Pure: no I/O, no clock. Unknown members are kept by the CLI and ignored here, so later fields can be added.
 import { LIMITS } from "../protocol/constants";
-import { JwkError, validatePublicJwkSet, type ClientJwk } from "../protocol/jwk";
+import { type ClientJwk, JwkError, validatePublicJwkSet } from "../protocol/jwk";
 
 export type ClientStatus = "active" | "disabled";
 
@@ -50,7 +50,9 @@ export class RecordError extends Error {
 }
 
 export function isValidClientId(value: unknown): value is string {
-  return typeof value === "string" && value.length > 0 && value.length <= LIMITS.maxClientIdLength && CLIENT_ID.test(value);
+  return (
+    typeof value === "string" && value.length > 0 && value.length <= LIMITS.maxClientIdLength && CLIENT_ID.test(value)
+  );
 }
 
 export function isValidScopeToken(value: unknown): value is string {
@@ -107,9 +109,7 @@ export function validateClientRecord(input: unknown, expectedClientId?: string):
   }
   const raw = input as Record<string, unknown>;
   if (!isValidClientId(raw.client_id)) {
-    throw new RecordError(
-      `client_id must be 1 to ${LIMITS.maxClientIdLength} printable ASCII characters`,
-    );
+    throw new RecordError(`client_id must be 1 to ${LIMITS.maxClientIdLength} printable ASCII characters`);
   }
   if (expectedClientId !== undefined && raw.client_id !== expectedClientId) {
     throw new RecordError("client_id does not match the registry key");
@@ -158,13 +158,19 @@ export function validateClientRecord(input: unknown, expectedClientId?: string):
   if (raw.rate_limit !== undefined) {
     const limit = raw.rate_limit as Record<string, unknown> | null;
     const whole = (v: unknown, max: number) => typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= max;
-    if (typeof limit !== "object" || limit === null || !whole(limit.requests, 1_000_000) || !whole(limit.per_seconds, 86_400)) {
+    if (
+      typeof limit !== "object" ||
+      limit === null ||
+      !whole(limit.requests, 1_000_000) ||
+      !whole(limit.per_seconds, 86_400)
+    ) {
       throw new RecordError("rate_limit must be {requests: 1..1000000, per_seconds: 1..86400}");
     }
     record.rate_limit = { requests: limit.requests as number, per_seconds: limit.per_seconds as number };
   }
   if (raw.name !== undefined) {
-    if (typeof raw.name !== "string" || raw.name.length > 200) throw new RecordError("name must be a string of at most 200 characters");
+    if (typeof raw.name !== "string" || raw.name.length > 200)
+      throw new RecordError("name must be a string of at most 200 characters");
     record.name = raw.name;
   }
   return record;

@@ -3,10 +3,11 @@
 // the server's max-age clamped to a floor and a ceiling, refetched at most once per cooldown on an unknown kid or
 // after a failed fetch, one fetch in flight per URL that no request waits on past a bound, and the last good set
 // served for a bounded time when a refresh fails. Never logs keys; never fetches a URL taken from a token.
-import { JWKS_URI } from "../protocol/constants";
+
 import { readBoundedText } from "../lib/bounded-body";
+import { JWKS_URI } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
-import { JwkError, validatePublicJwk, type ClientJwk } from "../protocol/jwk";
+import { type ClientJwk, JwkError, validatePublicJwk } from "../protocol/jwk";
 import { isJwksUri } from "./record";
 
 export interface RemoteJwksOptions {
@@ -184,7 +185,12 @@ async function getFromCacheApi(uri: string, nowMs: number): Promise<Entry | null
     if (!hit) return null;
     const { keys, fetched_at } = (await hit.json()) as { keys: unknown[]; fetched_at: number };
     const fresh = freshSeconds(hit.headers.get("Cache-Control"));
-    return { keys: usableKeys({ keys }), fetchedAtMs: fetched_at, freshUntilMs: fetched_at + fresh * 1000, lastAttemptMs: fetched_at };
+    return {
+      keys: usableKeys({ keys }),
+      fetchedAtMs: fetched_at,
+      freshUntilMs: fetched_at + fresh * 1000,
+      lastAttemptMs: fetched_at,
+    };
   } catch {
     return null;
   }

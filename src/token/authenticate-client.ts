@@ -4,14 +4,14 @@
 import type { MiddlewareHandler } from "hono";
 import { checkAudienceForClient } from "../assertion/audience";
 import { validateAssertionClaims } from "../assertion/claims";
-import { decodeAssertion, type AssertionHeader } from "../assertion/decode";
+import { type AssertionHeader, decodeAssertion } from "../assertion/decode";
 import { verifyAssertionSignature } from "../assertion/signature";
 import type { AppEnv } from "../context";
 import { TokenServiceError } from "../protocol/errors";
-import { loadActiveClient } from "../registry/client-registry";
 import type { ClientJwk } from "../protocol/jwk";
+import { loadActiveClient } from "../registry/client-registry";
 import type { ClientRecord } from "../registry/record";
-import { remoteClientKeys, type RemoteJwksOptions } from "../registry/remote-jwks";
+import { type RemoteJwksOptions, remoteClientKeys } from "../registry/remote-jwks";
 
 /**
  * Verifies against inline keys, or against the keys at the client's jwks_uri; for the latter a kid that is not
@@ -29,7 +29,8 @@ async function verifyWithClientKeys(
   try {
     return await verifyAssertionSignature(compact, header, current.keys);
   } catch (err) {
-    const retryable = err instanceof TokenServiceError && (err.reason === "no_matching_key" || err.reason === "signature_invalid");
+    const retryable =
+      err instanceof TokenServiceError && (err.reason === "no_matching_key" || err.reason === "signature_invalid");
     if (!retryable || current.refreshed) throw err;
     const next = await remoteClientKeys(uri, options, true);
     if (!next.refreshed) throw err;

@@ -1,9 +1,9 @@
 // Mints RFC 9068 JWT access tokens with the active signing key. Takes `now` from the caller; no storage,
 // no logging (the token never leaves this module except in the response).
 import { SignJWT } from "jose";
+import type { SigningKey } from "../issuer/signing-keys";
 import { ACCESS_TOKEN_TYPE } from "../protocol/constants";
 import type { GrantDecision } from "./authorize-grant";
-import type { SigningKey } from "../issuer/signing-keys";
 
 export interface MintedToken {
   accessToken: string;

@@ -1,7 +1,8 @@
 // Reads and parses a token request: media type, bounded body, form grammar, duplicate parameters, grant type,
 // and which client authentication the request attempts. No crypto, no storage, no clock.
-import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_ASSERTION_TYPE, LIMITS } from "../protocol/constants";
+
 import { readBoundedText } from "../lib/bounded-body";
+import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_ASSERTION_TYPE, LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 
 export interface TokenRequest {
@@ -87,7 +88,8 @@ export function parseTokenRequest(body: string, authorizationHeader: string | un
   const assertion = one("client_assertion");
   const assertionType = one("client_assertion_type");
   if (authorizationHeader !== undefined) {
-    if (assertion || assertionType || one("client_secret") !== undefined) throw new TokenServiceError("multiple_auth_methods");
+    if (assertion || assertionType || one("client_secret") !== undefined)
+      throw new TokenServiceError("multiple_auth_methods");
     throw new TokenServiceError("client_secret_not_accepted", "Authorization header", undefined, {
       "WWW-Authenticate": challengeFor(authorizationHeader),
     });

@@ -3,10 +3,10 @@
 // here only move values between the context and the steps; errors are thrown as TokenServiceError and rendered by
 // app.onError. The request clock is read here, once the body is in.
 import type { MiddlewareHandler } from "hono";
-import { mintAccessToken } from "./issue-token";
-import { authenticateClient } from "./authenticate-client";
 import type { AppEnv } from "../context";
+import { authenticateClient } from "./authenticate-client";
 import { decideGrant } from "./authorize-grant";
+import { mintAccessToken } from "./issue-token";
 import { parseTokenRequest, readFormBody } from "./parse-request";
 import { spendJti } from "./spend-jti";
 
@@ -33,7 +33,13 @@ const authorizeGrant: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 const issueToken: MiddlewareHandler<AppEnv> = async (c) => {
   const config = c.get("config");
-  const token = await mintAccessToken(c.get("signingKeys").active, config.issuer, c.get("client").record.client_id, c.get("grant"), c.get("now"));
+  const token = await mintAccessToken(
+    c.get("signingKeys").active,
+    config.issuer,
+    c.get("client").record.client_id,
+    c.get("grant"),
+    c.get("now"),
+  );
   const body: Record<string, unknown> = {
     access_token: token.accessToken,
     token_type: "Bearer",

@@ -13,9 +13,14 @@ import { TokenServiceError, whileAvailable } from "../protocol/errors";
 export const spendJti: MiddlewareHandler<AppEnv> = async (c, next) => {
   const { record, key, jti, exp } = c.get("client");
   const retainUntilMs = (exp + c.get("config").clockSkew) * 1000;
-  const rateLimit = record.rate_limit && { requests: record.rate_limit.requests, perSeconds: record.rate_limit.per_seconds };
-  const result = await whileAvailable("replay_guard_unavailable", async (): Promise<ConsumeOutcome> =>
-    c.env.REPLAY_GUARD.getByName(record.client_id).consume(jti, retainUntilMs, rateLimit, key.kid),
+  const rateLimit = record.rate_limit && {
+    requests: record.rate_limit.requests,
+    perSeconds: record.rate_limit.per_seconds,
+  };
+  const result = await whileAvailable(
+    "replay_guard_unavailable",
+    async (): Promise<ConsumeOutcome> =>
+      c.env.REPLAY_GUARD.getByName(record.client_id).consume(jti, retainUntilMs, rateLimit, key.kid),
   );
   switch (result.outcome) {
     case "fresh":

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { calculateJwkThumbprint, exportSPKI, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kvPut } from "../../scripts/lib/wrangler-kv";
-import { runCli, temporaryFolder, testKeyPair, testKeyPairWithDashedKid, writeJson, type TestKeyPair } from "./support";
+import { runCli, type TestKeyPair, temporaryFolder, testKeyPair, testKeyPairWithDashedKid, writeJson } from "./support";
 
 let folder: { path: string; remove(): Promise<void> };
 let state: string;
@@ -43,11 +43,29 @@ describe("clients commands", () => {
     const named = { ...second.publicJwk, kid: "ed-2026" };
     await writeJson(file("set.json"), { keys: [first.publicJwk, named] });
     const result = await cli(
-      "clients", "add", "acme", "--jwks", file("set.json"),
-      "--scope", "orders.read orders.write", "--scope", "admin",
-      "--default-scope", "orders.read",
-      "--audience", "https://api.example.com", "--audience", "https://reports.example.com",
-      "--token-ttl", "300", "--name", "Acme Corp", "--disabled", "--legacy-audience", "--rate-limit", "100/60",
+      "clients",
+      "add",
+      "acme",
+      "--jwks",
+      file("set.json"),
+      "--scope",
+      "orders.read orders.write",
+      "--scope",
+      "admin",
+      "--default-scope",
+      "orders.read",
+      "--audience",
+      "https://api.example.com",
+      "--audience",
+      "https://reports.example.com",
+      "--token-ttl",
+      "300",
+      "--name",
+      "Acme Corp",
+      "--disabled",
+      "--legacy-audience",
+      "--rate-limit",
+      "100/60",
     );
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^Added client "acme" in the local registry at .*: disabled, 2 keys/);
@@ -66,20 +84,32 @@ describe("clients commands", () => {
   });
 
   it("adds a client from SPKI PEM keys of every accepted type (P-256, P-384, P-521, RSA, Ed25519)", async () => {
-    const algs = [["ES256"], ["ES384"], ["ES512"], ["RS256", { modulusLength: 2048 }], ["EdDSA", { crv: "Ed25519" }]] as const;
+    const algs = [
+      ["ES256"],
+      ["ES384"],
+      ["ES512"],
+      ["RS256", { modulusLength: 2048 }],
+      ["EdDSA", { crv: "Ed25519" }],
+    ] as const;
     const pems: string[] = [];
     const kids: string[] = [];
     for (const [alg, options] of algs) {
       const { publicKey } = await generateKeyPair(alg, { extractable: true, ...(options ?? {}) });
       pems.push(await exportSPKI(publicKey));
-      kids.push(await calculateJwkThumbprint(await crypto.subtle.exportKey("jwk", publicKey) as never));
+      kids.push(await calculateJwkThumbprint((await crypto.subtle.exportKey("jwk", publicKey)) as never));
     }
     await writeFile(file("all.pem"), pems.join("\n"));
     const result = await cli("clients", "add", "pem-client", "--jwks", file("all.pem"));
     expect(result.status, result.stderr).toBe(0);
     const record = await showRecord("pem-client");
     const keys = (record.jwks as { keys: Array<Record<string, unknown>> }).keys;
-    expect(keys.map((k) => [k.kty, k.crv])).toEqual([["EC", "P-256"], ["EC", "P-384"], ["EC", "P-521"], ["RSA", undefined], ["OKP", "Ed25519"]]);
+    expect(keys.map((k) => [k.kty, k.crv])).toEqual([
+      ["EC", "P-256"],
+      ["EC", "P-384"],
+      ["EC", "P-521"],
+      ["RSA", undefined],
+      ["OKP", "Ed25519"],
+    ]);
     expect(keys.map((k) => k.kid)).toEqual(kids);
     expect(record).toMatchObject({ status: "active", scopes: [], audiences: [] });
   });
@@ -105,7 +135,10 @@ describe("clients commands", () => {
     expect(table.stdout).toMatch(/^acme\s+active\s+1\s+orders\.read$/m);
     expect(table.stdout).toMatch(/^pem-client\s+active\s+5\s+-$/m);
     const json = await cli("clients", "list", "--json");
-    expect((JSON.parse(json.stdout) as Array<{ client_id: string }>).map((r) => r.client_id)).toEqual(["acme", "pem-client"]);
+    expect((JSON.parse(json.stdout) as Array<{ client_id: string }>).map((r) => r.client_id)).toEqual([
+      "acme",
+      "pem-client",
+    ]);
   });
 
   it("disables and enables a client, and leaves an already-disabled one alone", async () => {
@@ -135,26 +168,49 @@ describe("clients commands", () => {
     const uri = "https://billing.example.com/.well-known/jwks.json";
     const added = await cli("clients", "add", "billing", "--jwks-uri", uri, "--scope", "invoices.read");
     expect(added.status, added.stderr).toBe(0);
-    expect(added.stdout).toMatch(/^Added client "billing" in the local registry at .*: active, keys at https:\/\/billing\.example\.com/);
-    expect(await showRecord("billing")).toEqual({ client_id: "billing", status: "active", jwks_uri: uri, scopes: ["invoices.read"], audiences: [] });
+    expect(added.stdout).toMatch(
+      /^Added client "billing" in the local registry at .*: active, keys at https:\/\/billing\.example\.com/,
+    );
+    expect(await showRecord("billing")).toEqual({
+      client_id: "billing",
+      status: "active",
+      jwks_uri: uri,
+      scopes: ["invoices.read"],
+      audiences: [],
+    });
     const addKey = await cli("clients", "add-key", "billing", "--jwks", file("first.jwk"));
     expect(addKey.status).toBe(1);
-    expect(addKey.stderr).toBe(`error: client "billing" publishes its keys at ${uri}: rotate them there, not in the registry\n`);
+    expect(addKey.stderr).toBe(
+      `error: client "billing" publishes its keys at ${uri}: rotate them there, not in the registry\n`,
+    );
   });
 
   it("keeps record members it does not know when changing a record", async () => {
-    const record = { client_id: "legacy", status: "active", jwks: { keys: [first.publicJwk] }, scopes: [], audiences: [], contact: "ops@example.com" };
+    const record = {
+      client_id: "legacy",
+      status: "active",
+      jwks: { keys: [first.publicJwk] },
+      scopes: [],
+      audiences: [],
+      contact: "ops@example.com",
+    };
     await kvPut({ kind: "local", persistTo: state }, "client:legacy", JSON.stringify(record));
     expect((await cli("clients", "disable", "legacy")).status).toBe(0);
     expect(await showRecord("legacy")).toEqual({ ...record, status: "disabled" });
   });
 
   it("shows a stored record the Worker would refuse, and exits 1 saying why", async () => {
-    await kvPut({ kind: "local", persistTo: state }, "client:broken", JSON.stringify({ client_id: "broken", status: "paused" }));
+    await kvPut(
+      { kind: "local", persistTo: state },
+      "client:broken",
+      JSON.stringify({ client_id: "broken", status: "paused" }),
+    );
     const result = await cli("clients", "show", "broken");
     expect(result.status).toBe(1);
     expect(JSON.parse(result.stdout)).toEqual({ client_id: "broken", status: "paused" });
-    expect(result.stderr).toBe('error: the stored record of "broken" is invalid: status must be "active" or "disabled"\n');
+    expect(result.stderr).toBe(
+      'error: the stored record of "broken" is invalid: status must be "active" or "disabled"\n',
+    );
   });
 
   it("removes a client", async () => {

@@ -2,7 +2,7 @@
 // as values, while a missing value, a flag in value position and anything after `--` keep their meaning.
 import { describe, expect, it } from "vitest";
 import { CliError } from "../../scripts/lib/cli-error";
-import { joinDashedValues, parseCommandLine, type Command } from "../../scripts/lib/command-line";
+import { type Command, joinDashedValues, parseCommandLine } from "../../scripts/lib/command-line";
 
 const command: Command = {
   name: "clients retire-key",
@@ -46,7 +46,13 @@ describe("command line parsing", () => {
   });
 
   it("leaves the words after a -- separator alone", () => {
-    expect(joinDashedValues(command.options, ["--kid", "k", "--", "--kid", "-x"])).toEqual(["--kid", "k", "--", "--kid", "-x"]);
+    expect(joinDashedValues(command.options, ["--kid", "k", "--", "--kid", "-x"])).toEqual([
+      "--kid",
+      "k",
+      "--",
+      "--kid",
+      "-x",
+    ]);
   });
 
   it("does not join after a boolean flag or an option written with =", () => {

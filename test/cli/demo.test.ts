@@ -8,9 +8,14 @@ function runDemo(args: string[]): Promise<{ status: number; stdout: string; stde
   const env = { ...process.env };
   delete env.INIT_CWD;
   return new Promise((resolvePromise) => {
-    execFile("npm", ["run", "demo", "--", ...args], { cwd: PROJECT_ROOT, env, timeout: 240_000 }, (error, stdout, stderr) => {
-      resolvePromise({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      "npm",
+      ["run", "demo", "--", ...args],
+      { cwd: PROJECT_ROOT, env, timeout: 240_000 },
+      (error, stdout, stderr) => {
+        resolvePromise({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -23,7 +28,9 @@ function processesListeningOn(port: string): Promise<string[]> {
 }
 
 describe("npm run demo", () => {
-  it("starts a server, registers a client, gets a token, verifies it, and stops the server", { timeout: 300_000 }, async () => {
+  it("starts a server, registers a client, gets a token, verifies it, and stops the server", {
+    timeout: 300_000,
+  }, async () => {
     const state = await temporaryFolder("demo");
     try {
       const result = await runDemo(["--persist-to", state.path]);
@@ -34,7 +41,9 @@ describe("npm run demo", () => {
       expect(out).toMatch(/^2\. Generated the client's ES256 key pair/m);
       expect(out).toMatch(/^3\. Registered client "demo-client" in the local registry at /m);
       expect(out).toMatch(/^4\. Found the token endpoint http:\/\/127\.0\.0\.1:\d+\/token in the server's metadata/m);
-      expect(out).toMatch(/^5\. Verified the token's ES256 signature against http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json .* typ at\+jwt, iss http:\/\/127\.0\.0\.1:\d+, aud https:\/\/api\.example\.test, sub demo-client/m);
+      expect(out).toMatch(
+        /^5\. Verified the token's ES256 signature against http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json .* typ at\+jwt, iss http:\/\/127\.0\.0\.1:\d+, aud https:\/\/api\.example\.test, sub demo-client/m,
+      );
       expect(out).toMatch(/^Done: a verified access token for "demo-client":\neyJ[\w-]+\.[\w-]+\.[\w-]+$/m);
       expect(out).toContain("The local server started for the demo has been stopped.");
 

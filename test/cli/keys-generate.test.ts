@@ -58,7 +58,9 @@ describe("keys generate", () => {
     if (curve) expect(publicKey.asymmetricKeyDetails?.namedCurve).toBe(curve);
     if (type === "rsa") expect(publicKey.asymmetricKeyDetails?.modulusLength).toBe(3072);
     // The two files are halves of one pair.
-    expect(createPublicKey(createPrivateKey(privatePem)).export({ format: "jwk" })).toEqual(publicKey.export({ format: "jwk" }));
+    expect(createPublicKey(createPrivateKey(privatePem)).export({ format: "jwk" })).toEqual(
+      publicKey.export({ format: "jwk" }),
+    );
     const kid = await calculateJwkThumbprint(publicKey.export({ format: "jwk" }) as JWK);
     expect(result.stdout).toContain(`kid ${kid}`);
   });
@@ -67,7 +69,9 @@ describe("keys generate", () => {
     const before = await readFile(file("acme.private.jwk"), "utf8");
     const result = await runCli(["keys", "generate", "--out", file("acme")]);
     expect(result.status).toBe(1);
-    expect(stderrLines(result)).toEqual([`error: ${file("acme.private.jwk")} already exists (use --force to overwrite)`]);
+    expect(stderrLines(result)).toEqual([
+      `error: ${file("acme.private.jwk")} already exists (use --force to overwrite)`,
+    ]);
     expect(await readFile(file("acme.private.jwk"), "utf8")).toBe(before);
   });
 
@@ -75,8 +79,12 @@ describe("keys generate", () => {
     await writeFile(file("half.public.jwk"), "{}");
     const result = await runCli(["keys", "generate", "--out", file("half")]);
     expect(result.status).toBe(1);
-    expect(stderrLines(result)).toEqual([`error: ${file("half.public.jwk")} already exists (use --force to overwrite)`]);
-    expect((await readdir(folder.path)).filter((name) => name.startsWith("half") || name.startsWith(".half"))).toEqual(["half.public.jwk"]);
+    expect(stderrLines(result)).toEqual([
+      `error: ${file("half.public.jwk")} already exists (use --force to overwrite)`,
+    ]);
+    expect((await readdir(folder.path)).filter((name) => name.startsWith("half") || name.startsWith(".half"))).toEqual([
+      "half.public.jwk",
+    ]);
   });
 
   it("overwrites with --force, and the private file is 0600 again", async () => {
@@ -90,11 +98,36 @@ describe("keys generate", () => {
   });
 
   it.each([
-    { name: "rejects an unknown --alg", args: ["--alg", "HS256"], status: 2, message: "keys generate: --alg must be one of ES256, ES384, ES512, PS256, RS256, EdDSA" },
-    { name: "rejects an unknown --format", args: ["--format", "der"], status: 2, message: "keys generate: --format must be jwk or pem" },
-    { name: "rejects --out naming a folder", args: ["--out", "keys/"], status: 2, message: "keys generate: --out needs a file name prefix, not a folder" },
-    { name: "rejects --out in a folder that does not exist", args: ["--out", "missing/acme"], status: 1, message: "missing does not exist" },
-    { name: "rejects an unknown option", args: ["--bits", "4096"], status: 2, message: "keys generate: unknown option --bits" },
+    {
+      name: "rejects an unknown --alg",
+      args: ["--alg", "HS256"],
+      status: 2,
+      message: "keys generate: --alg must be one of ES256, ES384, ES512, PS256, RS256, EdDSA",
+    },
+    {
+      name: "rejects an unknown --format",
+      args: ["--format", "der"],
+      status: 2,
+      message: "keys generate: --format must be jwk or pem",
+    },
+    {
+      name: "rejects --out naming a folder",
+      args: ["--out", "keys/"],
+      status: 2,
+      message: "keys generate: --out needs a file name prefix, not a folder",
+    },
+    {
+      name: "rejects --out in a folder that does not exist",
+      args: ["--out", "missing/acme"],
+      status: 1,
+      message: "missing does not exist",
+    },
+    {
+      name: "rejects an unknown option",
+      args: ["--bits", "4096"],
+      status: 2,
+      message: "keys generate: unknown option --bits",
+    },
   ])("$name", async ({ args, status, message }) => {
     const before = (await readdir(folder.path)).sort();
     const result = await runCli(["keys", "generate", ...args], { cwd: folder.path });

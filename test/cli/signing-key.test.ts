@@ -41,7 +41,9 @@ describe("signing-key generate", () => {
   it("rejects an algorithm the service cannot sign with", async () => {
     const result = await runCli(["signing-key", "generate", "--alg", "HS256"]);
     expect(result.status).toBe(2);
-    expect(stderrLines(result)).toEqual(["error: signing-key generate: --alg must be one of ES256, ES384, PS256, RS256, EdDSA"]);
+    expect(stderrLines(result)).toEqual([
+      "error: signing-key generate: --alg must be one of ES256, ES384, PS256, RS256, EdDSA",
+    ]);
     expect(result.stdout).toBe("");
   });
 });
@@ -65,9 +67,15 @@ describe("signing-key rotate", () => {
   });
 
   it("reads the current value from stdin with --from -, and bounds the kept keys with --keep", async () => {
-    const three = (await runCli(["signing-key", "rotate", "--from", "-", "--keep", "5"], { input: (await runCli(["signing-key", "rotate", "--from", file("current.json")])).stdout })).stdout.trim();
+    const three = (
+      await runCli(["signing-key", "rotate", "--from", "-", "--keep", "5"], {
+        input: (await runCli(["signing-key", "rotate", "--from", file("current.json")])).stdout,
+      })
+    ).stdout.trim();
     expect(kids(three)).toHaveLength(3);
-    const kept = await runCli(["signing-key", "rotate", "--from", "-", "--keep", "1", "--alg", "EdDSA"], { input: three });
+    const kept = await runCli(["signing-key", "rotate", "--from", "-", "--keep", "1", "--alg", "EdDSA"], {
+      input: three,
+    });
     expect(kept.status, kept.stderr).toBe(0);
     const next = kept.stdout.trim();
     expect(kids(next)).toEqual([expect.any(String), kids(three)[0]]);
@@ -90,12 +98,49 @@ describe("signing-key rotate", () => {
   });
 
   it.each([
-    { name: "rejects a file that is not a JWK Set", setup: () => writeFile(file("bad.json"), '{"keys":[]}'), args: () => ["--from", file("bad.json")], status: 1, message: 'SIGNING_KEYS: expected a JWK Set: {"keys":[...]} with at least one key' },
-    { name: "rejects public keys (no private part)", setup: () => writeFile(file("public.json"), JSON.stringify({ keys: [{ ...JSON.parse(current).keys[0], d: undefined }] })), args: () => ["--from", file("public.json")], status: 1, message: "is not a private key" },
-    { name: "rejects a .dev.vars file without SIGNING_KEYS", setup: () => writeFile(file("empty.vars"), "OTHER=1\n"), args: () => ["--dev-vars", file("empty.vars"), "--in-place"], status: 1, message: "has no SIGNING_KEYS line" },
-    { name: "rejects --in-place with --from", setup: async () => {}, args: () => ["--from", file("current.json"), "--in-place"], status: 2, message: "--in-place rewrites the .dev.vars file it read" },
-    { name: "rejects --from with --dev-vars", setup: async () => {}, args: () => ["--from", file("current.json"), "--dev-vars", file("dev.vars")], status: 2, message: "choose one input, --from or --dev-vars" },
-    { name: "rejects a --keep out of range", setup: async () => {}, args: () => ["--from", file("current.json"), "--keep", "11"], status: 2, message: "--keep must be a whole number from 0 to 10" },
+    {
+      name: "rejects a file that is not a JWK Set",
+      setup: () => writeFile(file("bad.json"), '{"keys":[]}'),
+      args: () => ["--from", file("bad.json")],
+      status: 1,
+      message: 'SIGNING_KEYS: expected a JWK Set: {"keys":[...]} with at least one key',
+    },
+    {
+      name: "rejects public keys (no private part)",
+      setup: () =>
+        writeFile(file("public.json"), JSON.stringify({ keys: [{ ...JSON.parse(current).keys[0], d: undefined }] })),
+      args: () => ["--from", file("public.json")],
+      status: 1,
+      message: "is not a private key",
+    },
+    {
+      name: "rejects a .dev.vars file without SIGNING_KEYS",
+      setup: () => writeFile(file("empty.vars"), "OTHER=1\n"),
+      args: () => ["--dev-vars", file("empty.vars"), "--in-place"],
+      status: 1,
+      message: "has no SIGNING_KEYS line",
+    },
+    {
+      name: "rejects --in-place with --from",
+      setup: async () => {},
+      args: () => ["--from", file("current.json"), "--in-place"],
+      status: 2,
+      message: "--in-place rewrites the .dev.vars file it read",
+    },
+    {
+      name: "rejects --from with --dev-vars",
+      setup: async () => {},
+      args: () => ["--from", file("current.json"), "--dev-vars", file("dev.vars")],
+      status: 2,
+      message: "choose one input, --from or --dev-vars",
+    },
+    {
+      name: "rejects a --keep out of range",
+      setup: async () => {},
+      args: () => ["--from", file("current.json"), "--keep", "11"],
+      status: 2,
+      message: "--keep must be a whole number from 0 to 10",
+    },
   ])("$name", async ({ setup, args, status, message }) => {
     await setup();
     const devVarsBefore = await readFile(file("dev.vars"), "utf8").catch(() => null);

@@ -19,7 +19,11 @@ export interface CliResult {
 
 /** The environment of a user shell: no npm script variables, telemetry off. */
 function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  };
   for (const name of Object.keys(env)) if (name.startsWith("npm_") || name === "INIT_CWD") delete env[name];
   return env;
 }
@@ -82,7 +86,10 @@ export interface TestKeyPair {
 }
 
 /** A key pair made with WebCrypto through jose; kid is the RFC 7638 thumbprint. */
-export async function testKeyPair(alg: "ES256" | "EdDSA" | "RS256" = "ES256", modulusLength = 2048): Promise<TestKeyPair> {
+export async function testKeyPair(
+  alg: "ES256" | "EdDSA" | "RS256" = "ES256",
+  modulusLength = 2048,
+): Promise<TestKeyPair> {
   const options = alg === "EdDSA" ? { crv: "Ed25519", extractable: true } : { extractable: true, modulusLength };
   const { publicKey, privateKey } = await generateKeyPair(alg, options);
   const publicJwk = await exportJWK(publicKey);

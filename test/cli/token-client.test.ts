@@ -40,7 +40,9 @@ describe("metadata discovery", () => {
     const { issuer, requests } = await metadataServer(2);
     const failure = await discoverServer(issuer, { timeoutMs: 300 }).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(CliError);
-    expect((failure as CliError).message).toMatch(new RegExp(`^cannot reach ${issuer}/\\.well-known/oauth-authorization-server: `));
+    expect((failure as CliError).message).toMatch(
+      new RegExp(`^cannot reach ${issuer}/\\.well-known/oauth-authorization-server: `),
+    );
     expect((failure as CliError).message).not.toContain("\n");
     expect(requests()).toBe(2);
   });

@@ -5,8 +5,8 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startLocalServer, type LocalServer } from "../../scripts/lib/local-server";
-import { runCli, stderrLines, temporaryFolder, type CliResult } from "./support";
+import { freePort, type LocalServer, startLocalServer } from "../../scripts/lib/local-server";
+import { type CliResult, runCli, stderrLines, temporaryFolder } from "./support";
 
 let folder: { path: string; remove(): Promise<void> };
 let server: LocalServer | undefined;
@@ -35,15 +35,49 @@ beforeAll(async () => {
   issuer = server.issuer;
   await ok(runCli(["keys", "generate", "--out", file("es")]));
   await ok(runCli(["keys", "generate", "--alg", "PS256", "--format", "pem", "--out", file("rsa")]));
-  await ok(runCli([
-    "clients", "add", "jwk-client", "--jwks", file("es.public.jwk"), "--scope", "orders.read orders.write",
-    "--audience", "https://api.example.com", "--audience", "https://reports.example.com", "--persist-to", state,
-  ]));
+  await ok(
+    runCli([
+      "clients",
+      "add",
+      "jwk-client",
+      "--jwks",
+      file("es.public.jwk"),
+      "--scope",
+      "orders.read orders.write",
+      "--audience",
+      "https://api.example.com",
+      "--audience",
+      "https://reports.example.com",
+      "--persist-to",
+      state,
+    ]),
+  );
   await ok(runCli(["clients", "add", "pem-client", "--jwks", file("rsa.public.pem"), "--persist-to", state]));
   if (hasOpenssl()) {
-    execFileSync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", file("openssl.pem")]);
+    execFileSync("openssl", [
+      "genpkey",
+      "-algorithm",
+      "EC",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-out",
+      file("openssl.pem"),
+    ]);
     execFileSync("openssl", ["pkey", "-in", file("openssl.pem"), "-pubout", "-out", file("openssl.pub.pem")]);
-    await ok(runCli(["clients", "add", "openssl-client", "--jwks", file("openssl.pub.pem"), "--scope", "orders.read", "--disabled", "--persist-to", state]));
+    await ok(
+      runCli([
+        "clients",
+        "add",
+        "openssl-client",
+        "--jwks",
+        file("openssl.pub.pem"),
+        "--scope",
+        "orders.read",
+        "--disabled",
+        "--persist-to",
+        state,
+      ]),
+    );
   }
 }, 300_000);
 
@@ -53,7 +87,12 @@ afterAll(async () => {
 });
 
 async function verifiedClaims(result: CliResult) {
-  const body = JSON.parse(result.stdout) as { access_token: string; token_type: string; expires_in: number; scope?: string };
+  const body = JSON.parse(result.stdout) as {
+    access_token: string;
+    token_type: string;
+    expires_in: number;
+    scope?: string;
+  };
   expect(body.token_type).toBe("Bearer");
   const jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`));
   const { payload, protectedHeader } = await jwtVerify(body.access_token, jwks, { issuer, typ: "at+jwt" });
@@ -62,14 +101,43 @@ async function verifiedClaims(result: CliResult) {
 
 describe("token", () => {
   it("gets a token with a private JWK from keys generate; it verifies against the served JWKS", async () => {
-    const result = await ok(runCli(["token", "--client-id", "jwk-client", "--key", file("es.private.jwk"), "--issuer", issuer, "--scope", "orders.read"]));
+    const result = await ok(
+      runCli([
+        "token",
+        "--client-id",
+        "jwk-client",
+        "--key",
+        file("es.private.jwk"),
+        "--issuer",
+        issuer,
+        "--scope",
+        "orders.read",
+      ]),
+    );
     const { body, payload } = await verifiedClaims(result);
     expect(body.scope).toBe("orders.read");
-    expect(payload).toMatchObject({ sub: "jwk-client", client_id: "jwk-client", aud: "https://api.example.com", scope: "orders.read" });
+    expect(payload).toMatchObject({
+      sub: "jwk-client",
+      client_id: "jwk-client",
+      aud: "https://api.example.com",
+      scope: "orders.read",
+    });
   });
 
   it("asks for a resource with --resource", async () => {
-    const result = await ok(runCli(["token", "--client-id", "jwk-client", "--key", file("es.private.jwk"), "--issuer", `${issuer}/`, "--resource", "https://reports.example.com"]));
+    const result = await ok(
+      runCli([
+        "token",
+        "--client-id",
+        "jwk-client",
+        "--key",
+        file("es.private.jwk"),
+        "--issuer",
+        `${issuer}/`,
+        "--resource",
+        "https://reports.example.com",
+      ]),
+    );
     const { payload } = await verifiedClaims(result);
     expect(payload.aud).toBe("https://reports.example.com");
   });
@@ -83,19 +151,44 @@ describe("token", () => {
 
   it.skipIf(!hasOpenssl())("works with keys made by plain openssl (genpkey, pkey -pubout)", async () => {
     // Registered disabled: first the error path, then enabled, the success path.
-    const refused = await runCli(["token", "--client-id", "openssl-client", "--key", file("openssl.pem"), "--issuer", issuer]);
+    const refused = await runCli([
+      "token",
+      "--client-id",
+      "openssl-client",
+      "--key",
+      file("openssl.pem"),
+      "--issuer",
+      issuer,
+    ]);
     expect(refused.status).toBe(1);
-    expect(JSON.parse(refused.stdout)).toEqual({ error: "invalid_client", error_description: "Client authentication failed" });
-    expect(stderrLines(refused)).toEqual(["error: the token endpoint answered HTTP 401 invalid_client: Client authentication failed"]);
+    expect(JSON.parse(refused.stdout)).toEqual({
+      error: "invalid_client",
+      error_description: "Client authentication failed",
+    });
+    expect(stderrLines(refused)).toEqual([
+      "error: the token endpoint answered HTTP 401 invalid_client: Client authentication failed",
+    ]);
 
     await ok(runCli(["clients", "enable", "openssl-client", "--persist-to", file("state")]));
-    const result = await ok(runCli(["token", "--client-id", "openssl-client", "--key", file("openssl.pem"), "--issuer", issuer]));
+    const result = await ok(
+      runCli(["token", "--client-id", "openssl-client", "--key", file("openssl.pem"), "--issuer", issuer]),
+    );
     const { payload } = await verifiedClaims(result);
     expect(payload).toMatchObject({ sub: "openssl-client", scope: "orders.read" });
   });
 
   it("exits 1 and prints the error response when the server refuses (invalid_scope)", async () => {
-    const result = await runCli(["token", "--client-id", "jwk-client", "--key", file("es.private.jwk"), "--issuer", issuer, "--scope", "admin"]);
+    const result = await runCli([
+      "token",
+      "--client-id",
+      "jwk-client",
+      "--key",
+      file("es.private.jwk"),
+      "--issuer",
+      issuer,
+      "--scope",
+      "admin",
+    ]);
     expect(result.status).toBe(1);
     expect(JSON.parse(result.stdout)).toMatchObject({ error: "invalid_scope" });
     expect(stderrLines(result)).toHaveLength(1);
@@ -103,27 +196,83 @@ describe("token", () => {
   });
 
   it("exits 1 with invalid_client when the key does not belong to the client", async () => {
-    const result = await runCli(["token", "--client-id", "pem-client", "--key", file("es.private.jwk"), "--issuer", issuer]);
+    const result = await runCli([
+      "token",
+      "--client-id",
+      "pem-client",
+      "--key",
+      file("es.private.jwk"),
+      "--issuer",
+      issuer,
+    ]);
     expect(result.status).toBe(1);
     expect(JSON.parse(result.stdout)).toMatchObject({ error: "invalid_client" });
   });
 
   it("refuses metadata whose issuer is not the one asked for (RFC 8414 section 3.3)", async () => {
     const other = issuer.replace("127.0.0.1", "localhost");
-    const result = await runCli(["token", "--client-id", "jwk-client", "--key", file("es.private.jwk"), "--issuer", other]);
+    const result = await runCli([
+      "token",
+      "--client-id",
+      "jwk-client",
+      "--key",
+      file("es.private.jwk"),
+      "--issuer",
+      other,
+    ]);
     expect(result.status).toBe(1);
     expect(stderrLines(result)).toEqual([`error: the server's issuer "${issuer}" is not "${other}"`]);
   });
 
   it.each([
-    { name: "rejects a missing --client-id", args: () => ["--key", file("es.private.jwk")], status: 2, message: "error: token: --client-id is required" },
-    { name: "rejects a missing --key", args: () => ["--client-id", "x"], status: 2, message: "error: token: --key is required" },
-    { name: "rejects a public key as --key", args: () => ["--client-id", "x", "--key", file("rsa.public.pem")], status: 1, message: "no private key found" },
-    { name: "rejects a public JWK as --key", args: () => ["--client-id", "x", "--key", file("es.public.jwk")], status: 1, message: 'the JWK holds no private key ("d" is missing)' },
-    { name: "rejects an --alg that does not fit the key", args: () => ["--client-id", "x", "--key", file("es.private.jwk"), "--alg", "RS256"], status: 2, message: "--alg RS256 does not fit this EC P-256 key" },
-    { name: "rejects an unknown --alg", args: () => ["--client-id", "x", "--key", file("es.private.jwk"), "--alg", "HS256"], status: 2, message: "--alg HS256 is not a supported signature algorithm" },
-    { name: "rejects an --issuer that is not a URL", args: () => ["--client-id", "x", "--key", file("es.private.jwk"), "--issuer", "not a url"], status: 2, message: 'error: --issuer "not a url" is not a URL' },
-    { name: "rejects an --issuer that is not http(s)", args: () => ["--client-id", "x", "--key", file("es.private.jwk"), "--issuer", "localhost:8787"], status: 2, message: "error: --issuer must be an http(s) URL" },
+    {
+      name: "rejects a missing --client-id",
+      args: () => ["--key", file("es.private.jwk")],
+      status: 2,
+      message: "error: token: --client-id is required",
+    },
+    {
+      name: "rejects a missing --key",
+      args: () => ["--client-id", "x"],
+      status: 2,
+      message: "error: token: --key is required",
+    },
+    {
+      name: "rejects a public key as --key",
+      args: () => ["--client-id", "x", "--key", file("rsa.public.pem")],
+      status: 1,
+      message: "no private key found",
+    },
+    {
+      name: "rejects a public JWK as --key",
+      args: () => ["--client-id", "x", "--key", file("es.public.jwk")],
+      status: 1,
+      message: 'the JWK holds no private key ("d" is missing)',
+    },
+    {
+      name: "rejects an --alg that does not fit the key",
+      args: () => ["--client-id", "x", "--key", file("es.private.jwk"), "--alg", "RS256"],
+      status: 2,
+      message: "--alg RS256 does not fit this EC P-256 key",
+    },
+    {
+      name: "rejects an unknown --alg",
+      args: () => ["--client-id", "x", "--key", file("es.private.jwk"), "--alg", "HS256"],
+      status: 2,
+      message: "--alg HS256 is not a supported signature algorithm",
+    },
+    {
+      name: "rejects an --issuer that is not a URL",
+      args: () => ["--client-id", "x", "--key", file("es.private.jwk"), "--issuer", "not a url"],
+      status: 2,
+      message: 'error: --issuer "not a url" is not a URL',
+    },
+    {
+      name: "rejects an --issuer that is not http(s)",
+      args: () => ["--client-id", "x", "--key", file("es.private.jwk"), "--issuer", "localhost:8787"],
+      status: 2,
+      message: "error: --issuer must be an http(s) URL",
+    },
   ])("$name", async ({ args, status, message }) => {
     const result = await runCli(["token", ...args(), ...(args().includes("--issuer") ? [] : ["--issuer", issuer])]);
     expect(result.status).toBe(status);
@@ -134,13 +283,25 @@ describe("token", () => {
 
   it("says in one line that nothing answers at the issuer", async () => {
     const port = await freePort();
-    const result = await runCli(["token", "--client-id", "x", "--key", file("es.private.jwk"), "--issuer", `http://127.0.0.1:${port}`]);
+    const result = await runCli([
+      "token",
+      "--client-id",
+      "x",
+      "--key",
+      file("es.private.jwk"),
+      "--issuer",
+      `http://127.0.0.1:${port}`,
+    ]);
     expect(result.status).toBe(1);
-    expect(stderrLines(result)).toEqual([`error: cannot reach http://127.0.0.1:${port}/.well-known/oauth-authorization-server: ECONNREFUSED`]);
+    expect(stderrLines(result)).toEqual([
+      `error: cannot reach http://127.0.0.1:${port}/.well-known/oauth-authorization-server: ECONNREFUSED`,
+    ]);
   });
 
   it("prints the token response as JSON, with exactly the members the server sent", async () => {
-    const result = await ok(runCli(["token", "--client-id", "jwk-client", "--key", file("es.private.jwk"), "--issuer", issuer]));
+    const result = await ok(
+      runCli(["token", "--client-id", "jwk-client", "--key", file("es.private.jwk"), "--issuer", issuer]),
+    );
     const body = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(["access_token", "expires_in", "scope", "token_type"]);
     expect(decodeProtectedHeader(body.access_token as string).typ).toBe("at+jwt");

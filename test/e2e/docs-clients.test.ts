@@ -6,7 +6,9 @@ import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "./support/dev-server";
 
 const EXAMPLE_FILES = [
-  ...(await readdir(join(PROJECT_ROOT, "test/e2e/examples"))).filter((name) => name.endsWith(".ts")).map((name) => `test/e2e/examples/${name}`),
+  ...(await readdir(join(PROJECT_ROOT, "test/e2e/examples")))
+    .filter((name) => name.endsWith(".ts"))
+    .map((name) => `test/e2e/examples/${name}`),
   "docs/examples/openssl-curl.sh",
 ];
 
@@ -14,7 +16,10 @@ const EXAMPLE_FILES = [
 function exampleCode(text: string): string {
   const lines = text.split("\n");
   const start = lines.findIndex((line) => !line.startsWith("//") && !line.startsWith("#"));
-  return lines.slice(start).join("\n").replace(/^\n+|\n+$/g, "");
+  return lines
+    .slice(start)
+    .join("\n")
+    .replace(/^\n+|\n+$/g, "");
 }
 
 /** The contents of every fenced code block in a Markdown text. */

@@ -11,30 +11,40 @@ import { getTokenWithOpenidClient } from "./examples/openid-client";
 import { verifyAccessToken } from "./examples/verify-access-token";
 import { recordAssertions } from "./support/assertion-recorder";
 import { addClient, cli, runOpensslCurlExample } from "./support/cli";
-import { CLIENT_ALGORITHMS, generateClientKey, writePublicJwks, type ClientKey } from "./support/client-keys";
+import { CLIENT_ALGORITHMS, type ClientKey, generateClientKey, writePublicJwks } from "./support/client-keys";
 
 const issuer = inject("issuer");
 const persistTo = inject("persistTo");
 const SCOPE = "orders.read";
 const AUDIENCE = "https://api.example.test";
 
-type GetToken = (options: { issuer: string; clientId: string; key: ClientKey; scope: string }) => Promise<Record<string, unknown>>;
+type GetToken = (options: {
+  issuer: string;
+  clientId: string;
+  key: ClientKey;
+  scope: string;
+}) => Promise<Record<string, unknown>>;
 
 const clients: { name: string; clientId: string; getToken: GetToken }[] = [
   {
     name: "openid-client",
     clientId: "e2e-openid-client",
-    getToken: async ({ key, ...rest }) => ({ ...(await getTokenWithOpenidClient({ ...rest, privateKey: key.privateKey, kid: key.kid })) }),
+    getToken: async ({ key, ...rest }) => ({
+      ...(await getTokenWithOpenidClient({ ...rest, privateKey: key.privateKey, kid: key.kid })),
+    }),
   },
   {
     name: "oauth4webapi",
     clientId: "e2e-oauth4webapi",
-    getToken: async ({ key, ...rest }) => ({ ...(await getTokenWithOauth4webapi({ ...rest, privateKey: key.privateKey, kid: key.kid })) }),
+    getToken: async ({ key, ...rest }) => ({
+      ...(await getTokenWithOauth4webapi({ ...rest, privateKey: key.privateKey, kid: key.kid })),
+    }),
   },
   {
     name: "fetch + jose",
     clientId: "e2e-fetch-jose",
-    getToken: ({ key, ...rest }) => getTokenWithFetch({ ...rest, privateKey: key.privateKey, alg: key.alg, kid: key.kid }),
+    getToken: ({ key, ...rest }) =>
+      getTokenWithFetch({ ...rest, privateKey: key.privateKey, alg: key.alg, kid: key.kid }),
   },
 ];
 
@@ -46,7 +56,12 @@ beforeAll(async () => {
   for (const { clientId } of clients) {
     const clientKeys = await Promise.all(CLIENT_ALGORITHMS.map(generateClientKey));
     keys.set(clientId, clientKeys);
-    await addClient(persistTo, clientId, await writePublicJwks(folder, clientId, clientKeys), ["--scope", SCOPE, "--audience", AUDIENCE]);
+    await addClient(persistTo, clientId, await writePublicJwks(folder, clientId, clientKeys), [
+      "--scope",
+      SCOPE,
+      "--audience",
+      AUDIENCE,
+    ]);
   }
 });
 
@@ -59,7 +74,11 @@ describe.each(clients)("$name", ({ clientId, getToken }) => {
     const key = keys.get(clientId)!.find((k) => k.alg === alg)!;
     const { result, assertions } = await recordAssertions(() => getToken({ issuer, clientId, key, scope: SCOPE }));
 
-    expect(result).toMatchObject({ token_type: expect.stringMatching(/^bearer$/i), scope: SCOPE, expires_in: expect.any(Number) });
+    expect(result).toMatchObject({
+      token_type: expect.stringMatching(/^bearer$/i),
+      scope: SCOPE,
+      expires_in: expect.any(Number),
+    });
     const { payload, protectedHeader } = await verifyAccessToken(issuer, result.access_token, AUDIENCE);
     expect(protectedHeader.typ).toBe("at+jwt");
     expect(payload).toMatchObject({ iss: issuer, sub: clientId, client_id: clientId, scope: SCOPE, aud: AUDIENCE });

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getTokenWithOpenidClient } from "./examples/openid-client";
 import { verifyAccessToken } from "./examples/verify-access-token";
 import { addClient, rotateSigningKeys, writeSigningKeysEnvFile } from "./support/cli";
-import { generateClientKey, writePublicJwks, type ClientKey } from "./support/client-keys";
-import { startDevServer, stopAllDevServers, type DevServer } from "./support/dev-server";
+import { type ClientKey, generateClientKey, writePublicJwks } from "./support/client-keys";
+import { type DevServer, startDevServer, stopAllDevServers } from "./support/dev-server";
 import { postAssertion, signAssertion, type TokenResponse } from "./support/token-request";
 
 const CLIENT_ID = "e2e-lifecycle";
@@ -43,13 +43,29 @@ beforeAll(async () => {
   server = await startDevServer({ persistTo, envFile });
   issuer = server.issuer;
   await addClient(persistTo, CLIENT_ID, await writePublicJwks(folder, CLIENT_ID, [key]), ["--scope", SCOPE]);
-  const first = await getTokenWithOpenidClient({ issuer, clientId: CLIENT_ID, privateKey: key.privateKey, kid: key.kid, scope: SCOPE });
+  const first = await getTokenWithOpenidClient({
+    issuer,
+    clientId: CLIENT_ID,
+    privateKey: key.privateKey,
+    kid: key.kid,
+    scope: SCOPE,
+  });
   tokenBeforeRestart = first.access_token;
   kidBeforeRestart = (await verifyAccessToken(issuer, tokenBeforeRestart, issuer)).protectedHeader.kid;
 
   // Spend one jti, and sign a second assertion alike in every way but its jti, to send after the restart.
-  const spent = await signAssertion({ clientId: CLIENT_ID, key, audience: issuer, lifetimeSeconds: ASSERTION_LIFETIME_SECONDS });
-  const unspent = await signAssertion({ clientId: CLIENT_ID, key, audience: issuer, lifetimeSeconds: ASSERTION_LIFETIME_SECONDS });
+  const spent = await signAssertion({
+    clientId: CLIENT_ID,
+    key,
+    audience: issuer,
+    lifetimeSeconds: ASSERTION_LIFETIME_SECONDS,
+  });
+  const unspent = await signAssertion({
+    clientId: CLIENT_ID,
+    key,
+    audience: issuer,
+    lifetimeSeconds: ASSERTION_LIFETIME_SECONDS,
+  });
   expect((await postAssertion(issuer, spent)).status).toBe(200);
 
   await server.stop();
@@ -60,7 +76,13 @@ beforeAll(async () => {
 
   replayAfterRestart = await postAssertion(issuer, spent);
   freshJtiAfterRestart = await postAssertion(issuer, unspent);
-  const second = await getTokenWithOpenidClient({ issuer, clientId: CLIENT_ID, privateKey: key.privateKey, kid: key.kid, scope: SCOPE });
+  const second = await getTokenWithOpenidClient({
+    issuer,
+    clientId: CLIENT_ID,
+    privateKey: key.privateKey,
+    kid: key.kid,
+    scope: SCOPE,
+  });
   tokenAfterRestart = second.access_token;
 }, SETUP_TIMEOUT_MS);
 

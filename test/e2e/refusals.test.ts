@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { verifyAccessToken } from "./examples/verify-access-token";
 import { addClient, setClientStatus } from "./support/cli";
-import { generateClientKey, writePublicJwks, type ClientKey } from "./support/client-keys";
+import { type ClientKey, generateClientKey, writePublicJwks } from "./support/client-keys";
 import { postAssertion, signAssertion } from "./support/token-request";
 
 const issuer = inject("issuer");
@@ -28,8 +28,14 @@ beforeAll(async () => {
   disabledClientKey = await generateClientKey("EdDSA");
   legacyClientKey = await generateClientKey("ES256");
   await addClient(persistTo, CLIENT_ID, await writePublicJwks(folder, CLIENT_ID, [key]));
-  await addClient(persistTo, DISABLED_CLIENT_ID, await writePublicJwks(folder, DISABLED_CLIENT_ID, [disabledClientKey]));
-  await addClient(persistTo, LEGACY_CLIENT_ID, await writePublicJwks(folder, LEGACY_CLIENT_ID, [legacyClientKey]), ["--legacy-audience"]);
+  await addClient(
+    persistTo,
+    DISABLED_CLIENT_ID,
+    await writePublicJwks(folder, DISABLED_CLIENT_ID, [disabledClientKey]),
+  );
+  await addClient(persistTo, LEGACY_CLIENT_ID, await writePublicJwks(folder, LEGACY_CLIENT_ID, [legacyClientKey]), [
+    "--legacy-audience",
+  ]);
 });
 
 afterAll(async () => {
@@ -60,16 +66,16 @@ describe("client authentication through the real server", () => {
 
   it("rejects an assertion signed with a key the client never registered (unknown kid) with invalid_client", async () => {
     const unregistered = await generateClientKey("ES256");
-    expect(await postAssertion(issuer, await signAssertion({ clientId: CLIENT_ID, key: unregistered, audience: issuer }))).toMatchObject(
-      INVALID_CLIENT,
-    );
+    expect(
+      await postAssertion(issuer, await signAssertion({ clientId: CLIENT_ID, key: unregistered, audience: issuer })),
+    ).toMatchObject(INVALID_CLIENT);
   });
 
   it("rejects an assertion signed by an unregistered key that claims a registered kid with invalid_client", async () => {
     const impostor = { ...(await generateClientKey("ES256")), kid: key.kid };
-    expect(await postAssertion(issuer, await signAssertion({ clientId: CLIENT_ID, key: impostor, audience: issuer }))).toMatchObject(
-      INVALID_CLIENT,
-    );
+    expect(
+      await postAssertion(issuer, await signAssertion({ clientId: CLIENT_ID, key: impostor, audience: issuer })),
+    ).toMatchObject(INVALID_CLIENT);
   });
 
   it.each([
@@ -78,9 +84,9 @@ describe("client authentication through the real server", () => {
     ["the issuer with a trailing slash", () => `${issuer}/`],
     ["another server's issuer", () => "https://tokens.example.com"],
   ])("rejects an assertion whose aud is %s with invalid_client", async (_name, audience) => {
-    expect(await postAssertion(issuer, await signAssertion({ clientId: CLIENT_ID, key, audience: audience() }))).toMatchObject(
-      INVALID_CLIENT,
-    );
+    expect(
+      await postAssertion(issuer, await signAssertion({ clientId: CLIENT_ID, key, audience: audience() })),
+    ).toMatchObject(INVALID_CLIENT);
   });
 
   describe("a client registered with --legacy-audience", () => {
@@ -88,7 +94,9 @@ describe("client authentication through the real server", () => {
       signAssertion({ clientId: LEGACY_CLIENT_ID, key: legacyClientKey, audience });
 
     it("is accepted with the issuer, and also with the token endpoint URL taken from the metadata", async () => {
-      const metadata = (await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json()) as { token_endpoint: string };
+      const metadata = (await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json()) as {
+        token_endpoint: string;
+      };
       for (const audience of [issuer, metadata.token_endpoint]) {
         const response = await postAssertion(issuer, await legacyAssertion(audience));
         expect(response.status, audience).toBe(200);

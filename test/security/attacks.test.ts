@@ -13,28 +13,42 @@ import {
   nowSeconds,
   postToken,
   registerClient,
-  tokenForm,
-  TOKEN_ENDPOINT,
   type TestClient,
+  TOKEN_ENDPOINT,
+  tokenForm,
 } from "../worker/support";
 
 afterEach(() => reset());
 
-const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+const b64 = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/=+$/, "")
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_");
 const b64json = (value: unknown) => b64(new TextEncoder().encode(JSON.stringify(value)));
 const b64text = (text: string) => b64(new TextEncoder().encode(text));
 const fromB64 = (s: string) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
 
 function validClaims(client: TestClient, extra: Record<string, unknown> = {}) {
   const now = nowSeconds();
-  return { iss: client.clientId, sub: client.clientId, aud: ISSUER, jti: crypto.randomUUID(), iat: now, exp: now + 60, ...extra };
+  return {
+    iss: client.clientId,
+    sub: client.clientId,
+    aud: ISSUER,
+    jti: crypto.randomUUID(),
+    iat: now,
+    exp: now + 60,
+    ...extra,
+  };
 }
 
 /** Re-signs raw header/payload text with the client's key (so the only defect is the one under test). */
 async function signRaw(client: TestClient, headerText: string, payloadText: string): Promise<string> {
   const input = `${b64text(headerText)}.${b64text(payloadText)}`;
   const alg = client.key.alg === "ES256" ? { name: "ECDSA", hash: "SHA-256" } : { name: "RSASSA-PKCS1-v1_5" };
-  const signature = new Uint8Array(await crypto.subtle.sign(alg, client.key.privateKey, new TextEncoder().encode(input)));
+  const signature = new Uint8Array(
+    await crypto.subtle.sign(alg, client.key.privateKey, new TextEncoder().encode(input)),
+  );
   return `${input}.${b64(signature)}`;
 }
 
@@ -61,8 +75,18 @@ const attacks: Attack[] = [
   {
     name: "rejects HS256 keyed with the client's public key (PEM)",
     assertion: async (c) => {
-      const pem = await exportSPKI((await crypto.subtle.importKey("jwk", c.key.publicJwk as JsonWebKey, { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"])));
-      return new SignJWT(validClaims(c)).setProtectedHeader({ alg: "HS256", kid: c.key.kid }).sign(new TextEncoder().encode(pem));
+      const pem = await exportSPKI(
+        await crypto.subtle.importKey(
+          "jwk",
+          c.key.publicJwk as JsonWebKey,
+          { name: "ECDSA", namedCurve: "P-256" },
+          true,
+          ["verify"],
+        ),
+      );
+      return new SignJWT(validClaims(c))
+        .setProtectedHeader({ alg: "HS256", kid: c.key.kid })
+        .sign(new TextEncoder().encode(pem));
     },
   },
   {
@@ -77,7 +101,9 @@ const attacks: Attack[] = [
     name: "rejects an embedded jwk that verifies the signature",
     assertion: async (c) => {
       const attacker = await clientKey("ES256", 31);
-      return new SignJWT(validClaims(c)).setProtectedHeader({ alg: "ES256", jwk: attacker.publicJwk }).sign(attacker.privateKey);
+      return new SignJWT(validClaims(c))
+        .setProtectedHeader({ alg: "ES256", jwk: attacker.publicJwk })
+        .sign(attacker.privateKey);
     },
   },
   {
@@ -119,7 +145,10 @@ const attacks: Attack[] = [
   // Malformed compact serialisation
   { name: "rejects an empty assertion-like string of dots", assertion: async () => ".." },
   { name: "rejects a single segment", assertion: async () => b64json({ alg: "ES256" }) },
-  { name: "rejects whitespace inside the compact form", assertion: async (c) => (await buildAssertion(c)).replace(".", " .") },
+  {
+    name: "rejects whitespace inside the compact form",
+    assertion: async (c) => (await buildAssertion(c)).replace(".", " ."),
+  },
   { name: "rejects a trailing dot", assertion: async (c) => `${await buildAssertion(c)}.` },
   {
     name: "rejects a JWE (nested/encrypted token)",
@@ -148,9 +177,18 @@ const attacks: Attack[] = [
     },
   },
   // JSON that is not an object, or ambiguous
-  { name: "rejects a header that is a JSON string", assertion: async (c) => signRaw(c, '"ES256"', JSON.stringify(validClaims(c))) },
-  { name: "rejects claims that are a JSON array", assertion: async (c) => signRaw(c, JSON.stringify({ alg: "ES256", kid: c.key.kid }), "[1,2]") },
-  { name: "rejects claims that are JSON null", assertion: async (c) => signRaw(c, JSON.stringify({ alg: "ES256", kid: c.key.kid }), "null") },
+  {
+    name: "rejects a header that is a JSON string",
+    assertion: async (c) => signRaw(c, '"ES256"', JSON.stringify(validClaims(c))),
+  },
+  {
+    name: "rejects claims that are a JSON array",
+    assertion: async (c) => signRaw(c, JSON.stringify({ alg: "ES256", kid: c.key.kid }), "[1,2]"),
+  },
+  {
+    name: "rejects claims that are JSON null",
+    assertion: async (c) => signRaw(c, JSON.stringify({ alg: "ES256", kid: c.key.kid }), "null"),
+  },
   {
     name: "rejects duplicate aud members (wrong first, right last)",
     assertion: async (c) => {
@@ -160,37 +198,81 @@ const attacks: Attack[] = [
   },
   {
     name: "rejects duplicate alg members in the header",
-    assertion: async (c) => signRaw(c, `{"alg":"none","alg":"ES256","kid":"${c.key.kid}"}`, JSON.stringify(validClaims(c))),
+    assertion: async (c) =>
+      signRaw(c, `{"alg":"none","alg":"ES256","kid":"${c.key.kid}"}`, JSON.stringify(validClaims(c))),
   },
   // crit and b64
   {
     name: "rejects crit naming an unknown extension",
-    assertion: async (c) => signRaw(c, JSON.stringify({ alg: "ES256", kid: c.key.kid, crit: ["x-ext"], "x-ext": 1 }), JSON.stringify(validClaims(c))),
+    assertion: async (c) =>
+      signRaw(
+        c,
+        JSON.stringify({ alg: "ES256", kid: c.key.kid, crit: ["x-ext"], "x-ext": 1 }),
+        JSON.stringify(validClaims(c)),
+      ),
   },
   {
     name: "rejects b64:false (unencoded payload)",
-    assertion: async (c) => signRaw(c, JSON.stringify({ alg: "ES256", kid: c.key.kid, crit: ["b64"], b64: false }), JSON.stringify(validClaims(c))),
+    assertion: async (c) =>
+      signRaw(
+        c,
+        JSON.stringify({ alg: "ES256", kid: c.key.kid, crit: ["b64"], b64: false }),
+        JSON.stringify(validClaims(c)),
+      ),
   },
   // Claims of the wrong type or out of range
-  { name: "rejects exp as a string", assertion: async (c) => buildAssertion(c, { claims: { exp: String(nowSeconds() + 60) } }) },
-  { name: "rejects exp far in the future (1e20)", assertion: async (c) => buildAssertion(c, { claims: { exp: 1e20 }, omit: ["iat"] }) },
+  {
+    name: "rejects exp as a string",
+    assertion: async (c) => buildAssertion(c, { claims: { exp: String(nowSeconds() + 60) } }),
+  },
+  {
+    name: "rejects exp far in the future (1e20)",
+    assertion: async (c) => buildAssertion(c, { claims: { exp: 1e20 }, omit: ["iat"] }),
+  },
   { name: "rejects a negative exp", assertion: async (c) => buildAssertion(c, { claims: { exp: -1 } }) },
   { name: "rejects iat as a boolean", assertion: async (c) => buildAssertion(c, { claims: { iat: true } }) },
   { name: "rejects jti as an object", assertion: async (c) => buildAssertion(c, { claims: { jti: { id: 1 } } }) },
-  { name: "rejects an oversized jti", assertion: async (c) => buildAssertion(c, { claims: { jti: "j".repeat(1000) } }) },
-  { name: "rejects iss as an array", assertion: async (c) => buildAssertion(c, { claims: { iss: [c.clientId], sub: [c.clientId] } }) },
+  {
+    name: "rejects an oversized jti",
+    assertion: async (c) => buildAssertion(c, { claims: { jti: "j".repeat(1000) } }),
+  },
+  {
+    name: "rejects iss as an array",
+    assertion: async (c) => buildAssertion(c, { claims: { iss: [c.clientId], sub: [c.clientId] } }),
+  },
   // Near-miss audiences (rfc7523bis: the issuer, exactly, as a string)
-  { name: "rejects aud with a trailing slash", assertion: async (c) => buildAssertion(c, { claims: { aud: `${ISSUER}/` } }) },
-  { name: "rejects aud in upper case", assertion: async (c) => buildAssertion(c, { claims: { aud: ISSUER.toUpperCase() } }) },
-  { name: "rejects aud with a trailing space", assertion: async (c) => buildAssertion(c, { claims: { aud: `${ISSUER} ` } }) },
-  { name: "rejects aud with a default port", assertion: async (c) => buildAssertion(c, { claims: { aud: `${ISSUER}:443` } }) },
-  { name: "rejects aud as the token endpoint (no legacy flag)", assertion: async (c) => buildAssertion(c, { claims: { aud: TOKEN_ENDPOINT } }) },
-  { name: "rejects aud as a single-element array", assertion: async (c) => buildAssertion(c, { claims: { aud: [ISSUER] } }) },
+  {
+    name: "rejects aud with a trailing slash",
+    assertion: async (c) => buildAssertion(c, { claims: { aud: `${ISSUER}/` } }),
+  },
+  {
+    name: "rejects aud in upper case",
+    assertion: async (c) => buildAssertion(c, { claims: { aud: ISSUER.toUpperCase() } }),
+  },
+  {
+    name: "rejects aud with a trailing space",
+    assertion: async (c) => buildAssertion(c, { claims: { aud: `${ISSUER} ` } }),
+  },
+  {
+    name: "rejects aud with a default port",
+    assertion: async (c) => buildAssertion(c, { claims: { aud: `${ISSUER}:443` } }),
+  },
+  {
+    name: "rejects aud as the token endpoint (no legacy flag)",
+    assertion: async (c) => buildAssertion(c, { claims: { aud: TOKEN_ENDPOINT } }),
+  },
+  {
+    name: "rejects aud as a single-element array",
+    assertion: async (c) => buildAssertion(c, { claims: { aud: [ISSUER] } }),
+  },
   {
     name: "rejects aud listing the issuer beside an attacker's server (audience injection)",
     assertion: async (c) => buildAssertion(c, { claims: { aud: ["https://attacker.example", ISSUER] } }),
   },
-  { name: "rejects aud as the metadata URL", assertion: async (c) => buildAssertion(c, { claims: { aud: `${ISSUER}/.well-known/oauth-authorization-server` } }) },
+  {
+    name: "rejects aud as the metadata URL",
+    assertion: async (c) => buildAssertion(c, { claims: { aud: `${ISSUER}/.well-known/oauth-authorization-server` } }),
+  },
   // Explicit types of other JWT kinds
   ...["at+jwt", "dpop+jwt", "secevent+jwt", "logout+jwt", "oauth-authz-req+jwt", "JOSE", "jwt+json"].map((typ) => ({
     name: `rejects typ ${typ}`,
@@ -213,10 +295,19 @@ const attacks: Attack[] = [
   },
   // Unknown and hostile kids
   { name: "rejects an unknown kid", assertion: async (c) => buildAssertion(c, { header: { kid: "not-registered" } }) },
-  { name: "rejects a path-traversal kid", assertion: async (c) => buildAssertion(c, { header: { kid: "../../client:other" } }) },
-  { name: "rejects a kid with a NUL byte", assertion: async (c) => buildAssertion(c, { header: { kid: `${c.key.kid}\u0000` } }) },
+  {
+    name: "rejects a path-traversal kid",
+    assertion: async (c) => buildAssertion(c, { header: { kid: "../../client:other" } }),
+  },
+  {
+    name: "rejects a kid with a NUL byte",
+    assertion: async (c) => buildAssertion(c, { header: { kid: `${c.key.kid}\u0000` } }),
+  },
   { name: "rejects an oversized kid", assertion: async (c) => buildAssertion(c, { header: { kid: "k".repeat(300) } }) },
-  { name: "rejects a kid that is an object", assertion: async (c) => buildAssertion(c, { header: { kid: { $ne: "" } } }) },
+  {
+    name: "rejects a kid that is an object",
+    assertion: async (c) => buildAssertion(c, { header: { kid: { $ne: "" } } }),
+  },
   {
     name: "rejects an SQL-looking kid",
     assertion: async (c) => buildAssertion(c, { header: { kid: "' OR '1'='1" } }),
@@ -229,7 +320,10 @@ describe("attacks on the client assertion", () => {
       const client = await registerClient();
       const assertion = await attack.assertion(client);
       const error = await errorOf(await postToken(tokenForm(assertion)));
-      expect(error).toMatchObject({ status: attack.status ?? INVALID_CLIENT.status, error: attack.error ?? INVALID_CLIENT.error });
+      expect(error).toMatchObject({
+        status: attack.status ?? INVALID_CLIENT.status,
+        error: attack.error ?? INVALID_CLIENT.error,
+      });
     });
   }
 });
@@ -251,17 +345,73 @@ describe("attacks on the request", () => {
     expect(await errorOf(response)).toMatchObject(INVALID_CLIENT);
   });
 
-  const requestCases: Array<[string, (a: string) => Record<string, string | string[]>, Record<string, string>, number, string]> = [
-    ["rejects a duplicated grant_type", (a) => ({ ...tokenForm(a), grant_type: ["client_credentials", "client_credentials"] }), {}, 400, "invalid_request"],
-    ["rejects a duplicated client_assertion_type", (a) => ({ ...tokenForm(a), client_assertion_type: [JWT_BEARER, JWT_BEARER] }), {}, 400, "invalid_request"],
+  const requestCases: Array<
+    [string, (a: string) => Record<string, string | string[]>, Record<string, string>, number, string]
+  > = [
+    [
+      "rejects a duplicated grant_type",
+      (a) => ({ ...tokenForm(a), grant_type: ["client_credentials", "client_credentials"] }),
+      {},
+      400,
+      "invalid_request",
+    ],
+    [
+      "rejects a duplicated client_assertion_type",
+      (a) => ({ ...tokenForm(a), client_assertion_type: [JWT_BEARER, JWT_BEARER] }),
+      {},
+      400,
+      "invalid_request",
+    ],
     ["rejects a duplicated client_id", (a) => ({ ...tokenForm(a), client_id: ["x", "x"] }), {}, 400, "invalid_request"],
-    ["rejects an assertion sent with client_secret", (a) => ({ ...tokenForm(a), client_secret: "s" }), {}, 400, "invalid_request"],
-    ["rejects an assertion sent with Basic authentication", (a) => tokenForm(a), { Authorization: "Basic eDp5" }, 400, "invalid_request"],
-    ["rejects an assertion sent with a Bearer token", (a) => tokenForm(a), { Authorization: "Bearer abc" }, 400, "invalid_request"],
-    ["rejects client_secret alone as an unsupported method", () => ({ grant_type: "client_credentials", client_id: "c", client_secret: "s" }), {}, 401, "invalid_client"],
-    ["rejects Basic authentication alone as an unsupported method", () => ({ grant_type: "client_credentials" }), { Authorization: "Basic eDp5" }, 401, "invalid_client"],
-    ["rejects Basic authentication with a client_secret in the body too", () => ({ grant_type: "client_credentials", client_secret: "s" }), { Authorization: "Basic eDp5" }, 400, "invalid_request"],
-    ["rejects too many form fields", (a) => ({ ...tokenForm(a), ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}`, "x"])) }), {}, 400, "invalid_request"],
+    [
+      "rejects an assertion sent with client_secret",
+      (a) => ({ ...tokenForm(a), client_secret: "s" }),
+      {},
+      400,
+      "invalid_request",
+    ],
+    [
+      "rejects an assertion sent with Basic authentication",
+      (a) => tokenForm(a),
+      { Authorization: "Basic eDp5" },
+      400,
+      "invalid_request",
+    ],
+    [
+      "rejects an assertion sent with a Bearer token",
+      (a) => tokenForm(a),
+      { Authorization: "Bearer abc" },
+      400,
+      "invalid_request",
+    ],
+    [
+      "rejects client_secret alone as an unsupported method",
+      () => ({ grant_type: "client_credentials", client_id: "c", client_secret: "s" }),
+      {},
+      401,
+      "invalid_client",
+    ],
+    [
+      "rejects Basic authentication alone as an unsupported method",
+      () => ({ grant_type: "client_credentials" }),
+      { Authorization: "Basic eDp5" },
+      401,
+      "invalid_client",
+    ],
+    [
+      "rejects Basic authentication with a client_secret in the body too",
+      () => ({ grant_type: "client_credentials", client_secret: "s" }),
+      { Authorization: "Basic eDp5" },
+      400,
+      "invalid_request",
+    ],
+    [
+      "rejects too many form fields",
+      (a) => ({ ...tokenForm(a), ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}`, "x"])) }),
+      {},
+      400,
+      "invalid_request",
+    ],
   ];
   for (const [name, form, headers, status, error] of requestCases) {
     it(name, async () => {
@@ -277,7 +427,10 @@ describe("attacks on the request", () => {
   });
 
   it("rejects a declared Content-Length over the limit", async () => {
-    const response = await postToken({}, { headers: { "Content-Length": "999999" }, body: "grant_type=client_credentials" });
+    const response = await postToken(
+      {},
+      { headers: { "Content-Length": "999999" }, body: "grant_type=client_credentials" },
+    );
     expect(response.status).toBe(413);
   });
 
@@ -298,14 +451,19 @@ describe("replay in every shape", () => {
   it("issues one token for 20 concurrent uses", async () => {
     const client = await registerClient();
     const assertion = await buildAssertion(client);
-    const statuses = (await Promise.all(Array.from({ length: 20 }, () => postToken(tokenForm(assertion))))).map((r) => r.status);
+    const statuses = (await Promise.all(Array.from({ length: 20 }, () => postToken(tokenForm(assertion))))).map(
+      (r) => r.status,
+    );
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
   });
 
   it("still accepts a jti after a failed attempt with the same jti by someone without the key", async () => {
     const client = await registerClient();
     const attacker = await clientKey("ES256", 32);
-    const forged = await buildAssertion(client, { claims: { jti: "target" }, signWith: { ...attacker, kid: client.key.kid } });
+    const forged = await buildAssertion(client, {
+      claims: { jti: "target" },
+      signWith: { ...attacker, kid: client.key.kid },
+    });
     expect((await postToken(tokenForm(forged))).status).toBe(401);
     expect((await postToken(tokenForm(await buildAssertion(client, { claims: { jti: "target" } })))).status).toBe(200);
   });

@@ -5,10 +5,18 @@ import { createExecutionContext, reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index";
 import type { Reason } from "../../src/protocol/errors";
 import { wireErrorFor } from "../../src/protocol/wire-errors";
-import worker from "../../src/index";
-import { buildAssertion, ISSUER, nowSeconds, registerClient, tokenForm, TOKEN_ENDPOINT, type TestClient } from "../worker/support";
+import {
+  buildAssertion,
+  ISSUER,
+  nowSeconds,
+  registerClient,
+  type TestClient,
+  TOKEN_ENDPOINT,
+  tokenForm,
+} from "../worker/support";
 
 /**
  * Calls the Worker's fetch handler directly with the real bindings. (Thousands of requests through
@@ -24,12 +32,28 @@ function postToken(form: Record<string, string>, init: { body?: BodyInit } = {})
 }
 
 const REASONS: Reason[] = [
-  "not_found", "method_not_allowed", "unsupported_media_type", "body_too_large", "body_malformed", "too_many_fields",
-  "duplicate_parameter", "grant_type_missing", "grant_type_unsupported", "multiple_auth_methods",
-  "client_secret_not_accepted", "client_assertion_missing", "scope_malformed", "scope_not_allowed", "resource_invalid",
-  "resource_not_allowed", "rate_limited",
+  "not_found",
+  "method_not_allowed",
+  "unsupported_media_type",
+  "body_too_large",
+  "body_malformed",
+  "too_many_fields",
+  "duplicate_parameter",
+  "grant_type_missing",
+  "grant_type_unsupported",
+  "multiple_auth_methods",
+  "client_secret_not_accepted",
+  "client_assertion_missing",
+  "scope_malformed",
+  "scope_not_allowed",
+  "resource_invalid",
+  "resource_not_allowed",
+  "rate_limited",
 ];
-const KNOWN_DESCRIPTIONS = new Set([...REASONS.map((r) => wireErrorFor(r).description), wireErrorFor("replayed").description]);
+const KNOWN_DESCRIPTIONS = new Set([
+  ...REASONS.map((r) => wireErrorFor(r).description),
+  wireErrorFor("replayed").description,
+]);
 
 let client: TestClient;
 beforeAll(async () => {
@@ -53,7 +77,15 @@ async function expectWellFormedRefusal(response: Response) {
   expect(body.error_description).not.toMatch(/[\r\n]/);
 }
 
-const FORM_FIELDS = ["grant_type", "client_assertion_type", "client_assertion", "client_id", "scope", "resource", "client_secret"];
+const FORM_FIELDS = [
+  "grant_type",
+  "client_assertion_type",
+  "client_assertion",
+  "client_id",
+  "scope",
+  "resource",
+  "client_secret",
+];
 
 const FUZZ_TIMEOUT_MS = 180_000;
 
@@ -61,10 +93,22 @@ describe("fuzz", { timeout: FUZZ_TIMEOUT_MS }, () => {
   it("random form bodies always get a well-formed 4xx", async () => {
     const field = fc.tuple(
       fc.oneof(fc.constantFrom(...FORM_FIELDS), fc.string({ maxLength: 12 })),
-      fc.oneof(fc.string({ maxLength: 60 }), fc.constantFrom("client_credentials", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "a.b.c", "%", "%zz", "\u0000")),
+      fc.oneof(
+        fc.string({ maxLength: 60 }),
+        fc.constantFrom(
+          "client_credentials",
+          "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+          "a.b.c",
+          "%",
+          "%zz",
+          "\u0000",
+        ),
+      ),
     );
     const body = fc.oneof(
-      fc.array(field, { maxLength: 12 }).map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&")),
+      fc
+        .array(field, { maxLength: 12 })
+        .map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&")),
       fc.string({ maxLength: 300 }),
       fc.uint8Array({ maxLength: 300 }),
     );
@@ -79,10 +123,18 @@ describe("fuzz", { timeout: FUZZ_TIMEOUT_MS }, () => {
   it("mutated valid assertions are always refused with a well-formed 4xx", async () => {
     const original = await buildAssertion(client, { claims: { exp: nowSeconds() + 280 } });
     const mutation = fc.oneof(
-      fc.record({ kind: fc.constant("replace"), at: fc.nat(original.length - 1), ch: fc.constantFrom(..."ABCabc019-_.=+/ \u00e9") }),
+      fc.record({
+        kind: fc.constant("replace"),
+        at: fc.nat(original.length - 1),
+        ch: fc.constantFrom(..."ABCabc019-_.=+/ \u00e9"),
+      }),
       fc.record({ kind: fc.constant("delete"), at: fc.nat(original.length - 1), n: fc.integer({ min: 1, max: 20 }) }),
       fc.record({ kind: fc.constant("insert"), at: fc.nat(original.length), text: fc.string({ maxLength: 8 }) }),
-      fc.record({ kind: fc.constant("segments"), order: fc.shuffledSubarray([0, 1, 2], { minLength: 1 }), dup: fc.boolean() }),
+      fc.record({
+        kind: fc.constant("segments"),
+        order: fc.shuffledSubarray([0, 1, 2], { minLength: 1 }),
+        dup: fc.boolean(),
+      }),
     );
     await fc.assert(
       fc.asyncProperty(mutation, async (m) => {
@@ -104,7 +156,14 @@ describe("fuzz", { timeout: FUZZ_TIMEOUT_MS }, () => {
 
   it("validly signed assertions with random claims never cause a 5xx, and a token only for valid claims", async () => {
     const now = nowSeconds();
-    const value = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }));
+    const value = fc.oneof(
+      fc.string({ maxLength: 20 }),
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.string(), { maxLength: 3 }),
+    );
     const claims = fc.record(
       {
         iss: fc.oneof(fc.constant(client.clientId), value),
@@ -119,7 +178,10 @@ describe("fuzz", { timeout: FUZZ_TIMEOUT_MS }, () => {
     );
     await fc.assert(
       fc.asyncProperty(claims, async (c) => {
-        const assertion = await buildAssertion(client, { claims: c, omit: ["iss", "sub", "aud", "jti", "iat", "exp"].filter((k) => !(k in c)) });
+        const assertion = await buildAssertion(client, {
+          claims: c,
+          omit: ["iss", "sub", "aud", "jti", "iat", "exp"].filter((k) => !(k in c)),
+        });
         const response = await postToken(tokenForm(assertion));
         if (response.status === 200) {
           // Only a fully valid claims set may get a token.

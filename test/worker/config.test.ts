@@ -1,8 +1,8 @@
 // Unit tests for configuration parsing and the SIGNING_KEYS secret.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
-import { TokenServiceError } from "../../src/protocol/errors";
 import { parseSigningKeys } from "../../src/issuer/signing-keys";
+import { TokenServiceError } from "../../src/protocol/errors";
 import { clientKey } from "./support";
 
 function detailOf(fn: () => unknown): string {
@@ -38,9 +38,17 @@ describe("parseConfig", () => {
     ["accepts http for localhost", { ISSUER: "http://localhost:8787" }, /^accepted$/],
     ["rejects a non-numeric ACCESS_TOKEN_TTL", { ACCESS_TOKEN_TTL: "10m" }, /ACCESS_TOKEN_TTL must be a whole number/],
     ["rejects an out-of-range CLOCK_SKEW", { CLOCK_SKEW: "3600" }, /CLOCK_SKEW must be between 0 and 300/],
-    ["rejects an out-of-range ASSERTION_MAX_LIFETIME", { ASSERTION_MAX_LIFETIME: "5" }, /ASSERTION_MAX_LIFETIME must be between/],
+    [
+      "rejects an out-of-range ASSERTION_MAX_LIFETIME",
+      { ASSERTION_MAX_LIFETIME: "5" },
+      /ASSERTION_MAX_LIFETIME must be between/,
+    ],
     ["rejects a relative DEFAULT_AUDIENCE", { DEFAULT_AUDIENCE: "api" }, /DEFAULT_AUDIENCE/],
-    ["rejects a CLIENT_CACHE_TTL above a minute", { CLIENT_CACHE_TTL: "600" }, /CLIENT_CACHE_TTL must be between 0 and 60/],
+    [
+      "rejects a CLIENT_CACHE_TTL above a minute",
+      { CLIENT_CACHE_TTL: "600" },
+      /CLIENT_CACHE_TTL must be between 0 and 60/,
+    ],
     ["rejects a non-numeric CLIENT_CACHE_TTL", { CLIENT_CACHE_TTL: "5s" }, /CLIENT_CACHE_TTL must be a whole number/],
     ["accepts CLIENT_CACHE_TTL 0 (cache off)", { CLIENT_CACHE_TTL: "0" }, /^accepted$/],
   ];
@@ -66,7 +74,11 @@ describe("parseSigningKeys", () => {
     ["rejects a secret that is not JSON", "{keys", /not JSON/],
     ["rejects an empty key set", '{"keys":[]}', /at least one key/],
     ["rejects a key without kid", '{"keys":[{"kty":"EC","alg":"ES256","d":"x"}]}', /has no kid/],
-    ["rejects a key with an unsupported alg", '{"keys":[{"kid":"a","kty":"oct","alg":"HS256","k":"x"}]}', /needs an alg/],
+    [
+      "rejects a key with an unsupported alg",
+      '{"keys":[{"kid":"a","kty":"oct","alg":"HS256","k":"x"}]}',
+      /needs an alg/,
+    ],
     ["rejects a public key", '{"keys":[{"kid":"a","kty":"EC","alg":"ES256","crv":"P-256"}]}', /not a private key/],
   ];
   for (const [name, raw, expected] of cases) {

@@ -1,7 +1,7 @@
 // Test support for the in-workerd suites: client keys, registry records written to the real KV binding,
 // assertions built with jose, and token requests sent through the Worker's own fetch handler.
-import { exports, env } from "cloudflare:workers";
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from "jose";
+import { env, exports } from "cloudflare:workers";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
 import type { ClientRecord } from "../../src/registry/record";
 
 export const ISSUER = "https://as.example.test";
@@ -26,7 +26,10 @@ export function clientKey(alg: TestAlg, slot = 0): Promise<ClientKey> {
   if (!key) {
     key = (async () => {
       const generateAs = alg === "Ed25519" ? "EdDSA" : alg;
-      const { privateKey, publicKey } = await generateKeyPair(generateAs, { extractable: true, ...(generateAs === "EdDSA" ? { crv: "Ed25519" } : {}) });
+      const { privateKey, publicKey } = await generateKeyPair(generateAs, {
+        extractable: true,
+        ...(generateAs === "EdDSA" ? { crv: "Ed25519" } : {}),
+      });
       const jwk = await exportJWK(publicKey);
       const kid = await calculateJwkThumbprint(jwk);
       return { alg, kid, privateKey: privateKey as CryptoKey, publicJwk: { ...jwk, kid } };

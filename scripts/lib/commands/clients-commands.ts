@@ -7,22 +7,30 @@ import type { ClientRecord } from "../../../src/registry/record";
 import { openAdminSession } from "../admin-client";
 import { ADMIN_TARGET_HELP, ADMIN_TARGET_OPTIONS, adminTargetFrom } from "../admin-target";
 import { CliError } from "../cli-error";
-import { booleanOption, requiredStringOption, stringOption, type Command, type OptionValues } from "../command-line";
 import {
-  checkClientId,
-  checkRecordFlags,
   CLIENT_RECORD_HELP,
   CLIENT_RECORD_OPTIONS,
+  checkClientId,
+  checkRecordFlags,
   clientRecordFrom,
 } from "../client-record-options";
-import { checkRecord, deleteClient, listClients, loadClient, loadValidClient, saveClient, type StoredClient } from "../client-store";
+import {
+  checkRecord,
+  deleteClient,
+  listClients,
+  loadClient,
+  loadValidClient,
+  type StoredClient,
+  saveClient,
+} from "../client-store";
+import { booleanOption, type Command, type OptionValues, requiredStringOption, stringOption } from "../command-line";
 import { readPublicKeyFile } from "../public-key-file";
 import {
   describeTarget,
   REGISTRY_TARGET_HELP,
   REGISTRY_TARGET_OPTIONS,
-  registryTargetFrom,
   type RegistryTarget,
+  registryTargetFrom,
 } from "../registry-target";
 import { resolveUserPath } from "../user-paths";
 
@@ -66,9 +74,15 @@ export async function registerClient(
 const clientsAdd: Command = {
   name: "clients add",
   summary: "Register a client with its public key(s); replaces an existing record of that client_id.",
-  usage: 'clients add <client_id> (--jwks <file> | --jwks-uri <url>) [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--disabled] [--legacy-audience] [--rate-limit <n>/<s>] [--remote | --persist-to <dir>]',
+  usage:
+    'clients add <client_id> (--jwks <file> | --jwks-uri <url>) [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--disabled] [--legacy-audience] [--rate-limit <n>/<s>] [--remote | --persist-to <dir>]',
   positionals: ["client_id"],
-  options: { jwks: { type: "string" }, "jwks-uri": { type: "string" }, ...CLIENT_RECORD_OPTIONS, ...REGISTRY_TARGET_OPTIONS },
+  options: {
+    jwks: { type: "string" },
+    "jwks-uri": { type: "string" },
+    ...CLIENT_RECORD_OPTIONS,
+    ...REGISTRY_TARGET_OPTIONS,
+  },
   help: `Keys (one of):
   --jwks <file>          one public JWK, a JWK Set, or PEM public key(s) (SPKI, as \`openssl pkey -pubout\` writes).
                          Keys without a kid get their RFC 7638 thumbprint. Refused: private key material,
@@ -87,13 +101,17 @@ Example:
     const clientId = positionals[0]!;
     const jwks = stringOption(values, "jwks");
     const jwksUri = stringOption(values, "jwks-uri");
-    if (jwks !== undefined && jwksUri !== undefined) throw new CliError("usage", `${this.name}: choose one of --jwks and --jwks-uri`);
+    if (jwks !== undefined && jwksUri !== undefined)
+      throw new CliError("usage", `${this.name}: choose one of --jwks and --jwks-uri`);
     if (!jwks && !jwksUri) throw new CliError("usage", `${this.name}: --jwks <file> or --jwks-uri <url> is required`);
     const target = registryTargetFrom(this.name, values);
     const source: KeySource = jwks ? { path: resolveUserPath(jwks), label: jwks } : { uri: jwksUri! };
     const { replaced, record, keys } = await registerClient(target, clientId, source, values);
     const scopes = (record.scopes as string[]).join(" ") || "(none)";
-    const keyText = "uri" in source ? `keys at ${source.uri}` : `${keys.length} key${keys.length === 1 ? "" : "s"} [${kidList(keys)}]`;
+    const keyText =
+      "uri" in source
+        ? `keys at ${source.uri}`
+        : `${keys.length} key${keys.length === 1 ? "" : "s"} [${kidList(keys)}]`;
     say(
       `${replaced ? "Replaced the existing record of" : "Added"} client ${JSON.stringify(clientId)} in ${describeTarget(target)}: ` +
         `${record.status}, ${keyText}, scopes ${scopes}.`,
@@ -107,7 +125,14 @@ function statusLabel(client: StoredClient): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 const clientsList: Command = {
@@ -127,7 +152,13 @@ Example:
     const target = registryTargetFrom(this.name, values);
     const clients = await listClients(target);
     if (booleanOption(values, "json")) {
-      say(JSON.stringify(clients.map((c) => c.stored ?? { client_id: c.clientId, invalid: c.problem }), null, 2));
+      say(
+        JSON.stringify(
+          clients.map((c) => c.stored ?? { client_id: c.clientId, invalid: c.problem }),
+          null,
+          2,
+        ),
+      );
       return;
     }
     if (clients.length === 0) {
@@ -139,7 +170,13 @@ Example:
       const record = client.record;
       rows.push(
         record
-          ? [client.clientId, record.status, (record.jwks ? String(record.jwks.keys.length) : "uri"), record.scopes.join(" ") || "-", record.name ?? ""]
+          ? [
+              client.clientId,
+              record.status,
+              record.jwks ? String(record.jwks.keys.length) : "uri",
+              record.scopes.join(" ") || "-",
+              record.name ?? "",
+            ]
           : [client.clientId, statusLabel(client), "-", "-", `(${client.problem})`],
       );
     }
@@ -150,7 +187,8 @@ Example:
 const clientsShow: Command = {
   name: "clients show",
   summary: "Print a client's stored record as JSON (with --admin-key: its status and kill switch).",
-  usage: "clients show <client_id> [--remote | --persist-to <dir> | --admin-key <file> --admin-client-id <id> [--issuer URL]]",
+  usage:
+    "clients show <client_id> [--remote | --persist-to <dir> | --admin-key <file> --admin-client-id <id> [--issuer URL]]",
   positionals: ["client_id"],
   options: { ...REGISTRY_TARGET_OPTIONS, ...ADMIN_TARGET_OPTIONS },
   help: `${REGISTRY_TARGET_HELP}
@@ -175,10 +213,14 @@ Example:
     }
     const target = registryTargetFrom(this.name, values);
     const client = await loadClient(target, clientId);
-    if (client === null) throw new CliError("client_not_found", `no client ${JSON.stringify(clientId)} in ${describeTarget(target)}`);
+    if (client === null)
+      throw new CliError("client_not_found", `no client ${JSON.stringify(clientId)} in ${describeTarget(target)}`);
     if (client.stored !== null) say(JSON.stringify(client.stored, null, 2));
     if (client.problem !== null) {
-      throw new CliError("record_invalid", `the stored record of ${JSON.stringify(clientId)} is invalid: ${client.problem}`);
+      throw new CliError(
+        "record_invalid",
+        `the stored record of ${JSON.stringify(clientId)} is invalid: ${client.problem}`,
+      );
     }
   },
 };
@@ -211,7 +253,9 @@ Example:
       if (admin) {
         const session = await openAdminSession(admin);
         await (status === "active" ? session.enableClient(clientId) : session.disableClient(clientId));
-        say(`Client ${JSON.stringify(clientId)} is now ${status} through the admin API at ${session.issuer}, effective on its next token request.`);
+        say(
+          `Client ${JSON.stringify(clientId)} is now ${status} through the admin API at ${session.issuer}, effective on its next token request.`,
+        );
         return;
       }
       const target = registryTargetFrom(this.name, values);
@@ -283,13 +327,18 @@ Example:
     for (const key of added) {
       const existing = present.get(await thumbprint(key));
       if (existing !== undefined) {
-        throw new CliError("key_refused", `${jwksPath}: this key is already registered for ${JSON.stringify(clientId)} (kid ${existing})`);
+        throw new CliError(
+          "key_refused",
+          `${jwksPath}: this key is already registered for ${JSON.stringify(clientId)} (kid ${existing})`,
+        );
       }
     }
     const storedJwks = stored.jwks as { keys: unknown[] };
     const next = { ...stored, jwks: { ...storedJwks, keys: [...storedJwks.keys, ...added] } };
     const saved = await saveClient(target, next);
-    say(`Added ${kidList(added)} to client ${JSON.stringify(clientId)} in ${describeTarget(target)}; it now has ${inlineKeysOf(saved, clientId).length} keys.`);
+    say(
+      `Added ${kidList(added)} to client ${JSON.stringify(clientId)} in ${describeTarget(target)}; it now has ${inlineKeysOf(saved, clientId).length} keys.`,
+    );
   },
 };
 
@@ -337,22 +386,35 @@ Example:
     }
     const admin = adminTargetFrom(this.name, values);
     if (admin) {
-      if (kty !== undefined) throw new CliError("usage", `${this.name}: --kty does not apply with --admin-key (the admin API retires a kid)`);
+      if (kty !== undefined)
+        throw new CliError(
+          "usage",
+          `${this.name}: --kty does not apply with --admin-key (the admin API retires a kid)`,
+        );
       const session = await openAdminSession(admin);
       await session.retireKey(clientId, kid);
-      say(`Retired key ${kid} of client ${JSON.stringify(clientId)} through the admin API at ${session.issuer}, effective on its next token request.`);
+      say(
+        `Retired key ${kid} of client ${JSON.stringify(clientId)} through the admin API at ${session.issuer}, effective on its next token request.`,
+      );
       return;
     }
     const target = registryTargetFrom(this.name, values);
     const { stored, record } = await loadValidClient(target, clientId, describeTarget(target));
-    const matches = (key: { kid?: unknown; kty?: unknown }) => key.kid === kid && (kty === undefined || key.kty === kty);
+    const matches = (key: { kid?: unknown; kty?: unknown }) =>
+      key.kid === kid && (kty === undefined || key.kty === kty);
     const inline = inlineKeysOf(record, clientId);
     const hits = inline.filter(matches);
     if (hits.length === 0) {
-      throw new CliError("input_invalid", `client ${JSON.stringify(clientId)} has no key with kid ${JSON.stringify(kid)}${kty ? ` and kty ${kty}` : ""}`);
+      throw new CliError(
+        "input_invalid",
+        `client ${JSON.stringify(clientId)} has no key with kid ${JSON.stringify(kid)}${kty ? ` and kty ${kty}` : ""}`,
+      );
     }
     if (hits.length > 1) {
-      throw new CliError("usage", `${this.name}: kid ${JSON.stringify(kid)} names ${hits.length} keys of different types; add --kty`);
+      throw new CliError(
+        "usage",
+        `${this.name}: kid ${JSON.stringify(kid)} names ${hits.length} keys of different types; add --kty`,
+      );
     }
     if (inline.length === 1) {
       throw new CliError(
@@ -363,7 +425,9 @@ Example:
     const storedJwks = stored.jwks as { keys: Array<{ kid?: unknown; kty?: unknown }> };
     const next = { ...stored, jwks: { ...storedJwks, keys: storedJwks.keys.filter((key) => !matches(key)) } };
     const saved = await saveClient(target, next);
-    say(`Retired key ${kid} of client ${JSON.stringify(clientId)} in ${describeTarget(target)}; ${inlineKeysOf(saved, clientId).length} key${inlineKeysOf(saved, clientId).length === 1 ? "" : "s"} left.`);
+    say(
+      `Retired key ${kid} of client ${JSON.stringify(clientId)} in ${describeTarget(target)}; ${inlineKeysOf(saved, clientId).length} key${inlineKeysOf(saved, clientId).length === 1 ? "" : "s"} left.`,
+    );
   },
 };
 

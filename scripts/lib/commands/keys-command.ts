@@ -1,8 +1,9 @@
 // `keys generate`: makes a client key pair and writes it to files (private key 0600, never overwritten
 // without --force). Touches no registry and no network.
-import { generateClientKeyPair, isClientKeyAlgorithm, CLIENT_KEY_ALGORITHMS } from "../client-key-pair";
+
 import { CliError } from "../cli-error";
-import { booleanOption, stringOption, type Command } from "../command-line";
+import { CLIENT_KEY_ALGORITHMS, generateClientKeyPair, isClientKeyAlgorithm } from "../client-key-pair";
+import { booleanOption, type Command, stringOption } from "../command-line";
 import { writeNewFiles } from "../new-files";
 import { resolveUserPath } from "../user-paths";
 
@@ -37,7 +38,8 @@ Example:
     const format = stringOption(values, "format") ?? "jwk";
     if (format !== "jwk" && format !== "pem") throw new CliError("usage", "keys generate: --format must be jwk or pem");
     const prefix = stringOption(values, "out") ?? "client";
-    if (prefix === "" || prefix.endsWith("/")) throw new CliError("usage", "keys generate: --out needs a file name prefix, not a folder");
+    if (prefix === "" || prefix.endsWith("/"))
+      throw new CliError("usage", "keys generate: --out needs a file name prefix, not a folder");
     const base = resolveUserPath(prefix);
     const privatePath = `${base}.private.${format}`;
     const publicPath = `${base}.public.${format}`;

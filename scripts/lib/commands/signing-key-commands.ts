@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { parseSigningKeys } from "../../../src/issuer/signing-keys";
 import { TokenServiceError } from "../../../src/protocol/errors";
 import { CliError } from "../cli-error";
-import { booleanOption, stringOption, type Command } from "../command-line";
+import { booleanOption, type Command, stringOption } from "../command-line";
 import { readDevVarsSigningKeys, writeDevVarsSigningKeys } from "../dev-vars";
 import {
   isSigningKeyAlgorithm,
@@ -23,7 +23,8 @@ const MAX_KEEP = 10;
 
 function algorithmOption(commandName: string, value: string | undefined): SigningKeyAlgorithm | undefined {
   if (value === undefined) return undefined;
-  if (!isSigningKeyAlgorithm(value)) throw new CliError("usage", `${commandName}: --alg must be one of ${SIGNING_KEY_ALGORITHMS.join(", ")}`);
+  if (!isSigningKeyAlgorithm(value))
+    throw new CliError("usage", `${commandName}: --alg must be one of ${SIGNING_KEY_ALGORITHMS.join(", ")}`);
   return value;
 }
 
@@ -100,7 +101,10 @@ Examples:
       throw new CliError("usage", `${this.name}: choose one input, --from or --dev-vars`);
     }
     if (from !== undefined && inPlace) {
-      throw new CliError("usage", `${this.name}: --in-place rewrites the .dev.vars file it read; it does not combine with --from`);
+      throw new CliError(
+        "usage",
+        `${this.name}: --in-place rewrites the .dev.vars file it read; it does not combine with --from`,
+      );
     }
     const requestedAlg = algorithmOption(this.name, stringOption(values, "alg"));
     const keepText = stringOption(values, "keep") ?? String(DEFAULT_KEEP);
@@ -130,11 +134,15 @@ Examples:
     const kids = next.keys.map((k) => k.kid).join(", ");
     if (inPlace) {
       await writeDevVarsSigningKeys(devVars, value);
-      process.stdout.write(`Rotated SIGNING_KEYS in ${devVars}: new active ${alg} key ${next.keys[0]!.kid}; published keys: ${kids}.\n`);
+      process.stdout.write(
+        `Rotated SIGNING_KEYS in ${devVars}: new active ${alg} key ${next.keys[0]!.kid}; published keys: ${kids}.\n`,
+      );
       return;
     }
     process.stdout.write(value + "\n");
-    note(`New active ${alg} key ${next.keys[0]!.kid}; published keys: ${kids}. Store it with: wrangler secret put SIGNING_KEYS`);
+    note(
+      `New active ${alg} key ${next.keys[0]!.kid}; published keys: ${kids}. Store it with: wrangler secret put SIGNING_KEYS`,
+    );
   },
 };
 

@@ -1,7 +1,7 @@
 // `token`: the client side of the flow for people without an OAuth library. Signs a private_key_jwt assertion,
 // calls the token endpoint found through metadata and prints the JSON response. Never prints the private key.
 import { CliError } from "../cli-error";
-import { listOption, requiredStringOption, stringOption, type Command } from "../command-line";
+import { type Command, listOption, requiredStringOption, stringOption } from "../command-line";
 import { readSigningKeyFile } from "../private-key-file";
 import { normalizeIssuer, requestToken } from "../token-client";
 import { resolveUserPath } from "../user-paths";
@@ -12,7 +12,8 @@ export const DEFAULT_ISSUER = "http://localhost:8787";
 export const tokenCommand: Command = {
   name: "token",
   summary: "Get an access token as a client: sign an assertion with its private key and call the token endpoint.",
-  usage: "token --client-id <id> --key <private key file> [--issuer URL] [--scope \"a b\"] [--resource <uri>]... [--alg <alg>] [--kid <kid>]",
+  usage:
+    'token --client-id <id> --key <private key file> [--issuer URL] [--scope "a b"] [--resource <uri>]... [--alg <alg>] [--kid <kid>]',
   positionals: [],
   options: {
     "client-id": { type: "string" },

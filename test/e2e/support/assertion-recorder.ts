@@ -9,7 +9,9 @@ export interface RecordedAssertion {
   form: Record<string, string>;
 }
 
-export async function recordAssertions<T>(call: () => Promise<T>): Promise<{ result: T; assertions: RecordedAssertion[] }> {
+export async function recordAssertions<T>(
+  call: () => Promise<T>,
+): Promise<{ result: T; assertions: RecordedAssertion[] }> {
   const assertions: RecordedAssertion[] = [];
   const realFetch = globalThis.fetch;
   globalThis.fetch = async (input, init) => {

@@ -18,9 +18,15 @@ function run(file: string, args: string[], env: Record<string, string> = {}): Pr
     execFile(
       file,
       args,
-      { cwd: PROJECT_ROOT, env: { ...process.env, ...QUIET_WRANGLER_ENV, ...env }, timeout: COMMAND_TIMEOUT_MS, maxBuffer: 8 << 20 },
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, ...QUIET_WRANGLER_ENV, ...env },
+        timeout: COMMAND_TIMEOUT_MS,
+        maxBuffer: 8 << 20,
+      },
       (err, stdout, stderr) => {
-        if (err) reject(new Error(`${file} ${args.join(" ")} failed (${err.message.split("\n")[0]}):\n${stderr}${stdout}`));
+        if (err)
+          reject(new Error(`${file} ${args.join(" ")} failed (${err.message.split("\n")[0]}):\n${stderr}${stdout}`));
         else resolveRun({ stdout, stderr });
       },
     );
@@ -33,12 +39,21 @@ export function cli(args: string[]): Promise<CommandOutput> {
 }
 
 /** Registers a client in the registry under `persistTo` with the public keys in `jwksFile`. */
-export async function addClient(persistTo: string, clientId: string, jwksFile: string, extra: string[] = []): Promise<void> {
+export async function addClient(
+  persistTo: string,
+  clientId: string,
+  jwksFile: string,
+  extra: string[] = [],
+): Promise<void> {
   await cli(["clients", "add", clientId, "--jwks", jwksFile, "--persist-to", persistTo, ...extra]);
 }
 
 /** `clients disable|enable <id>` against the registry under `persistTo`. */
-export async function setClientStatus(persistTo: string, clientId: string, action: "disable" | "enable"): Promise<void> {
+export async function setClientStatus(
+  persistTo: string,
+  clientId: string,
+  action: "disable" | "enable",
+): Promise<void> {
   await cli(["clients", action, clientId, "--persist-to", persistTo]);
 }
 

@@ -2,7 +2,7 @@
 // `clients add`. The kid is the RFC 7638 thumbprint, the one the CLI would assign. Private keys stay in memory.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type CryptoKey } from "jose";
+import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 
 export const CLIENT_ALGORITHMS = ["ES256", "PS256", "EdDSA"] as const;
 export type ClientAlgorithm = (typeof CLIENT_ALGORITHMS)[number];

@@ -2,11 +2,11 @@
 // `npm run demo`) with a private state folder, a private signing key and no client cache. Never touches the
 // developer's state. A failed start reports the server's last lines.
 import {
+  type LocalServer,
   LocalServerStartError,
   startLocalServer,
   stopAllLocalServers,
   stopLocalServersOnSignals,
-  type LocalServer,
 } from "../../../scripts/lib/local-server";
 
 export { PROJECT_ROOT } from "../../../scripts/lib/user-paths";

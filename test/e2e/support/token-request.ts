@@ -1,6 +1,6 @@
 // Builds client assertions with jose (any claim overridable, so tests can make bad ones on purpose) and posts
 // them to the token endpoint as a raw form. Returns status and JSON body; never retries, never checks anything.
-import { SignJWT, type JWTPayload } from "jose";
+import { type JWTPayload, SignJWT } from "jose";
 import type { ClientKey } from "./client-keys";
 
 export interface AssertionOptions {
@@ -23,7 +23,9 @@ export async function signAssertion(options: AssertionOptions): Promise<string> 
     iat: now,
     exp: now + (options.lifetimeSeconds ?? 60),
   };
-  return new SignJWT(claims).setProtectedHeader({ alg: options.key.alg, kid: options.key.kid, typ: "JWT" }).sign(options.key.privateKey);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: options.key.alg, kid: options.key.kid, typ: "JWT" })
+    .sign(options.key.privateKey);
 }
 
 export interface TokenResponse {

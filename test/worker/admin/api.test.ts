@@ -3,7 +3,17 @@
 import { reset } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { buildAssertion, clientKey, errorOf, ISSUER, postToken, registerClient, requestToken, tokenForm, type TestClient } from "../support";
+import {
+  buildAssertion,
+  clientKey,
+  errorOf,
+  ISSUER,
+  postToken,
+  registerClient,
+  requestToken,
+  type TestClient,
+  tokenForm,
+} from "../support";
 
 afterEach(() => reset());
 
@@ -14,7 +24,10 @@ async function operatorToken(options: { scope?: string; resource?: string; scope
   const operator = await registerClient({
     record: { scopes: options.scopes ?? ["admin", "read"], audiences: [ADMIN_AUDIENCE, "https://api.example.test"] },
   });
-  const response = await requestToken(operator, { scope: options.scope ?? "admin", resource: options.resource ?? ADMIN_AUDIENCE });
+  const response = await requestToken(operator, {
+    scope: options.scope ?? "admin",
+    resource: options.resource ?? ADMIN_AUDIENCE,
+  });
   expect(response.status).toBe(200);
   return { token: ((await response.json()) as { access_token: string }).access_token, clientId: operator.clientId };
 }
@@ -82,13 +95,19 @@ describe("kill switch through the admin API", () => {
     const client = await registerClient();
     await admin(`/clients/${client.clientId}/disable`, token);
     const body = (await (await admin(`/clients/${client.clientId}`, token, "GET")).json()) as Record<string, unknown>;
-    expect(body).toEqual({ client_id: client.clientId, registry_status: "disabled", kill_switch: { client: true, kids: [] } });
+    expect(body).toEqual({
+      client_id: client.clientId,
+      registry_status: "disabled",
+      kill_switch: { client: true, kids: [] },
+    });
   });
 
   it("refuses to retire a client's last key", async () => {
     const token = await adminToken();
     const client = await registerClient();
-    expect(await errorOf(await admin(`/clients/${client.clientId}/keys/${client.key.kid}/retire`, token))).toMatchObject({
+    expect(
+      await errorOf(await admin(`/clients/${client.clientId}/keys/${client.key.kid}/retire`, token)),
+    ).toMatchObject({
       status: 400,
       error: "invalid_request",
     });
@@ -134,12 +153,18 @@ describe("admin API authentication", () => {
 
   it("rejects a token issued for another audience", async () => {
     const token = await adminToken({ resource: "https://api.example.test", scope: "admin" });
-    expect(await errorOf(await admin("/clients/x/disable", token))).toMatchObject({ status: 401, error: "invalid_token" });
+    expect(await errorOf(await admin("/clients/x/disable", token))).toMatchObject({
+      status: 401,
+      error: "invalid_token",
+    });
   });
 
   it("rejects a token without the admin scope with 403", async () => {
     const token = await adminToken({ scope: "read" });
-    expect(await errorOf(await admin("/clients/x/disable", token))).toMatchObject({ status: 403, error: "insufficient_scope" });
+    expect(await errorOf(await admin("/clients/x/disable", token))).toMatchObject({
+      status: 403,
+      error: "insufficient_scope",
+    });
   });
 
   it("rejects a token signed by anyone else", async () => {
@@ -166,9 +191,17 @@ describe("admin audit", () => {
     try {
       await admin(`/clients/${client.clientId}/disable`, token);
       await admin(`/clients/${client.clientId}/disable`, "not-a-token");
-      const lines = log.mock.calls.map((a) => String(a[0])).filter((l) => l.includes('"admin_request"')).map((l) => JSON.parse(l));
+      const lines = log.mock.calls
+        .map((a) => String(a[0]))
+        .filter((l) => l.includes('"admin_request"'))
+        .map((l) => JSON.parse(l));
       expect(lines).toEqual([
-        expect.objectContaining({ method: "POST", path: `/admin/clients/${client.clientId}/disable`, status: 200, outcome: "done" }),
+        expect.objectContaining({
+          method: "POST",
+          path: `/admin/clients/${client.clientId}/disable`,
+          status: 200,
+          outcome: "done",
+        }),
         expect.objectContaining({ status: 401, outcome: "refused", reason: "admin_token_invalid" }),
       ]);
       expect(log.mock.calls.flat().join(" ")).not.toContain(token.split(".")[2]);
@@ -201,9 +234,13 @@ describe("key retirement edge cases", () => {
 
   it("sets nothing when the retirement is refused (unknown kid)", async () => {
     const token = await adminToken();
-    const client = await registerClient({ keys: [(await clientKey("ES256", 62)).publicJwk, (await clientKey("ES256", 63)).publicJwk] });
+    const client = await registerClient({
+      keys: [(await clientKey("ES256", 62)).publicJwk, (await clientKey("ES256", 63)).publicJwk],
+    });
     expect((await admin(`/clients/${client.clientId}/keys/nope/retire`, token)).status).toBe(400);
-    const state = (await (await admin(`/clients/${client.clientId}`, token, "GET")).json()) as { kill_switch: { kids: string[] } };
+    const state = (await (await admin(`/clients/${client.clientId}`, token, "GET")).json()) as {
+      kill_switch: { kids: string[] };
+    };
     expect(state.kill_switch.kids).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // Unit tests for validateAssertionClaims: every claim rule, with a frozen clock.
 import { describe, expect, it } from "vitest";
-import { validateAssertionClaims, type AssertionPolicy } from "../../../src/assertion/claims";
-import { TokenServiceError, type Reason } from "../../../src/protocol/errors";
+import { type AssertionPolicy, validateAssertionClaims } from "../../../src/assertion/claims";
+import { type Reason, TokenServiceError } from "../../../src/protocol/errors";
 
 const ISSUER = "https://as.example.test";
 const NOW = 1_800_000_000;
@@ -33,7 +33,12 @@ function reasonOf(fn: () => unknown): Reason | "accepted" {
 
 describe("validateAssertionClaims", () => {
   it("accepts a well-formed assertion and returns client, jti and exp", () => {
-    expect(validateAssertionClaims(claims(), policy, NOW)).toEqual({ clientId: "client-a", jti: "jti-1", exp: NOW + 60, aud: ISSUER });
+    expect(validateAssertionClaims(claims(), policy, NOW)).toEqual({
+      clientId: "client-a",
+      jti: "jti-1",
+      exp: NOW + 60,
+      aud: ISSUER,
+    });
   });
 
   const cases: Array<[string, Record<string, unknown>, string[], Reason | "accepted", string?]> = [
@@ -47,7 +52,12 @@ describe("validateAssertionClaims", () => {
     ["rejects when aud differs in case", { aud: ISSUER.toUpperCase() }, [], "aud_invalid"],
     ["rejects when aud has surrounding whitespace", { aud: ` ${ISSUER}` }, [], "aud_invalid"],
     ["rejects when aud is a single-valued array (rfc7523bis: a string)", { aud: [ISSUER] }, [], "aud_invalid"],
-    ["rejects when aud is an array holding the issuer among others", { aud: [ISSUER, "https://evil.example"] }, [], "aud_invalid"],
+    [
+      "rejects when aud is an array holding the issuer among others",
+      { aud: [ISSUER, "https://evil.example"] },
+      [],
+      "aud_invalid",
+    ],
     ["rejects when aud is another server", { aud: "https://evil.example" }, [], "aud_invalid"],
     ["rejects when exp is missing", {}, ["exp"], "exp_missing"],
     ["rejects when exp is a string", { exp: String(NOW + 60) }, [], "claims_invalid"],

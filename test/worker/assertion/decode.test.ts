@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeAssertion, isAcceptedAssertionType } from "../../../src/assertion/decode";
 import { decodeBase64url, hasDuplicateMembers } from "../../../src/lib/strict-json";
-import { TokenServiceError, type Reason } from "../../../src/protocol/errors";
+import { type Reason, TokenServiceError } from "../../../src/protocol/errors";
 
 const b64 = (text: string) => btoa(text).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
 const json = (value: unknown) => b64(JSON.stringify(value));
@@ -36,8 +36,16 @@ describe("decodeAssertion", () => {
     ["rejects when alg is missing", compact({ typ: "JWT" }), "alg_not_allowed"],
     ["rejects when alg differs only in case", compact({ alg: "es256" }), "alg_not_allowed"],
     ["rejects when the header carries a jwk", compact({ alg: "ES256", jwk: { kty: "EC" } }), "header_key_material"],
-    ["rejects when the header carries a jku", compact({ alg: "ES256", jku: "https://evil.example/jwks" }), "header_key_material"],
-    ["rejects when the header carries an x5u", compact({ alg: "ES256", x5u: "https://evil.example/cert" }), "header_key_material"],
+    [
+      "rejects when the header carries a jku",
+      compact({ alg: "ES256", jku: "https://evil.example/jwks" }),
+      "header_key_material",
+    ],
+    [
+      "rejects when the header carries an x5u",
+      compact({ alg: "ES256", x5u: "https://evil.example/cert" }),
+      "header_key_material",
+    ],
     ["rejects when the header carries an x5c", compact({ alg: "RS256", x5c: ["MIIB"] }), "header_key_material"],
     ["rejects when the header has crit", compact({ alg: "ES256", crit: ["exp"], exp: 1 }), "crit_not_supported"],
     ["rejects when the header has b64", compact({ alg: "ES256", b64: false }), "crit_not_supported"],
@@ -61,8 +69,16 @@ describe("decodeAssertion", () => {
     ["rejects a header with duplicate members", compact(b64('{"alg":"ES256","alg":"none"}')), "header_invalid"],
     ["rejects a header that is not UTF-8", compact(btoa("\xff\xfe{}").replace(/=+$/, "")), "header_invalid"],
     ["rejects claims that are not an object", compact({ alg: "ES256" }, json("string")), "claims_invalid"],
-    ["rejects claims with duplicate members", compact({ alg: "ES256" }, b64('{"iss":"a","iss":"b"}')), "claims_invalid"],
-    ["rejects an assertion over the size limit", compact({ alg: "ES256" }, b64("x".repeat(9000))), "assertion_too_large"],
+    [
+      "rejects claims with duplicate members",
+      compact({ alg: "ES256" }, b64('{"iss":"a","iss":"b"}')),
+      "claims_invalid",
+    ],
+    [
+      "rejects an assertion over the size limit",
+      compact({ alg: "ES256" }, b64("x".repeat(9000))),
+      "assertion_too_large",
+    ],
     ["rejects an oversized header", compact({ alg: "ES256", pad: "x".repeat(1100) }), "header_invalid"],
   ];
   for (const [name, token, expected] of cases) {

@@ -8,7 +8,7 @@ import { verifyAssertionSignature } from "../../../src/assertion/signature";
 import { LIMITS } from "../../../src/protocol/constants";
 import { TokenServiceError } from "../../../src/protocol/errors";
 import type { ClientJwk } from "../../../src/protocol/jwk";
-import { clientKey, type ClientKey } from "../support";
+import { type ClientKey, clientKey } from "../support";
 
 const KEY_COUNT = LIMITS.maxKeysTriedPerRequest + 1;
 
@@ -20,7 +20,9 @@ async function keylessSet(): Promise<{ keys: ClientKey[]; jwks: ClientJwk[] }> {
 }
 
 async function signWithoutKid(key: ClientKey): Promise<string> {
-  return new SignJWT({ jti: crypto.randomUUID() }).setProtectedHeader({ alg: "ES256", typ: "JWT" }).sign(key.privateKey);
+  return new SignJWT({ jti: crypto.randomUUID() })
+    .setProtectedHeader({ alg: "ES256", typ: "JWT" })
+    .sign(key.privateKey);
 }
 
 async function verify(compact: string, jwks: readonly ClientJwk[]): Promise<ClientJwk> {

@@ -26,7 +26,10 @@ describe("replay of one assertion", () => {
     const client = await registerClient();
     const assertion = await buildAssertion(client);
     expect((await postToken(tokenForm(assertion))).status).toBe(200);
-    expect(await errorOf(await postToken(tokenForm(assertion)))).toMatchObject({ status: 401, error: "invalid_client" });
+    expect(await errorOf(await postToken(tokenForm(assertion)))).toMatchObject({
+      status: 401,
+      error: "invalid_client",
+    });
   });
 
   it("rejects a new assertion that reuses a spent jti", async () => {
@@ -109,7 +112,11 @@ describe("ReplayGuard", () => {
     const guard = env.REPLAY_GUARD.getByName("unit-guard-too-late");
     expect((await guard.consume("late", Date.now() - 1)).outcome).toBe("expired");
     expect((await guard.consume("late", Date.now())).outcome).toBe("expired");
-    expect(await runInDurableObject(guard, (_: ReplayGuard, state) => state.storage.sql.exec("SELECT jti FROM spent_jti").toArray())).toEqual([]);
+    expect(
+      await runInDurableObject(guard, (_: ReplayGuard, state) =>
+        state.storage.sql.exec("SELECT jti FROM spent_jti").toArray(),
+      ),
+    ).toEqual([]);
   });
 
   it("cannot be made to spend one assertion twice at the end of its life", async () => {

@@ -16,7 +16,8 @@ function fakeKv() {
       return values.get(key) ?? null;
     },
   };
-  const put = (clientId: string, record: Record<string, unknown>) => values.set(`client:${clientId}`, JSON.stringify(record));
+  const put = (clientId: string, record: Record<string, unknown>) =>
+    values.set(`client:${clientId}`, JSON.stringify(record));
   return { kv, namespace: kv as unknown as KVNamespace, put };
 }
 
@@ -77,7 +78,9 @@ describe("client record cache", () => {
     put(disabled, await activeRecord(disabled, "disabled"));
     for (let i = 0; i < 2; i++) {
       expect(await reasonOf(loadActiveClient(namespace, unknown, { ttlSeconds: 5, now: NOW }))).toBe("client_unknown");
-      expect(await reasonOf(loadActiveClient(namespace, disabled, { ttlSeconds: 5, now: NOW }))).toBe("client_disabled");
+      expect(await reasonOf(loadActiveClient(namespace, disabled, { ttlSeconds: 5, now: NOW }))).toBe(
+        "client_disabled",
+      );
     }
     expect(kv.reads).toBe(4);
     put(unknown, await activeRecord(unknown));

@@ -5,7 +5,10 @@ import { RecordError, validateClientRecord } from "../../../src/registry/record"
 import { clientKey } from "../support";
 
 const b64 = (bytes: number, fill = 0xab) =>
-  btoa(String.fromCharCode(...new Uint8Array(bytes).fill(fill))).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+  btoa(String.fromCharCode(...new Uint8Array(bytes).fill(fill)))
+    .replace(/=+$/, "")
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_");
 const EC_P256 = { kty: "EC", crv: "P-256", x: b64(32), y: b64(32) };
 const RSA_2048 = { kty: "RSA", n: b64(256, 0xc1), e: "AQAB" };
 
@@ -24,7 +27,11 @@ describe("validatePublicJwk", () => {
     ["rejects a private EC key", { ...EC_P256, d: b64(32) }, /private key material/],
     ["rejects a private RSA key", { ...RSA_2048, d: b64(256), p: b64(128) }, /private key material/],
     ["rejects a symmetric key", { kty: "oct", k: b64(32) }, /symmetric/],
-    ["rejects RSA under 2048 bits", { kty: "RSA", n: b64(128, 0xc1), e: "AQAB" }, /at least 2048 bits \(this one has 1024\)/],
+    [
+      "rejects RSA under 2048 bits",
+      { kty: "RSA", n: b64(128, 0xc1), e: "AQAB" },
+      /at least 2048 bits \(this one has 1024\)/,
+    ],
     ["rejects RSA over 8192 bits", { kty: "RSA", n: b64(1025, 0xc1), e: "AQAB" }, /at most 8192/],
     ["rejects an unknown key type", { kty: "AKP", pub: "x" }, /unsupported key type/],
     ["rejects the secp256k1 curve", { kty: "EC", crv: "secp256k1", x: b64(32), y: b64(32) }, /unsupported curve/],
@@ -62,12 +69,28 @@ describe("validatePublicJwk", () => {
 
 describe("validatePublicJwkSet", () => {
   it("rejects two keys of one type that share a kid", () => {
-    expect(errorOf(() => validatePublicJwkSet({ keys: [{ ...EC_P256, kid: "a" }, { ...EC_P256, kid: "a" }] }))).toMatch(
-      /two EC keys share the kid "a"/,
-    );
+    expect(
+      errorOf(() =>
+        validatePublicJwkSet({
+          keys: [
+            { ...EC_P256, kid: "a" },
+            { ...EC_P256, kid: "a" },
+          ],
+        }),
+      ),
+    ).toMatch(/two EC keys share the kid "a"/);
   });
   it("accepts keys of different types sharing a kid", () => {
-    expect(errorOf(() => validatePublicJwkSet({ keys: [{ ...EC_P256, kid: "a" }, { ...RSA_2048, kid: "a" }] }))).toBe("accepted");
+    expect(
+      errorOf(() =>
+        validatePublicJwkSet({
+          keys: [
+            { ...EC_P256, kid: "a" },
+            { ...RSA_2048, kid: "a" },
+          ],
+        }),
+      ),
+    ).toBe("accepted");
   });
   it("rejects an empty set", () => expect(errorOf(() => validatePublicJwkSet({ keys: [] }))).toMatch(/no keys/));
   it("rejects more keys than the limit", () => {
@@ -102,9 +125,17 @@ describe("validateClientRecord", () => {
     ["rejects a fractional token_ttl", { token_ttl: 1.5 }, /token_ttl/],
     ["rejects both jwks and jwks_uri", { jwks_uri: "https://keys.example/jwks" }, /exactly one of jwks/],
     ["rejects neither jwks nor jwks_uri", { jwks: undefined, jwks_uri: undefined }, /exactly one of jwks/],
-    ["rejects an http jwks_uri off loopback", { jwks: undefined, jwks_uri: "http://keys.example/jwks" }, /jwks_uri must be an https URL/],
+    [
+      "rejects an http jwks_uri off loopback",
+      { jwks: undefined, jwks_uri: "http://keys.example/jwks" },
+      /jwks_uri must be an https URL/,
+    ],
     ["rejects a jwks_uri with credentials", { jwks: undefined, jwks_uri: "https://u:p@keys.example/jwks" }, /jwks_uri/],
-    ["accepts an https jwks_uri instead of jwks", { jwks: undefined, jwks_uri: "https://keys.example/jwks" }, /^accepted$/],
+    [
+      "accepts an https jwks_uri instead of jwks",
+      { jwks: undefined, jwks_uri: "https://keys.example/jwks" },
+      /^accepted$/,
+    ],
   ];
   for (const [name, overrides, expected] of cases) {
     it(name, () => {

@@ -7,7 +7,16 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
 import { JWKS_URI } from "../../../src/protocol/constants";
 import { clearRemoteJwksCache, freshSeconds, remoteClientKeys, usableKeys } from "../../../src/registry/remote-jwks";
-import { buildAssertion, clientKey, errorOf, postToken, registerClient, TOKEN_ENDPOINT, tokenForm, type ClientKey } from "../support";
+import {
+  buildAssertion,
+  type ClientKey,
+  clientKey,
+  errorOf,
+  postToken,
+  registerClient,
+  TOKEN_ENDPOINT,
+  tokenForm,
+} from "../support";
 
 let uriCounter = 0;
 function uniqueUri() {
@@ -19,7 +28,10 @@ function uniqueUri() {
  * A fake key server: serves `keys()` as a JWK Set and counts requests. While `down` is set, every request is
  * counted and fails as a refused connection would.
  */
-function keyServer(keys: () => unknown[], init: { status?: number; headers?: Record<string, string>; body?: string } = {}) {
+function keyServer(
+  keys: () => unknown[],
+  init: { status?: number; headers?: Record<string, string>; body?: string } = {},
+) {
   const server = { calls: [] as string[], down: false, fetcher: undefined as unknown as typeof fetch };
   server.fetcher = (async (input: RequestInfo | URL) => {
     server.calls.push(String(input));
@@ -111,7 +123,11 @@ describe("remoteClientKeys", () => {
     const key = await clientKey("ES256");
     const server = keyServer(() => [key.publicJwk]);
     const uri = uniqueUri();
-    await Promise.all(Array.from({ length: 10 }, () => remoteClientKeys(uri, { nowMs: T0, allowInsecure: false, fetcher: server.fetcher })));
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        remoteClientKeys(uri, { nowMs: T0, allowInsecure: false, fetcher: server.fetcher }),
+      ),
+    );
     expect(server.calls).toHaveLength(1);
   });
 
@@ -141,9 +157,12 @@ describe("remoteClientKeys", () => {
     const uri = uniqueUri();
     const at = (nowMs: number) => remoteClientKeys(uri, { nowMs, allowInsecure: false, fetcher });
     // Ten requests spread over the cooldown, and ten at once: one fetch, every one refused.
-    for (let i = 0; i < 10; i++) await expect(at(T0 + i * 2_900)).rejects.toMatchObject({ reason: "jwks_uri_unavailable" });
+    for (let i = 0; i < 10; i++)
+      await expect(at(T0 + i * 2_900)).rejects.toMatchObject({ reason: "jwks_uri_unavailable" });
     const burst = await Promise.allSettled(Array.from({ length: 10 }, () => at(T0 + 29_000)));
-    expect(burst.every((r) => r.status === "rejected" && (r.reason as { reason: string }).reason === "jwks_uri_unavailable")).toBe(true);
+    expect(
+      burst.every((r) => r.status === "rejected" && (r.reason as { reason: string }).reason === "jwks_uri_unavailable"),
+    ).toBe(true);
     expect(calls).toHaveLength(1);
     // After the cooldown: one more fetch, which fails and starts the next cooldown.
     await expect(at(T0 + COOLDOWN_MS)).rejects.toMatchObject({ reason: "jwks_uri_unavailable" });
@@ -165,7 +184,11 @@ describe("remoteClientKeys", () => {
       void remoteClientKeys(uri, { nowMs: T0, allowInsecure: false, fetcher: silent.fetcher }).catch(() => {});
       await silent.firstCall;
       const server = keyServer(() => [key.publicJwk]);
-      const later = remoteClientKeys(uri, { nowMs: T0 + FLIGHT_BOUND_MS + 1, allowInsecure: false, fetcher: server.fetcher });
+      const later = remoteClientKeys(uri, {
+        nowMs: T0 + FLIGHT_BOUND_MS + 1,
+        allowInsecure: false,
+        fetcher: server.fetcher,
+      });
       const outcome = outcomeOf(later);
       await until(() => outcome() !== "pending");
       expect(outcome()).toBe("resolved");
@@ -184,7 +207,9 @@ describe("remoteClientKeys", () => {
       const uri = uniqueUri();
       const starter = outcomeOf(remoteClientKeys(uri, { nowMs: T0, allowInsecure: false, fetcher: silent.fetcher }));
       await silent.firstCall;
-      const waiter = outcomeOf(remoteClientKeys(uri, { nowMs: T0 + 1_000, allowInsecure: false, fetcher: silent.fetcher }));
+      const waiter = outcomeOf(
+        remoteClientKeys(uri, { nowMs: T0 + 1_000, allowInsecure: false, fetcher: silent.fetcher }),
+      );
       // Both requests wait on one fetch, each on its own timer.
       await until(() => vi.getTimerCount() === 2);
       expect(vi.getTimerCount()).toBe(2);
@@ -206,10 +231,16 @@ describe("remoteClientKeys", () => {
     try {
       const key = await clientKey("ES256");
       const uri = uniqueUri();
-      await remoteClientKeys(uri, { nowMs: T0, allowInsecure: false, fetcher: keyServer(() => [key.publicJwk]).fetcher });
+      await remoteClientKeys(uri, {
+        nowMs: T0,
+        allowInsecure: false,
+        fetcher: keyServer(() => [key.publicJwk]).fetcher,
+      });
       const silent = silentKeyServer();
       const expired = T0 + JWKS_URI.defaultFreshSeconds * 1000 + 1;
-      const requests = Array.from({ length: 3 }, () => remoteClientKeys(uri, { nowMs: expired, allowInsecure: false, fetcher: silent.fetcher }));
+      const requests = Array.from({ length: 3 }, () =>
+        remoteClientKeys(uri, { nowMs: expired, allowInsecure: false, fetcher: silent.fetcher }),
+      );
       const outcomes = requests.map(outcomeOf);
       await silent.firstCall;
       await vi.advanceTimersByTimeAsync(FLIGHT_BOUND_MS);
@@ -226,7 +257,9 @@ describe("remoteClientKeys", () => {
     const key = await clientKey("ES256");
     const server = keyServer(() => [key.publicJwk]);
     let releasePut!: () => void;
-    const put = vi.spyOn(caches.default, "put").mockImplementation(() => new Promise<void>((resolve) => (releasePut = resolve)));
+    const put = vi
+      .spyOn(caches.default, "put")
+      .mockImplementation(() => new Promise<void>((resolve) => (releasePut = resolve)));
     const handedOver: Promise<unknown>[] = [];
     const uri = uniqueUri();
     const result = remoteClientKeys(uri, {
@@ -266,21 +299,29 @@ describe("remoteClientKeys", () => {
         : Response.json({ keys: [key.publicJwk] });
     }) as typeof fetch;
     const other = uniqueUri();
-    expect((await remoteClientKeys(other, { nowMs: T0, allowInsecure: false, fetcher: sameOrigin })).keys).toHaveLength(1);
+    expect((await remoteClientKeys(other, { nowMs: T0, allowInsecure: false, fetcher: sameOrigin })).keys).toHaveLength(
+      1,
+    );
     expect(calls[1]).toBe("https://keys.client.example/moved/jwks.json");
   });
 
   it("refuses a JWK Set over the size cap", async () => {
     const key = await clientKey("ES256");
-    const server = keyServer(() => [], { body: JSON.stringify({ keys: [key.publicJwk], pad: "x".repeat(JWKS_URI.maxBytes) }) });
-    await expect(remoteClientKeys(uniqueUri(), { nowMs: T0, allowInsecure: false, fetcher: server.fetcher })).rejects.toMatchObject({
+    const server = keyServer(() => [], {
+      body: JSON.stringify({ keys: [key.publicJwk], pad: "x".repeat(JWKS_URI.maxBytes) }),
+    });
+    await expect(
+      remoteClientKeys(uniqueUri(), { nowMs: T0, allowInsecure: false, fetcher: server.fetcher }),
+    ).rejects.toMatchObject({
       reason: "jwks_uri_unavailable",
     });
   });
 
   it("refuses a non-200 answer", async () => {
     const server = keyServer(() => [], { status: 500 });
-    await expect(remoteClientKeys(uniqueUri(), { nowMs: T0, allowInsecure: false, fetcher: server.fetcher })).rejects.toMatchObject({
+    await expect(
+      remoteClientKeys(uniqueUri(), { nowMs: T0, allowInsecure: false, fetcher: server.fetcher }),
+    ).rejects.toMatchObject({
       reason: "jwks_uri_unavailable",
     });
   });
@@ -288,14 +329,26 @@ describe("remoteClientKeys", () => {
   it("refuses plain http unless ALLOW_INSECURE_JWKS_URI, and never for non-loopback hosts", async () => {
     const key = await clientKey("ES256");
     const server = keyServer(() => [key.publicJwk]);
-    await expect(remoteClientKeys("http://127.0.0.1:9999/jwks", { nowMs: T0, allowInsecure: false, fetcher: server.fetcher })).rejects.toMatchObject({
+    await expect(
+      remoteClientKeys("http://127.0.0.1:9999/jwks", { nowMs: T0, allowInsecure: false, fetcher: server.fetcher }),
+    ).rejects.toMatchObject({
       reason: "jwks_uri_unavailable",
     });
-    await expect(remoteClientKeys("http://keys.example/jwks", { nowMs: T0, allowInsecure: true, fetcher: server.fetcher })).rejects.toMatchObject({
+    await expect(
+      remoteClientKeys("http://keys.example/jwks", { nowMs: T0, allowInsecure: true, fetcher: server.fetcher }),
+    ).rejects.toMatchObject({
       reason: "jwks_uri_unavailable",
     });
     expect(server.calls).toHaveLength(0);
-    expect((await remoteClientKeys("http://127.0.0.1:9999/jwks", { nowMs: T0, allowInsecure: true, fetcher: server.fetcher })).keys).toHaveLength(1);
+    expect(
+      (
+        await remoteClientKeys("http://127.0.0.1:9999/jwks", {
+          nowMs: T0,
+          allowInsecure: true,
+          fetcher: server.fetcher,
+        })
+      ).keys,
+    ).toHaveLength(1);
   });
 
   it("skips keys for other uses and refuses a set with no signature key", async () => {
@@ -362,7 +415,9 @@ describe("jwks_uri clients through the Worker", () => {
     const { client, calls } = await jwksUriClient(() => [key]);
     expect((await postToken(tokenForm(await buildAssertion(client)))).status).toBe(200);
     const storm = await Promise.all(
-      Array.from({ length: 20 }, async (_, i) => postToken(tokenForm(await buildAssertion(client, { header: { kid: `unknown-${i}` } })))),
+      Array.from({ length: 20 }, async (_, i) =>
+        postToken(tokenForm(await buildAssertion(client, { header: { kid: `unknown-${i}` } }))),
+      ),
     );
     expect(storm.every((r) => r.status === 401)).toBe(true);
     expect(calls).toHaveLength(1);
@@ -382,16 +437,24 @@ describe("jwks_uri clients through the Worker", () => {
     try {
       for (let i = 0; i < 5; i++) {
         vi.setSystemTime(start + i * 5_000);
-        expect(await errorOf(await postToken(tokenForm(await buildAssertion(base))))).toMatchObject({ status: 401, error: "invalid_client" });
+        expect(await errorOf(await postToken(tokenForm(await buildAssertion(base))))).toMatchObject({
+          status: 401,
+          error: "invalid_client",
+        });
       }
       // No valid signature is needed to reach the key fetch: garbage-signed assertions are refused without one.
       const storm = await Promise.all(
-        Array.from({ length: 10 }, async () => postToken(tokenForm(await buildAssertion(base, { signWith: await clientKey("ES256", 53) })))),
+        Array.from({ length: 10 }, async () =>
+          postToken(tokenForm(await buildAssertion(base, { signWith: await clientKey("ES256", 53) }))),
+        ),
       );
       expect(storm.every((r) => r.status === 401)).toBe(true);
       expect(calls).toHaveLength(1);
       vi.setSystemTime(start + COOLDOWN_MS + 1_000);
-      expect(await errorOf(await postToken(tokenForm(await buildAssertion(base))))).toMatchObject({ status: 401, error: "invalid_client" });
+      expect(await errorOf(await postToken(tokenForm(await buildAssertion(base))))).toMatchObject({
+        status: 401,
+        error: "invalid_client",
+      });
       expect(calls).toHaveLength(2);
     } finally {
       vi.useRealTimers();
@@ -436,6 +499,9 @@ describe("jwks_uri clients through the Worker", () => {
     const base = await registerClient();
     const { jwks: _inline, ...rest } = base.record;
     await env.CLIENTS.put(`client:${base.clientId}`, JSON.stringify({ ...rest, jwks_uri: uniqueUri() }));
-    expect(await errorOf(await postToken(tokenForm(await buildAssertion(base))))).toMatchObject({ status: 401, error: "invalid_client" });
+    expect(await errorOf(await postToken(tokenForm(await buildAssertion(base))))).toMatchObject({
+      status: 401,
+      error: "invalid_client",
+    });
   });
 });

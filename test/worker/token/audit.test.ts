@@ -1,9 +1,9 @@
 // The audit trail: exactly one structured JSON line per token request decision, with the reason code, and
 // never the assertion, the access token, a key or a raw jti.
 import { reset } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { exports } from "cloudflare:workers";
-import { buildAssertion, postToken, registerClient, tokenForm, TOKEN_ENDPOINT } from "../support";
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
+import { buildAssertion, postToken, registerClient, TOKEN_ENDPOINT, tokenForm } from "../support";
 
 let log: MockInstance<typeof console.log>;
 beforeEach(() => {
@@ -45,15 +45,33 @@ describe("audit log", () => {
     expect(raw).not.toContain(String(client.key.publicJwk.x));
   });
 
-  const refusals: Array<[string, (c: Awaited<ReturnType<typeof registerClient>>) => Promise<Record<string, string>>, string]> = [
-    ["names aud_invalid for a wrong audience", async (c) => tokenForm(await buildAssertion(c, { claims: { aud: "https://x.example" } })), "aud_invalid"],
-    ["names expired for an expired assertion", async (c) => tokenForm(await buildAssertion(c, { claims: { exp: 1_000, iat: 900 } })), "expired"],
+  const refusals: Array<
+    [string, (c: Awaited<ReturnType<typeof registerClient>>) => Promise<Record<string, string>>, string]
+  > = [
+    [
+      "names aud_invalid for a wrong audience",
+      async (c) => tokenForm(await buildAssertion(c, { claims: { aud: "https://x.example" } })),
+      "aud_invalid",
+    ],
+    [
+      "names expired for an expired assertion",
+      async (c) => tokenForm(await buildAssertion(c, { claims: { exp: 1_000, iat: 900 } })),
+      "expired",
+    ],
     ["names alg_not_allowed for alg none", async () => tokenForm("eyJhbGciOiJub25lIn0.e30."), "alg_not_allowed"],
-    ["names signature_invalid for a forged signature", async (c) => {
-      const [h, p] = (await buildAssertion(c)).split(".");
-      return tokenForm(`${h}.${p}.${"A".repeat(86)}`);
-    }, "signature_invalid"],
-    ["names grant_type_unsupported", async (c) => tokenForm(await buildAssertion(c), { grant_type: "password" }) as Record<string, string>, "grant_type_unsupported"],
+    [
+      "names signature_invalid for a forged signature",
+      async (c) => {
+        const [h, p] = (await buildAssertion(c)).split(".");
+        return tokenForm(`${h}.${p}.${"A".repeat(86)}`);
+      },
+      "signature_invalid",
+    ],
+    [
+      "names grant_type_unsupported",
+      async (c) => tokenForm(await buildAssertion(c), { grant_type: "password" }) as Record<string, string>,
+      "grant_type_unsupported",
+    ],
   ];
   for (const [name, form, reason] of refusals) {
     it(name, async () => {
@@ -76,6 +94,8 @@ describe("audit log", () => {
   it("logs a wrong method as refused, never as issued", async () => {
     const response = await exports.default.fetch(TOKEN_ENDPOINT, { method: "GET" });
     expect(response.status).toBe(405);
-    expect(auditLines()).toEqual([expect.objectContaining({ outcome: "refused", reason: "method_not_allowed", status: 405 })]);
+    expect(auditLines()).toEqual([
+      expect.objectContaining({ outcome: "refused", reason: "method_not_allowed", status: 405 }),
+    ]);
   });
 });

@@ -14,8 +14,8 @@ import {
   postToken,
   registerClient,
   requestToken,
-  tokenForm,
   type TestAlg,
+  tokenForm,
 } from "../support";
 
 afterEach(() => reset());
@@ -84,7 +84,10 @@ describe("issues an access token", () => {
 describe("scope and resource", () => {
   it("grants exactly the requested scopes when allowed", async () => {
     const client = await registerClient();
-    const body = (await (await requestToken(client, { scope: "read" })).json()) as { access_token: string; scope: string };
+    const body = (await (await requestToken(client, { scope: "read" })).json()) as {
+      access_token: string;
+      scope: string;
+    };
     expect(body.scope).toBe("read");
     expect(decodeJwt(body.access_token).scope).toBe("read");
   });
@@ -118,13 +121,19 @@ describe("scope and resource", () => {
   });
 
   it("sets aud to the requested resource when the client may use it", async () => {
-    const client = await registerClient({ record: { audiences: ["https://a.example.test", "https://b.example.test"] } });
-    const body = (await (await requestToken(client, { resource: "https://b.example.test" })).json()) as { access_token: string };
+    const client = await registerClient({
+      record: { audiences: ["https://a.example.test", "https://b.example.test"] },
+    });
+    const body = (await (await requestToken(client, { resource: "https://b.example.test" })).json()) as {
+      access_token: string;
+    };
     expect(decodeJwt(body.access_token).aud).toBe("https://b.example.test");
   });
 
   it("sets aud to every requested resource when several are sent", async () => {
-    const client = await registerClient({ record: { audiences: ["https://a.example.test", "https://b.example.test"] } });
+    const client = await registerClient({
+      record: { audiences: ["https://a.example.test", "https://b.example.test"] },
+    });
     const response = await requestToken(client, { resource: ["https://a.example.test", "https://b.example.test"] });
     const body = (await response.json()) as { access_token: string };
     expect(decodeJwt(body.access_token).aud).toEqual(["https://a.example.test", "https://b.example.test"]);
@@ -155,10 +164,13 @@ describe("scope and resource", () => {
 describe("refuses a malformed request", () => {
   it("rejects with 400 invalid_request when the body is JSON", async () => {
     const client = await registerClient();
-    const response = await postToken({}, {
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(tokenForm(await buildAssertion(client))),
-    });
+    const response = await postToken(
+      {},
+      {
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(tokenForm(await buildAssertion(client))),
+      },
+    );
     expect(await errorOf(response)).toMatchObject({ status: 400, error: "invalid_request" });
   });
 
@@ -230,11 +242,17 @@ describe("refuses a malformed request", () => {
     ["  basic   eDp5", 'basic realm="token"'],
     ['Ba"sic x', 'Basic realm="token"'],
     ["x".repeat(64), 'Basic realm="token"'],
-  ])("rejects HTTP authentication alone (%s) with 401 invalid_client and a challenge for its scheme", async (authorization, challenge) => {
-    const response = await postToken({ grant_type: "client_credentials" }, { headers: { Authorization: authorization } });
-    expect(await errorOf(response)).toMatchObject({ status: 401, error: "invalid_client" });
-    expect(response.headers.get("WWW-Authenticate")).toBe(challenge);
-  });
+  ])(
+    "rejects HTTP authentication alone (%s) with 401 invalid_client and a challenge for its scheme",
+    async (authorization, challenge) => {
+      const response = await postToken(
+        { grant_type: "client_credentials" },
+        { headers: { Authorization: authorization } },
+      );
+      expect(await errorOf(response)).toMatchObject({ status: 401, error: "invalid_client" });
+      expect(response.headers.get("WWW-Authenticate")).toBe(challenge);
+    },
+  );
 
   it("rejects with invalid_request when the body has broken percent-encoding", async () => {
     expect(await errorOf(await postToken({}, { body: "grant_type=client_credentials&x=%zz" }))).toMatchObject({
@@ -308,7 +326,9 @@ describe("refuses client authentication with 401 invalid_client", () => {
   it("rejects when the signature was made by another key", async () => {
     const client = await registerClient();
     const stranger = await clientKey("ES256", 9);
-    await refusal(await postToken(tokenForm(await buildAssertion(client, { signWith: { ...stranger, kid: client.key.kid } }))));
+    await refusal(
+      await postToken(tokenForm(await buildAssertion(client, { signWith: { ...stranger, kid: client.key.kid } }))),
+    );
   });
 
   it("rejects when the header names a kid the client does not have", async () => {
@@ -319,7 +339,9 @@ describe("refuses client authentication with 401 invalid_client", () => {
   it("rejects when the header alg does not fit the registered key (ES384 against a P-256 key)", async () => {
     const p384 = await clientKey("ES384");
     const client = await registerClient({ alg: "ES256" });
-    await refusal(await postToken(tokenForm(await buildAssertion(client, { signWith: { ...p384, kid: client.key.kid } }))));
+    await refusal(
+      await postToken(tokenForm(await buildAssertion(client, { signWith: { ...p384, kid: client.key.kid } }))),
+    );
   });
 
   it("rejects when the registered key pins another alg (key registered for PS256, assertion RS256)", async () => {
@@ -349,18 +371,23 @@ describe("refuses client authentication with 401 invalid_client", () => {
   it("rejects when the audience is taken from the Host header (always the configured issuer)", async () => {
     const client = await registerClient();
     const assertion = await buildAssertion(client, { claims: { aud: "https://attacker.example" } });
-    const response = await (await import("cloudflare:workers")).exports.default.fetch("https://attacker.example/token", {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-Host": "attacker.example" },
-      body: new URLSearchParams(tokenForm(assertion)).toString(),
-    });
+    const response = await (await import("cloudflare:workers")).exports.default.fetch(
+      "https://attacker.example/token",
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-Host": "attacker.example" },
+        body: new URLSearchParams(tokenForm(assertion)).toString(),
+      },
+    );
     await refusal(response);
   });
 
   it("rejects when the assertion has expired", async () => {
     const client = await registerClient();
     const now = nowSeconds();
-    await refusal(await postToken(tokenForm(await buildAssertion(client, { claims: { iat: now - 200, exp: now - 100 } }))));
+    await refusal(
+      await postToken(tokenForm(await buildAssertion(client, { claims: { iat: now - 200, exp: now - 100 } }))),
+    );
   });
 
   it("rejects when the assertion lives longer than the cap", async () => {
@@ -397,7 +424,10 @@ describe("refuses client authentication with 401 invalid_client", () => {
   it("rejects when the header carries its own jwk, even a valid one for the signature", async () => {
     const client = await registerClient();
     const attacker = await clientKey("ES256", 7);
-    const assertion = await buildAssertion(client, { signWith: attacker, header: { jwk: attacker.publicJwk, kid: undefined } });
+    const assertion = await buildAssertion(client, {
+      signWith: attacker,
+      header: { jwk: attacker.publicJwk, kid: undefined },
+    });
     await refusal(await postToken(tokenForm(assertion)));
   });
 

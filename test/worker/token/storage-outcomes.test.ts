@@ -5,7 +5,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../../src/index";
-import { buildAssertion, errorOf, ISSUER, registerClient, requestToken, tokenForm, TOKEN_ENDPOINT } from "../support";
+import { buildAssertion, errorOf, ISSUER, registerClient, requestToken, TOKEN_ENDPOINT, tokenForm } from "../support";
 
 function guardAnswering(outcome: unknown): DurableObjectNamespace {
   const stub = { consume: async () => outcome };
@@ -13,7 +13,10 @@ function guardAnswering(outcome: unknown): DurableObjectNamespace {
 }
 
 /** A valid token request from a registered client, handled by the Worker with some bindings replaced. */
-async function tokenRequestWithBindings(bindings: { CLIENTS?: KVNamespace; REPLAY_GUARD?: DurableObjectNamespace }): Promise<Response> {
+async function tokenRequestWithBindings(bindings: {
+  CLIENTS?: KVNamespace;
+  REPLAY_GUARD?: DurableObjectNamespace;
+}): Promise<Response> {
   const client = await registerClient();
   const request = new Request(TOKEN_ENDPOINT, {
     method: "POST",
@@ -86,9 +89,18 @@ describe("storage outages", () => {
     const { access_token } = (await issued.json()) as { access_token: string };
     const target = await registerClient();
     const adminRequest = (method: string, path: string) =>
-      new Request(`${ISSUER}/admin/clients/${target.clientId}${path}`, { method, headers: { Authorization: `Bearer ${access_token}` } });
-    await expectUnavailable(await worker.fetch(adminRequest("GET", ""), { ...env, CLIENTS: failingKv }, createExecutionContext()));
-    await expectUnavailable(await worker.fetch(adminRequest("POST", "/disable"), { ...env, CLIENTS: failingKv }, createExecutionContext()));
-    await expectUnavailable(await worker.fetch(adminRequest("GET", ""), { ...env, REPLAY_GUARD: failingGuard }, createExecutionContext()));
+      new Request(`${ISSUER}/admin/clients/${target.clientId}${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${access_token}` },
+      });
+    await expectUnavailable(
+      await worker.fetch(adminRequest("GET", ""), { ...env, CLIENTS: failingKv }, createExecutionContext()),
+    );
+    await expectUnavailable(
+      await worker.fetch(adminRequest("POST", "/disable"), { ...env, CLIENTS: failingKv }, createExecutionContext()),
+    );
+    await expectUnavailable(
+      await worker.fetch(adminRequest("GET", ""), { ...env, REPLAY_GUARD: failingGuard }, createExecutionContext()),
+    );
   });
 });
