@@ -265,7 +265,7 @@ async function main() {
       log(`workerd stderr (last lines):\n${runtime.runtimeOutput.lastErrors.join("\n")}`);
     }
     log(`results written to ${path}`);
-    process.stdout.write(summaryMarkdown(results) + "\n");
+    process.stdout.write(`${summaryMarkdown(results)}\n`);
   } finally {
     await runtime.dispose();
     await rm(bundle.directory, { recursive: true, force: true });

@@ -30,7 +30,7 @@ deployed namespace. Exit status: 0 done, 1 refused or failed, 2 wrong usage. Gui
 `;
 
 function groupHelp(group: string): string {
-  return `Usage: ${PROGRAM} ${group} <subcommand> [options]\n\nSubcommands:\n${commandList(COMMANDS.filter((c) => c.name.startsWith(group + " ")))}\n`;
+  return `Usage: ${PROGRAM} ${group} <subcommand> [options]\n\nSubcommands:\n${commandList(COMMANDS.filter((c) => c.name.startsWith(`${group} `)))}\n`;
 }
 
 /** The command named by the leading words of argv, and the words after its name. */
@@ -46,7 +46,7 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | { h
         throw new CliError("usage", `${first}: missing subcommand (run ${PROGRAM} ${first} --help)`);
       return { help: groupHelp(first) };
     }
-    const names = COMMANDS.filter((c) => c.name.startsWith(first + " ")).map((c) => c.name.split(" ")[1]);
+    const names = COMMANDS.filter((c) => c.name.startsWith(`${first} `)).map((c) => c.name.split(" ")[1]);
     throw new CliError("usage", `${first}: unknown subcommand ${JSON.stringify(second)} (one of: ${names.join(", ")})`);
   }
   const command = COMMANDS.find((c) => c.name === first);

@@ -110,7 +110,7 @@ async function runDemo(options: { issuer: string; persistTo?: string }, started:
 
     const jwksUri = response.metadata.jwks_uri;
     if (typeof jwksUri !== "string") throw new CliError("metadata_invalid", "the metadata names no jwks_uri");
-    let verified;
+    let verified: Awaited<ReturnType<typeof jwtVerify>>;
     try {
       verified = await jwtVerify(accessToken, createRemoteJWKSet(new URL(jwksUri)), {
         issuer,

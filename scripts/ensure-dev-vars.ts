@@ -10,6 +10,6 @@ if (/^SIGNING_KEYS\s*=/m.test(current)) process.exit(0);
 
 const keys = await newSigningKeySet("ES256");
 const line = `SIGNING_KEYS='${JSON.stringify(keys)}'\n`;
-const prefix = current === "" || current.endsWith("\n") ? current : current + "\n";
+const prefix = current === "" || current.endsWith("\n") ? current : `${current}\n`;
 writeFileSync(path, prefix + line, { mode: 0o600 });
 console.log(`Wrote a new local signing key to ${path} (kid ${keys.keys[0]!.kid}).`);

@@ -191,6 +191,6 @@ export async function writeResults(projectRoot: string, results: BenchResults): 
   const directory = join(projectRoot, "bench", "results");
   await mkdir(directory, { recursive: true });
   const path = join(directory, `${results.date}.json`);
-  await writeFile(path, JSON.stringify(results, null, 2) + "\n");
+  await writeFile(path, `${JSON.stringify(results, null, 2)}\n`);
   return path;
 }

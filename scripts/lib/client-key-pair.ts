@@ -22,7 +22,7 @@ export interface ClientKeyPair {
 }
 
 function withFinalNewline(pem: string): string {
-  return pem.endsWith("\n") ? pem : pem + "\n";
+  return pem.endsWith("\n") ? pem : `${pem}\n`;
 }
 
 export async function generateClientKeyPair(alg: ClientKeyAlgorithm): Promise<ClientKeyPair> {

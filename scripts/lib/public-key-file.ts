@@ -1,7 +1,7 @@
 // Reads the public keys a client registers from a file: one public JWK, a JWK Set, or PEM public keys (SPKI, as
 // `openssl pkey -pubout` writes). Refuses anything the Worker would refuse (same validator); assigns missing kids
 // as RFC 7638 thumbprints. Reads the file only; writes nothing.
-import { createPublicKey } from "node:crypto";
+import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { calculateJwkThumbprint } from "jose";
 import { type ClientJwk, JwkError, validatePublicJwkSet } from "../../src/protocol/jwk";
@@ -30,7 +30,7 @@ function jwksFromPem(text: string, label: string): unknown[] {
         `${label}: PEM ${kind} is not a public key: expected "BEGIN PUBLIC KEY" (SPKI)`,
       );
     }
-    let key;
+    let key: KeyObject;
     try {
       key = createPublicKey(block[0]);
     } catch (err) {

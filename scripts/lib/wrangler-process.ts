@@ -18,11 +18,12 @@ export interface WranglerResult {
   stderr: string;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC, which is what this strips.
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** The line of wrangler's output that says what went wrong. */
 function failureLine(stdout: string, stderr: string): string {
-  const lines = (stderr + "\n" + stdout)
+  const lines = `${stderr}\n${stdout}`
     .replace(ANSI, "")
     .split("\n")
     .map((l) => l.trim())

@@ -12,18 +12,12 @@ export const CLIENT_CREDENTIALS_GRANT = "client_credentials";
  * a registry holds only public keys, and an HMAC keyed with a public key is a classic forgery.
  * `Ed25519` is the fully-specified name (RFC 9864) of what `EdDSA` means here.
  */
+// biome-ignore format: one line per algorithm family reads better than eleven lines.
 export const ASSERTION_ALGORITHMS = [
-  "RS256",
-  "RS384",
-  "RS512",
-  "PS256",
-  "PS384",
-  "PS512",
-  "ES256",
-  "ES384",
-  "ES512",
-  "EdDSA",
-  "Ed25519",
+  "RS256", "RS384", "RS512",
+  "PS256", "PS384", "PS512",
+  "ES256", "ES384", "ES512",
+  "EdDSA", "Ed25519",
 ] as const;
 export type AssertionAlgorithm = (typeof ASSERTION_ALGORITHMS)[number];
 

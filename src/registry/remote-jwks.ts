@@ -179,7 +179,7 @@ async function putInCacheApi(uri: string, keys: ClientJwk[], fresh: number, nowM
   }
 }
 
-async function getFromCacheApi(uri: string, nowMs: number): Promise<Entry | null> {
+async function getFromCacheApi(uri: string): Promise<Entry | null> {
   try {
     const hit = await caches.default.match(CACHE_KEY_PREFIX + encodeURIComponent(uri));
     if (!hit) return null;
@@ -211,7 +211,7 @@ export async function remoteClientKeys(
   }
   let entry = entries.get(uri);
   if (!entry && !refetch) {
-    const cached = await getFromCacheApi(uri, options.nowMs);
+    const cached = await getFromCacheApi(uri);
     if (cached) {
       setBounded(entries, uri, cached);
       entry = cached;

@@ -71,7 +71,7 @@ export async function folderFingerprint(folder: string): Promise<string> {
     .map((entry) => join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name))
     .sort();
   for (const path of entries) {
-    hash.update(path.slice(folder.length) + "\0");
+    hash.update(`${path.slice(folder.length)}\0`);
     hash.update(await readFile(path));
   }
   return hash.digest("hex");

@@ -16,7 +16,7 @@ afterEach(async () => {
 /** A server that leaves the first `silent` requests unanswered and answers the rest with metadata for itself. */
 async function metadataServer(silent: number): Promise<{ issuer: string; requests: () => number }> {
   let seen = 0;
-  server = createServer((request, response) => {
+  server = createServer((_request, response) => {
     seen += 1;
     if (seen <= silent) return; // never answered
     const issuer = `http://127.0.0.1:${(server!.address() as { port: number }).port}`;

@@ -482,7 +482,7 @@ describe("replay in every shape", () => {
     const [h, p, s] = assertion.split(".");
     const sig = fromB64(s!);
     const n = BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
-    const sValue = BigInt("0x" + [...sig.slice(32)].map((x) => x.toString(16).padStart(2, "0")).join(""));
+    const sValue = BigInt(`0x${[...sig.slice(32)].map((x) => x.toString(16).padStart(2, "0")).join("")}`);
     const flipped = (n - sValue).toString(16).padStart(64, "0");
     const malleated = Uint8Array.from([...sig.slice(0, 32), ...flipped.match(/../g)!.map((x) => parseInt(x, 16))]);
     const reencoded = `${h}.${p}.${b64(malleated)}`;

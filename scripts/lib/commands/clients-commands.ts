@@ -35,11 +35,11 @@ import {
 import { resolveUserPath } from "../user-paths";
 
 function say(line: string): void {
-  process.stdout.write(line + "\n");
+  process.stdout.write(`${line}\n`);
 }
 
 function kidList(keys: ClientJwk[]): string {
-  return keys.map((k) => `${k.kid ?? "(no kid)"} (${k.kty}${k.crv ? " " + k.crv : ""})`).join(", ");
+  return keys.map((k) => `${k.kid ?? "(no kid)"} (${k.kty}${k.crv ? ` ${k.crv}` : ""})`).join(", ");
 }
 
 export interface Registration {

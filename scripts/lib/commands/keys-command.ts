@@ -45,7 +45,7 @@ Example:
     const publicPath = `${base}.public.${format}`;
 
     const pair = await generateClientKeyPair(alg);
-    const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
+    const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
     await writeNewFiles(
       [
         { path: privatePath, content: format === "jwk" ? json(pair.privateJwk) : pair.privatePem, mode: 0o600 },

@@ -29,7 +29,7 @@ function algorithmOption(commandName: string, value: string | undefined): Signin
 }
 
 function note(line: string): void {
-  process.stderr.write(line + "\n");
+  process.stderr.write(`${line}\n`);
 }
 
 const signingKeyGenerate: Command = {
@@ -49,7 +49,7 @@ Example:
   async run({ values }) {
     const alg = algorithmOption(this.name, stringOption(values, "alg")) ?? "ES256";
     const set = await newSigningKeySet(alg);
-    process.stdout.write(JSON.stringify(set) + "\n");
+    process.stdout.write(`${JSON.stringify(set)}\n`);
     note(`New ${alg} signing key, kid ${set.keys[0]!.kid}. Store it with: wrangler secret put SIGNING_KEYS`);
   },
 };
@@ -139,7 +139,7 @@ Examples:
       );
       return;
     }
-    process.stdout.write(value + "\n");
+    process.stdout.write(`${value}\n`);
     note(
       `New active ${alg} key ${next.keys[0]!.kid}; published keys: ${kids}. Store it with: wrangler secret put SIGNING_KEYS`,
     );

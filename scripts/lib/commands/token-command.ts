@@ -60,7 +60,7 @@ Example:
       ...(scope !== undefined ? { scope } : {}),
       resources: listOption(values, "resource"),
     });
-    process.stdout.write(JSON.stringify(response.body, null, 2) + "\n");
+    process.stdout.write(`${JSON.stringify(response.body, null, 2)}\n`);
     if (!response.ok) {
       const { error, error_description: description } = response.body;
       throw new CliError(

@@ -62,7 +62,7 @@ describe("decodeAssertion", () => {
     ["rejects two segments", `${json({ alg: "ES256" })}.${CLAIMS}`, "assertion_malformed"],
     ["rejects four segments", `${compact({ alg: "ES256" })}.x`, "assertion_malformed"],
     ["rejects an empty signature", compact({ alg: "ES256" }, CLAIMS, ""), "assertion_malformed"],
-    ["rejects padding in a segment", compact({ alg: "ES256" }, CLAIMS, SIG + "="), "assertion_malformed"],
+    ["rejects padding in a segment", compact({ alg: "ES256" }, CLAIMS, `${SIG}=`), "assertion_malformed"],
     ["rejects standard base64 characters", compact({ alg: "ES256" }, CLAIMS, "ab+/"), "assertion_malformed"],
     ["rejects a header that is not JSON", compact(b64("not json")), "header_invalid"],
     ["rejects a header that is a JSON array", compact(json(["alg", "ES256"])), "header_invalid"],

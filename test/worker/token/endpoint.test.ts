@@ -175,12 +175,12 @@ describe("refuses a malformed request", () => {
   });
 
   it("rejects with 413 when the body is over the limit", async () => {
-    const response = await postToken({}, { body: "a=" + "x".repeat(20_000) });
+    const response = await postToken({}, { body: `a=${"x".repeat(20_000)}` });
     expect(await errorOf(response)).toMatchObject({ status: 413, error: "invalid_request" });
   });
 
   it("rejects with 413 when a streamed body without Content-Length grows over the limit", async () => {
-    const chunk = new TextEncoder().encode("a=" + "x".repeat(4096));
+    const chunk = new TextEncoder().encode(`a=${"x".repeat(4096)}`);
     const stream = new ReadableStream({
       start(controller) {
         for (let i = 0; i < 6; i++) controller.enqueue(chunk);
@@ -225,7 +225,7 @@ describe("refuses a malformed request", () => {
   it("rejects with invalid_request when an Authorization header comes with the assertion", async () => {
     const client = await registerClient();
     const response = await postToken(tokenForm(await buildAssertion(client)), {
-      headers: { Authorization: "Basic " + btoa(`${client.clientId}:x`) },
+      headers: { Authorization: `Basic ${btoa(`${client.clientId}:x`)}` },
     });
     expect(await errorOf(response)).toMatchObject({ status: 400, error: "invalid_request" });
   });
@@ -237,7 +237,7 @@ describe("refuses a malformed request", () => {
   });
 
   it.each([
-    ["Basic " + btoa("c:s3cret"), 'Basic realm="token"'],
+    [`Basic ${btoa("c:s3cret")}`, 'Basic realm="token"'],
     ["Bearer abc.def", 'Bearer realm="token"'],
     ["  basic   eDp5", 'basic realm="token"'],
     ['Ba"sic x', 'Basic realm="token"'],
