@@ -4,6 +4,7 @@ import { ADMIN_PATH } from "./admin/contract";
 import type { Env } from "./env";
 import { CONFIG_BOUNDS } from "./protocol/constants";
 import { TokenServiceError } from "./protocol/errors";
+import { isLoopbackHost } from "./protocol/syntax";
 
 export interface Config {
   /** Issuer identifier: an origin without path or trailing slash; the only accepted assertion audience. */
@@ -26,8 +27,6 @@ export interface Config {
 export const TOKEN_PATH = "/token";
 export const JWKS_PATH = "/.well-known/jwks.json";
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
 /** Checks ISSUER: an https origin (http only for loopback hosts), exactly as clients will write it. */
 export function parseIssuer(raw: string | undefined): string {
   if (!raw) throw new TokenServiceError("config_invalid", "ISSUER is not set");
@@ -43,7 +42,7 @@ export function parseIssuer(raw: string | undefined): string {
       "ISSUER must be an origin such as https://auth.example.com (no path, query, fragment or trailing slash)",
     );
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) {
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
     throw new TokenServiceError("config_invalid", "ISSUER must use https (http is allowed for localhost only)");
   }
   return raw;

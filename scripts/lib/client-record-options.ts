@@ -3,7 +3,7 @@
 
 import { LIMITS } from "../../src/protocol/constants";
 import type { ClientJwk } from "../../src/protocol/jwk";
-import { isValidClientId } from "../../src/registry/record";
+import { isValidClientId } from "../../src/protocol/syntax";
 import { CliError } from "./cli-error";
 import { booleanOption, listOption, type OptionSpec, type OptionValues, stringOption } from "./command-line";
 

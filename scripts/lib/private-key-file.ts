@@ -9,6 +9,7 @@ import {
   isAssertionAlgorithm,
   JwkError,
   keyFitsAlgorithm,
+  PRIVATE_JWK_MEMBERS,
   validatePublicJwk,
 } from "../../src/protocol/jwk";
 import { CliError, describeError } from "./cli-error";
@@ -20,7 +21,6 @@ export interface AssertionSigningKey {
   publicJwk: ClientJwk;
 }
 
-const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi"] as const;
 const PUBLIC_MEMBERS = ["kty", "crv", "n", "e", "x", "y"] as const;
 
 function pick(jwk: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
@@ -123,7 +123,7 @@ export async function readSigningKeyFile(
     (typeof jwk.kid === "string" && jwk.kid !== "" ? jwk.kid : await calculateJwkThumbprint(publicJwk as JWK));
   let key: CryptoKey | Uint8Array;
   try {
-    key = await importJWK({ ...pick(jwk, PUBLIC_MEMBERS), ...pick(jwk, PRIVATE_MEMBERS) } as JWK, alg);
+    key = await importJWK({ ...pick(jwk, PUBLIC_MEMBERS), ...pick(jwk, PRIVATE_JWK_MEMBERS) } as JWK, alg);
   } catch (err) {
     throw new CliError("input_invalid", `${label}: the key cannot be used for ${alg} (${describeError(err)})`);
   }

@@ -2,7 +2,7 @@
 // OpenID Connect Core section 9, draft-ietf-oauth-rfc7523bis). Pure: the caller passes `now`; no I/O.
 import { LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
-import { isValidClientId } from "../registry/record";
+import { isValidClientId } from "../protocol/syntax";
 import { checkAudienceValue } from "./audience";
 
 export interface AssertionPolicy {

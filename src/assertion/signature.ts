@@ -2,13 +2,14 @@
 // registered keys; never against keys or URLs from the token header. Imported keys are cached per isolate.
 // Crypto only: no clock, no storage, no logging.
 import { compactVerify, importJWK, type JWK } from "jose";
+import { BoundedCache } from "../lib/bounded-cache";
 import { type AssertionAlgorithm, KEY_CACHE_ENTRIES } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import type { ClientJwk } from "../protocol/jwk";
 import type { AssertionHeader } from "./decode";
 import { rememberVerifiedWithoutKid, selectCandidateKeys } from "./key-selection";
 
-const importedKeys = new Map<string, Promise<CryptoKey>>();
+const importedKeys = new BoundedCache<string, Promise<CryptoKey>>(KEY_CACHE_ENTRIES);
 
 /** Imports a public JWK for one algorithm, once per isolate (bounded, oldest entry evicted first). */
 export function importVerificationKey(jwk: ClientJwk, alg: AssertionAlgorithm): Promise<CryptoKey> {
@@ -18,10 +19,6 @@ export function importVerificationKey(jwk: ClientJwk, alg: AssertionAlgorithm): 
     const { kty, crv, n, e, x, y } = jwk;
     pending = importJWK({ kty, crv, n, e, x, y } as JWK, alg) as Promise<CryptoKey>;
     pending.catch(() => importedKeys.delete(cacheKey));
-    if (importedKeys.size >= KEY_CACHE_ENTRIES) {
-      const oldest = importedKeys.keys().next().value;
-      if (oldest !== undefined) importedKeys.delete(oldest);
-    }
     importedKeys.set(cacheKey, pending);
   }
   return pending;

@@ -3,7 +3,7 @@
 import { importJWK, type JWK } from "jose";
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
-import { type ClientJwk, JwkError, keyFitsAlgorithm, validatePublicJwk } from "../protocol/jwk";
+import { type ClientJwk, JwkError, keyFitsAlgorithm, PRIVATE_JWK_MEMBERS, validatePublicJwk } from "../protocol/jwk";
 
 export interface SigningKey {
   kid: string;
@@ -17,7 +17,7 @@ export interface SigningKeySet {
   publicJwks: { keys: Array<Record<string, unknown>> };
 }
 
-const PRIVATE_MEMBERS = new Set(["d", "p", "q", "dp", "dq", "qi", "oth", "k"]);
+const PRIVATE_MEMBERS: ReadonlySet<string> = new Set(PRIVATE_JWK_MEMBERS);
 
 function fail(detail: string): never {
   throw new TokenServiceError("config_invalid", `SIGNING_KEYS: ${detail}`);

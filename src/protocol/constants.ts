@@ -54,6 +54,8 @@ export const LIMITS = {
   maxAssertionHeaderBytes: 1024,
   /** Largest `jti` in characters. UUIDs are 36; anything near this cap is not an identifier. */
   maxJtiLength: 256,
+  /** Longest URI accepted anywhere (resource indicators, audiences, jwks_uri): far above any real one, bounded for logs. */
+  maxUriLength: 2048,
   /** Largest client_id in characters, so log lines and Durable Object names stay bounded. */
   maxClientIdLength: 256,
   /** Largest `kid` in characters. RFC 7638 thumbprints are 43. */
@@ -70,6 +72,18 @@ export const LIMITS = {
   maxRsaModulusBits: 8192,
   /** Largest stored client record in bytes (KV value). */
   maxClientRecordBytes: 64 * 1024,
+  /** Longest client `name` label: a human-readable label, not a document. */
+  maxClientNameLength: 200,
+  /** Largest `rate_limit.requests`: a million per window is beyond any one client's need for tokens. */
+  maxRateLimitRequests: 1_000_000,
+  /** Longest `rate_limit.per_seconds` window: a day, the longest access token lifetime. */
+  maxRateLimitWindowSeconds: 86_400,
+  /** Most entries of a published JWK Set that are even looked at; keys beyond these are ignored. */
+  maxPublishedKeysScanned: 100,
+  /** Longest error detail kept for a log line, so a failing dependency's message cannot flood the log. */
+  maxLogDetailLength: 200,
+  /** Longest request path written to an admin audit line. */
+  maxLoggedPathLength: 600,
 } as const;
 
 /** Bounds for operator configuration (config.ts checks each `[vars]` value against these). */

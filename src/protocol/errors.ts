@@ -1,5 +1,6 @@
 // The one error type of the service: a stable internal reason code from a closed vocabulary, plus private detail for
 // the log. wire-errors.ts is the one mapper from a reason to what the client sees. No I/O, no logging.
+import { LIMITS } from "./constants";
 
 export type Reason =
   // transport and request grammar
@@ -73,7 +74,10 @@ export async function whileAvailable<T>(
     return await work();
   } catch (err) {
     if (err instanceof TokenServiceError) throw err;
-    throw new TokenServiceError(reason, err instanceof Error ? err.message.slice(0, 200) : undefined);
+    throw new TokenServiceError(
+      reason,
+      err instanceof Error ? err.message.slice(0, LIMITS.maxLogDetailLength) : undefined,
+    );
   }
 }
 

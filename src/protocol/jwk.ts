@@ -18,8 +18,8 @@ export interface ClientJwk {
   y?: string;
 }
 
-/** Members that only private or symmetric keys have. A registry holds public keys only. */
-const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"] as const;
+/** Members that only private or symmetric keys have (RFC 7518 section 6). A registry holds public keys only. */
+export const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"] as const;
 
 /** Coordinate length in bytes for each accepted curve. */
 const CURVE_BYTES: Record<string, number> = { "P-256": 32, "P-384": 48, "P-521": 66, Ed25519: 32 };
@@ -100,7 +100,7 @@ export function validatePublicJwk(input: unknown): ClientJwk {
     throw new JwkError("a key must be a JSON object");
   }
   const jwk = input as Record<string, unknown>;
-  for (const member of PRIVATE_MEMBERS) {
+  for (const member of PRIVATE_JWK_MEMBERS) {
     if (member in jwk) {
       throw new JwkError(
         member === "k"

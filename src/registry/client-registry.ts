@@ -1,6 +1,7 @@
 // Reads client records from Workers KV (binding CLIENTS), validates them, and reuses a validated active record for a
 // few seconds per isolate (CLIENT_CACHE_TTL, docs/registry.md). Never writes KV: the registry is managed with the CLI
 // (scripts/cli.ts) or wrangler. A broken record is refused, never trusted, never cached and never a 500.
+import { BoundedCache } from "../lib/bounded-cache";
 import { CLIENT_CACHE_ENTRIES, LIMITS } from "../protocol/constants";
 import { TokenServiceError, whileAvailable } from "../protocol/errors";
 import { type ClientRecord, clientKey, RecordError, validateClientRecord } from "./record";
@@ -19,7 +20,7 @@ const NO_CACHE: ClientCachePolicy = { ttlSeconds: 0, now: 0 };
  * Validated active records by client_id, oldest first. Records are shared between requests: read-only.
  * A refused client is never stored, so a client disabled in KV is refused as soon as its cached copy expires.
  */
-const cachedClients = new Map<string, { record: ClientRecord; freshUntil: number }>();
+const cachedClients = new BoundedCache<string, { record: ClientRecord; freshUntil: number }>(CLIENT_CACHE_ENTRIES);
 
 /**
  * Loads the record of an active client, or throws invalid_client reasons. With a policy, a record read less than
@@ -37,10 +38,6 @@ export async function loadActiveClient(
   }
   const record = await readActiveClient(kv, clientId);
   if (cache.ttlSeconds > 0) {
-    if (cachedClients.size >= CLIENT_CACHE_ENTRIES) {
-      const oldest = cachedClients.keys().next().value;
-      if (oldest !== undefined) cachedClients.delete(oldest);
-    }
     cachedClients.set(clientId, { record, freshUntil: cache.now + cache.ttlSeconds });
   }
   return record;

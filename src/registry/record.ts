@@ -3,6 +3,7 @@
 // Pure: no I/O, no clock. Unknown members are kept by the CLI and ignored here, so later fields can be added.
 import { LIMITS } from "../protocol/constants";
 import { type ClientJwk, JwkError, validatePublicJwkSet } from "../protocol/jwk";
+import { isJwksUri, isResourceIndicator, isValidClientId, isValidScopeToken } from "../protocol/syntax";
 
 export type ClientStatus = "active" | "disabled";
 
@@ -37,56 +38,11 @@ export function clientKey(clientId: string): string {
   return `client:${clientId}`;
 }
 
-/** RFC 6749 appendix A.1: client_id is VSCHAR (printable ASCII); we also bound its length and forbid ":" at start. */
-const CLIENT_ID = /^[\x20-\x7e]+$/;
-/** RFC 6749 section 3.3 scope-token: NQCHAR without space. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
-
 export class RecordError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "RecordError";
   }
-}
-
-export function isValidClientId(value: unknown): value is string {
-  return (
-    typeof value === "string" && value.length > 0 && value.length <= LIMITS.maxClientIdLength && CLIENT_ID.test(value)
-  );
-}
-
-export function isValidScopeToken(value: unknown): value is string {
-  return typeof value === "string" && value.length <= LIMITS.maxScopeLength && SCOPE_TOKEN.test(value);
-}
-
-/** An absolute URI without fragment, as RFC 8707 requires of a resource indicator. */
-export function isResourceIndicator(value: unknown): value is string {
-  if (typeof value !== "string" || value.length === 0 || value.length > 2048) return false;
-  if (value.includes("#")) return false;
-  try {
-    new URL(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
-/**
- * A jwks_uri the service may fetch: https, or http on a loopback host (used only when the Worker's
- * ALLOW_INSECURE_JWKS_URI is "true", for local testing); no credentials, no fragment.
- */
-export function isJwksUri(value: unknown): value is string {
-  if (typeof value !== "string" || value.length > 2048 || value.includes("#")) return false;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.username || url.password) return false;
-  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
 }
 
 function stringList(input: Record<string, unknown>, name: string, check: (v: unknown) => boolean, what: string) {
@@ -161,16 +117,18 @@ export function validateClientRecord(input: unknown, expectedClientId?: string):
     if (
       typeof limit !== "object" ||
       limit === null ||
-      !whole(limit.requests, 1_000_000) ||
-      !whole(limit.per_seconds, 86_400)
+      !whole(limit.requests, LIMITS.maxRateLimitRequests) ||
+      !whole(limit.per_seconds, LIMITS.maxRateLimitWindowSeconds)
     ) {
-      throw new RecordError("rate_limit must be {requests: 1..1000000, per_seconds: 1..86400}");
+      throw new RecordError(
+        `rate_limit must be {requests: 1..${LIMITS.maxRateLimitRequests}, per_seconds: 1..${LIMITS.maxRateLimitWindowSeconds}}`,
+      );
     }
     record.rate_limit = { requests: limit.requests as number, per_seconds: limit.per_seconds as number };
   }
   if (raw.name !== undefined) {
-    if (typeof raw.name !== "string" || raw.name.length > 200)
-      throw new RecordError("name must be a string of at most 200 characters");
+    if (typeof raw.name !== "string" || raw.name.length > LIMITS.maxClientNameLength)
+      throw new RecordError(`name must be a string of at most ${LIMITS.maxClientNameLength} characters`);
     record.name = raw.name;
   }
   return record;

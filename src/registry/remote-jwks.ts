@@ -5,10 +5,11 @@
 // served for a bounded time when a refresh fails. Never logs keys; never fetches a URL taken from a token.
 
 import { readBoundedText } from "../lib/bounded-body";
-import { JWKS_URI } from "../protocol/constants";
+import { BoundedCache } from "../lib/bounded-cache";
+import { JWKS_URI, LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import { type ClientJwk, JwkError, validatePublicJwk } from "../protocol/jwk";
-import { isJwksUri } from "./record";
+import { isJwksUri } from "../protocol/syntax";
 
 export interface RemoteJwksOptions {
   nowMs: number;
@@ -36,31 +37,14 @@ interface Flight {
   startedAtMs: number;
 }
 
-const entries = new Map<string, Entry>();
+const entries = new BoundedCache<string, Entry>(JWKS_URI.cacheEntries);
 /** When the last fetch of a URL failed: no new fetch of it until a cooldown has passed. */
-const failures = new Map<string, number>();
-const inflight = new Map<string, Flight>();
-
-/** Forgets every cached set, failed attempt and shared fetch in this isolate (tests). */
-export function clearRemoteJwksCache(): void {
-  entries.clear();
-  failures.clear();
-  inflight.clear();
-}
+const failures = new BoundedCache<string, number>(JWKS_URI.cacheEntries);
+const inflight = new BoundedCache<string, Flight>(JWKS_URI.cacheEntries);
 
 /** The longest any request waits on a fetch, its own or a shared one; also the age at which a flight is dead. */
 const FLIGHT_BOUND_MS = JWKS_URI.fetchTimeoutMs + JWKS_URI.inflightGraceMs;
 const COOLDOWN_MS = JWKS_URI.unknownKidCooldownSeconds * 1000;
-
-/** Sets a key in a per-isolate map of at most JWKS_URI.cacheEntries keys, dropping the oldest. */
-function setBounded<V>(map: Map<string, V>, key: string, value: V) {
-  map.delete(key);
-  if (map.size >= JWKS_URI.cacheEntries) {
-    const oldest = map.keys().next().value;
-    if (oldest !== undefined) map.delete(oldest);
-  }
-  map.set(key, value);
-}
 
 /** max-age from a Cache-Control header, clamped; the default when absent or unparsable. */
 export function freshSeconds(cacheControl: string | null): number {
@@ -74,7 +58,7 @@ export function usableKeys(body: unknown): ClientJwk[] {
   const keys = (body as { keys?: unknown })?.keys;
   if (!Array.isArray(keys)) throw new JwkError('a JWK Set must be an object with a "keys" array');
   const usable: ClientJwk[] = [];
-  for (const key of keys.slice(0, 100)) {
+  for (const key of keys.slice(0, LIMITS.maxPublishedKeysScanned)) {
     try {
       usable.push(validatePublicJwk(key));
     } catch {
@@ -121,7 +105,7 @@ async function fetchAndStore(uri: string, options: RemoteJwksOptions): Promise<E
     freshUntilMs: options.nowMs + fresh * 1000,
     lastAttemptMs: options.nowMs,
   };
-  setBounded(entries, uri, entry);
+  entries.set(uri, entry);
   failures.delete(uri);
   const stored = putInCacheApi(uri, keys, fresh, options.nowMs);
   if (options.waitUntil) options.waitUntil(stored);
@@ -143,7 +127,7 @@ function refresh(uri: string, options: RemoteJwksOptions): Promise<Entry> {
       if (inflight.get(uri) === started) inflight.delete(uri);
     };
     started.promise.then(forget, forget);
-    setBounded(inflight, uri, started);
+    inflight.set(uri, started);
     flight = started;
   }
   return settleWithin(flight.promise, FLIGHT_BOUND_MS);
@@ -213,7 +197,7 @@ export async function remoteClientKeys(
   if (!entry && !refetch) {
     const cached = await getFromCacheApi(uri);
     if (cached) {
-      setBounded(entries, uri, cached);
+      entries.set(uri, cached);
       entry = cached;
     }
   }
@@ -231,7 +215,7 @@ export async function remoteClientKeys(
     const next = await refresh(uri, options);
     return { keys: next.keys, refreshed: true };
   } catch (err) {
-    setBounded(failures, uri, options.nowMs);
+    failures.set(uri, options.nowMs);
     const stale = servableStale(entry, options.nowMs);
     if (stale) {
       // Serve the last good set; wait a cooldown before trying the key server again.
@@ -240,6 +224,6 @@ export async function remoteClientKeys(
       return { keys: stale.keys, refreshed: false };
     }
     const reason = err instanceof Error ? err.message : "fetch failed";
-    throw new TokenServiceError("jwks_uri_unavailable", reason.slice(0, 200));
+    throw new TokenServiceError("jwks_uri_unavailable", reason.slice(0, LIMITS.maxLogDetailLength));
   }
 }

@@ -1,7 +1,8 @@
 // Decides what an authenticated client gets: the granted scopes (RFC 6749 section 3.3) and the access token
 // audience (RFC 8707 resource indicators), from the request and the client record. Pure: no I/O, no clock.
 import { TokenServiceError } from "../protocol/errors";
-import { type ClientRecord, isResourceIndicator, isValidScopeToken } from "../registry/record";
+import { isResourceIndicator, isValidScopeToken } from "../protocol/syntax";
+import type { ClientRecord } from "../registry/record";
 
 export interface GrantDecision {
   scopes: string[];

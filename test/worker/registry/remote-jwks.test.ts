@@ -5,8 +5,9 @@ import { reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
+import { clearIsolateCaches } from "../../../src/lib/bounded-cache";
 import { JWKS_URI } from "../../../src/protocol/constants";
-import { clearRemoteJwksCache, freshSeconds, remoteClientKeys, usableKeys } from "../../../src/registry/remote-jwks";
+import { freshSeconds, remoteClientKeys, usableKeys } from "../../../src/registry/remote-jwks";
 import {
   buildAssertion,
   type ClientKey,
@@ -44,7 +45,7 @@ function keyServer(
   return server;
 }
 
-beforeEach(() => clearRemoteJwksCache());
+beforeEach(() => clearIsolateCaches());
 afterEach(async () => {
   vi.restoreAllMocks();
   await reset();
