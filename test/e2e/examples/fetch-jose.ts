@@ -1,6 +1,6 @@
 // Example for docs/clients.md: a client_credentials token with plain fetch and a client assertion built by jose.
 // Reads the token endpoint from the RFC 8414 metadata; aud is the issuer string, exactly as the metadata gives it.
-import { type CryptoKey, SignJWT } from "jose";
+import { SignJWT, type CryptoKey } from "jose";
 
 export async function getTokenWithFetch(options: {
   issuer: string; // e.g. "https://tokens.example.com"

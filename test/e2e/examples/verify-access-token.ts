@@ -1,12 +1,8 @@
 // Example for docs/clients.md: how a resource server checks an issued access token, with jose createRemoteJWKSet
 // on the served jwks_uri (issuer, audience, typ at+jwt). The suite verifies every token it gets this way.
-import { createRemoteJWKSet, type JWTVerifyResult, jwtVerify } from "jose";
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyResult } from "jose";
 
-export async function verifyAccessToken(
-  issuer: string,
-  accessToken: unknown,
-  audience: string,
-): Promise<JWTVerifyResult> {
+export async function verifyAccessToken(issuer: string, accessToken: unknown, audience: string): Promise<JWTVerifyResult> {
   if (typeof accessToken !== "string") throw new Error("the response holds no access_token");
   const metadataResponse = await fetch(`${issuer}/.well-known/oauth-authorization-server`);
   const metadata = (await metadataResponse.json()) as { jwks_uri: string };
