@@ -1,6 +1,6 @@
 // Vitest configuration for the tests that run inside workerd (test/worker/): the real Worker, with real KV and
-// Durable Object bindings from wrangler.toml. A fresh signing key is generated for every run.
-
+// Durable Object bindings from wrangler.toml and its shipped [vars] (CLIENT_CACHE_TTL=5 included: a test that needs
+// the cache off says so and passes its own env). A fresh signing key is generated for every run.
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
@@ -21,16 +21,16 @@ export default defineConfig({
           ISSUER: TEST_ISSUER,
           SIGNING_KEYS: JSON.stringify(signingKeys),
           DEFAULT_AUDIENCE: "",
-          // Tests write KV and read it back at once, and disable clients mid-test: no per-isolate record cache.
-          CLIENT_CACHE_TTL: "0",
         },
       },
     }),
   ],
   test: {
-    // The audit trail writes one line per token request; test/security/audit.test.ts asserts on it. Keep it out of
-    // the run's output.
+    // The audit trail writes one line per request; tests read it through test/worker/audit-capture.ts. Keep it out
+    // of the run's output.
     onConsoleLog: (log) => !/"event":"(token_request|admin_request)"/.test(log),
     include: ["test/worker/**/*.test.ts", "test/security/**/*.test.ts"],
+    // Audit capture, and a clean slate after every test: storage, isolate caches, fake clocks.
+    setupFiles: ["test/worker/setup.ts"],
   },
 });

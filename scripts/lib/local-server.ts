@@ -1,6 +1,7 @@
 // Starts and stops a local token service (`npm run dev` on free loopback ports) for the demo and the tests,
 // and tells whether a server already answers at an issuer. Stops the whole process group it started.
 import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import { createServer } from "node:net";
 import { CliError } from "./cli-error";
 import { metadataUrl, type ServerMetadata } from "./token-client";
@@ -23,6 +24,8 @@ export interface LocalServerOptions {
   port?: number;
   /** More `--var NAME:value` overrides; ISSUER is always set to the loopback URL. */
   vars?: Record<string, string>;
+  /** Also append everything the server prints to this file (tests read its audit lines there). */
+  logFile?: string;
 }
 
 export interface LocalServer {
@@ -182,8 +185,14 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     lines.push(...chunk.split("\n").filter((l) => l.trim() !== ""));
     lines.splice(0, Math.max(0, lines.length - LOG_LINES_KEPT));
   };
-  child.stdout!.setEncoding("utf8").on("data", keep);
-  child.stderr!.setEncoding("utf8").on("data", keep);
+  const logFile = options.logFile === undefined ? undefined : createWriteStream(options.logFile, { flags: "a" });
+  if (logFile) child.once("exit", () => logFile.end());
+  const record = (chunk: string) => {
+    keep(chunk);
+    logFile?.write(chunk);
+  };
+  child.stdout!.setEncoding("utf8").on("data", record);
+  child.stderr!.setEncoding("utf8").on("data", record);
 
   const stop = () => stopGroup(child);
   const server: LocalServer = { issuer, port, log: () => lines.join("\n"), stop };

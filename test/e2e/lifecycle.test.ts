@@ -9,6 +9,7 @@ import { verifyAccessToken } from "./examples/verify-access-token";
 import { addClient, rotateSigningKeys, writeSigningKeysEnvFile } from "./support/cli";
 import { type ClientKey, generateClientKey, writePublicJwks } from "./support/client-keys";
 import { type DevServer, startDevServer, stopAllDevServers } from "./support/dev-server";
+import { withAuditLine } from "./support/server-audit";
 import { postAssertion, signAssertion, type TokenResponse } from "./support/token-request";
 
 const CLIENT_ID = "e2e-lifecycle";
@@ -25,6 +26,7 @@ let key: ClientKey;
 let tokenBeforeRestart: string;
 let kidBeforeRestart: string | undefined;
 let replayAfterRestart: TokenResponse;
+let replayReason: string | undefined;
 let freshJtiAfterRestart: TokenResponse;
 let tokenAfterRestart: string;
 let activeKidInEnvFile: string;
@@ -38,9 +40,10 @@ beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), "token-service-e2e-lifecycle-"));
   const persistTo = join(folder, "state");
   const envFile = await writeSigningKeysEnvFile(folder);
+  const logFile = join(folder, "server.log");
   key = await generateClientKey("PS256");
 
-  server = await startDevServer({ persistTo, envFile });
+  server = await startDevServer({ persistTo, envFile, logFile });
   issuer = server.issuer;
   await addClient(persistTo, CLIENT_ID, await writePublicJwks(folder, CLIENT_ID, [key]), ["--scope", SCOPE]);
   const first = await getTokenWithOpenidClient({
@@ -71,10 +74,12 @@ beforeAll(async () => {
   await server.stop();
   await rotateSigningKeys(envFile);
   activeKidInEnvFile = await readActiveKid(envFile);
-  server = await startDevServer({ persistTo, envFile, port: server.port });
+  server = await startDevServer({ persistTo, envFile, port: server.port, logFile });
   expect(server.issuer).toBe(issuer);
 
-  replayAfterRestart = await postAssertion(issuer, spent);
+  const replay = await withAuditLine(logFile, () => postAssertion(issuer, spent));
+  replayAfterRestart = replay.result;
+  replayReason = replay.audit.reason;
   freshJtiAfterRestart = await postAssertion(issuer, unspent);
   const second = await getTokenWithOpenidClient({
     issuer,
@@ -94,6 +99,7 @@ afterAll(async () => {
 describe("after a signing-key rotation and a restart on the same state", () => {
   it("still refuses a jti spent before the restart with invalid_client", () => {
     expect(replayAfterRestart).toMatchObject({ status: 401, body: { error: "invalid_client" } });
+    expect(replayReason).toBe("replayed");
     // The same client, key and lifetime with an unspent jti is accepted: the refusal is the replay guard's.
     expect(freshJtiAfterRestart.status).toBe(200);
   });

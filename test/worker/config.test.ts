@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
 import { TokenServiceError } from "../../src/protocol/errors";
+import { CLIENT_CACHE_TTL_SECONDS } from "./support";
 
 function detailOf(fn: () => unknown): string {
   try {
@@ -56,4 +57,12 @@ describe("parseConfig", () => {
       expect(detailOf(() => parseConfig(env))).toMatch(expected);
     });
   }
+});
+
+describe("the configuration these tests run with", () => {
+  it("is the shipped one, with the per-isolate client cache on", () => {
+    // Tests that depend on the cache move the clock past it (passClientCacheTtl) or say why they turn it off.
+    expect(CLIENT_CACHE_TTL_SECONDS).toBe(parseConfig({ ISSUER: "https://auth.example.com" }).clientCacheTtl);
+    expect(CLIENT_CACHE_TTL_SECONDS).toBeGreaterThan(0);
+  });
 });

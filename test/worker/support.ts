@@ -1,14 +1,32 @@
 // Test support for the in-workerd suites: client keys, registry records written to the real KV binding,
-// assertions built with jose, and token requests sent through the Worker's own fetch handler.
+// assertions built with jose, token requests sent through the Worker's own fetch handler, and each refusal read
+// together with the reason code its audit line names (every authentication failure looks alike on the wire).
 import { env, exports } from "cloudflare:workers";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
+import { expect, vi } from "vitest";
+import { parseConfig } from "../../src/config";
+import type { Reason } from "../../src/protocol/errors";
 import type { ClientRecord } from "../../src/registry/record";
+import { type AuditLine, audited, auditOf } from "./audit-capture";
+
+export { audited, auditLog, auditOf } from "./audit-capture";
 
 export const ISSUER = "https://as.example.test";
 export const TOKEN_ENDPOINT = `${ISSUER}/token`;
 export const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 export type TestAlg = "ES256" | "ES384" | "ES512" | "PS256" | "RS256" | "RS512" | "PS384" | "EdDSA" | "Ed25519";
+
+/**
+ * Seconds a Worker isolate reuses a client record in these tests: the shipped wrangler.toml value, never overridden,
+ * so every test runs with the cache a deployment has.
+ */
+export const CLIENT_CACHE_TTL_SECONDS = parseConfig(env).clientCacheTtl;
+
+/** Moves the clock (Date only) past the client record cache, so the next request reads KV again. */
+export function passClientCacheTtl(): void {
+  vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + (CLIENT_CACHE_TTL_SECONDS + 1) * 1000 });
+}
 
 export interface ClientKey {
   alg: TestAlg;
@@ -112,11 +130,13 @@ export function postToken(
     if (value === undefined) continue;
     for (const v of Array.isArray(value) ? value : [value]) form.append(name, v);
   }
-  return exports.default.fetch(TOKEN_ENDPOINT, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded", ...init.headers },
-    body: init.body ?? form.toString(),
-  });
+  return audited(() =>
+    exports.default.fetch(TOKEN_ENDPOINT, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", ...init.headers },
+      body: init.body ?? form.toString(),
+    }),
+  );
 }
 
 /** The standard client_credentials form for an assertion. */
@@ -140,6 +160,42 @@ export async function errorOf(response: Response): Promise<{ status: number; err
   return { status: response.status, error: body.error, description: body.error_description };
 }
 
+export interface Refusal {
+  status: number;
+  error: string;
+  /** The internal reason code from the request's audit line. */
+  reason: string | undefined;
+}
+
+/**
+ * What a refused request got on the wire (status, RFC 6749 error) and the reason code its audit line gives. Tests
+ * compare all three, so a refusal for another reason than the one named fails.
+ */
+export async function refusalOf(response: Response, event: AuditLine["event"] = "token_request"): Promise<Refusal> {
+  const { status, error } = await errorOf(response);
+  return { status, error, reason: auditOf(response, event).reason };
+}
+
+/** The wire answer of every client-authentication failure: only the reason code tells them apart. */
+export const INVALID_CLIENT = { status: 401, error: "invalid_client" } as const;
+
+/** A refusal as invalid_client for `reason`, for toEqual against refusalOf. */
+export function invalidClient(reason: Reason): Refusal {
+  return { ...INVALID_CLIENT, reason };
+}
+
+/** Asserts a token was issued: status 200 with an access token, and an audit line saying so. */
+export async function expectIssued(response: Response): Promise<Record<string, unknown>> {
+  const body = (await response.json()) as Record<string, unknown>;
+  expect({ status: response.status, outcome: auditOf(response).outcome, reason: auditOf(response).reason }).toEqual({
+    status: 200,
+    outcome: "issued",
+    reason: undefined,
+  });
+  expect(typeof body.access_token).toBe("string");
+  return body;
+}
+
 export function get(path: string, init?: RequestInit): Promise<Response> {
-  return exports.default.fetch(`${ISSUER}${path}`, init);
+  return audited(() => exports.default.fetch(`${ISSUER}${path}`, init));
 }

@@ -1,6 +1,9 @@
 // The e2e suite's view of the local server: the CLI's own starter (scripts/lib/local-server.ts, the code behind
-// `npm run demo`) with a private state folder, a private signing key and no client cache. Never touches the
-// developer's state. A failed start reports the server's last lines.
+// `npm run demo`) with a private state folder and a private signing key, and otherwise the shipped configuration
+// (the client record cache included). Never touches the developer's state. A failed start reports its last lines.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   type LocalServer,
   LocalServerStartError,
@@ -8,9 +11,10 @@ import {
   stopAllLocalServers,
   stopLocalServersOnSignals,
 } from "../../../scripts/lib/local-server";
+import { PROJECT_ROOT } from "../../../scripts/lib/user-paths";
 
-export { PROJECT_ROOT } from "../../../scripts/lib/user-paths";
 export { QUIET_WRANGLER_ENV } from "../../../scripts/lib/wrangler-process";
+export { PROJECT_ROOT };
 export type DevServer = LocalServer;
 
 // A test run ended by a signal (Ctrl-C, a killed worker) takes its servers down with it.
@@ -23,13 +27,19 @@ export interface DevServerOptions {
   envFile: string;
   /** Listen on this port (a restart keeps its issuer); a free one by default. */
   port?: number;
+  /** Append the server's output to this file. */
+  logFile?: string;
 }
+
+/** CLIENT_CACHE_TTL as wrangler.toml ships it: how long a running server may still serve a changed client record. */
+export const SHIPPED_CLIENT_CACHE_TTL_SECONDS = Number(
+  /^CLIENT_CACHE_TTL\s*=\s*"(\d+)"/m.exec(readFileSync(join(PROJECT_ROOT, "wrangler.toml"), "utf8"))?.[1] ?? Number.NaN,
+);
 
 /** Starts `npm run dev` as the README does, on a loopback port with a matching ISSUER; resolves once its metadata answers. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   try {
-    // The suite changes client records and expects the next request to see it.
-    return await startLocalServer({ ...options, vars: { CLIENT_CACHE_TTL: "0" } });
+    return await startLocalServer(options);
   } catch (err) {
     if (err instanceof LocalServerStartError) throw new Error(`${err.message}:\n${err.serverLog}`);
     throw err;

@@ -1,5 +1,5 @@
 // Vitest global setup for test/e2e/: starts one shared `npm run dev` with throwaway state and its own signing key,
-// hands its issuer and state folder to the tests, and always stops it and deletes the state afterwards.
+// hands its issuer, state folder and output log to the tests, and always stops it and deletes the state afterwards.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,12 +13,15 @@ declare module "vitest" {
     issuer: string;
     /** Its `--persist-to` folder, for the CLI's `--persist-to`. */
     persistTo: string;
+    /** The file its output is appended to, audit lines included. */
+    serverLog: string;
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const folder = await mkdtemp(join(tmpdir(), "token-service-e2e-"));
   const persistTo = join(folder, "state");
+  const serverLog = join(folder, "server.log");
   let server: DevServer | undefined;
   const teardown = async () => {
     await server?.stop();
@@ -26,12 +29,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   try {
     const envFile = await writeSigningKeysEnvFile(folder);
-    server = await startDevServer({ persistTo, envFile });
+    server = await startDevServer({ persistTo, envFile, logFile: serverLog });
   } catch (err) {
     await teardown();
     throw err;
   }
   project.provide("issuer", server.issuer);
   project.provide("persistTo", persistTo);
+  project.provide("serverLog", serverLog);
   return teardown;
 }

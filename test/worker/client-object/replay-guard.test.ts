@@ -1,12 +1,20 @@
 // Replay guard tests: sequential and concurrent reuse of one assertion, jti spent only after every other check,
 // per-client scoping, retention, and the alarm purge, against the real SQLite-backed Durable Object.
-import { reset, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ReplayGuard } from "../../../src/client-object/replay-guard";
-import { buildAssertion, errorOf, nowSeconds, postToken, registerClient, tokenForm } from "../support";
-
-afterEach(() => reset());
+import {
+  auditLog,
+  buildAssertion,
+  expectIssued,
+  invalidClient,
+  nowSeconds,
+  postToken,
+  refusalOf,
+  registerClient,
+  tokenForm,
+} from "../support";
 
 /** Writes a spent-jti row directly, as an earlier consume would have, e.g. one already past its retention. */
 function insertRow(guard: DurableObjectStub<ReplayGuard>, jti: string, expiresAt: number) {
@@ -22,14 +30,11 @@ function rowsOf(clientId: string) {
 }
 
 describe("replay of one assertion", () => {
-  it("rejects the second use of an assertion with invalid_client", async () => {
+  it("rejects the second use of an assertion as a replay", async () => {
     const client = await registerClient();
     const assertion = await buildAssertion(client);
-    expect((await postToken(tokenForm(assertion))).status).toBe(200);
-    expect(await errorOf(await postToken(tokenForm(assertion)))).toMatchObject({
-      status: 401,
-      error: "invalid_client",
-    });
+    await expectIssued(await postToken(tokenForm(assertion)));
+    expect(await refusalOf(await postToken(tokenForm(assertion)))).toEqual(invalidClient("replayed"));
   });
 
   it("rejects a new assertion that reuses a spent jti", async () => {
@@ -37,17 +42,21 @@ describe("replay of one assertion", () => {
     const first = await buildAssertion(client, { claims: { jti: "same-jti" } });
     const second = await buildAssertion(client, { claims: { jti: "same-jti", exp: nowSeconds() + 90 } });
     expect(first).not.toBe(second);
-    expect((await postToken(tokenForm(first))).status).toBe(200);
-    expect((await postToken(tokenForm(second))).status).toBe(401);
+    await expectIssued(await postToken(tokenForm(first)));
+    expect(await refusalOf(await postToken(tokenForm(second)))).toEqual(invalidClient("replayed"));
   });
 
   it("issues exactly one token when 20 requests race with one assertion", async () => {
     const client = await registerClient();
     const assertion = await buildAssertion(client);
     const responses = await Promise.all(Array.from({ length: 20 }, () => postToken(tokenForm(assertion))));
-    const statuses = responses.map((r) => r.status).sort();
-    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
-    expect(statuses.filter((s) => s === 401)).toHaveLength(19);
+    expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(responses.filter((r) => r.status === 401)).toHaveLength(19);
+    expect(
+      auditLog()
+        .map((line) => line.reason ?? line.outcome)
+        .sort(),
+    ).toEqual(["issued", ...Array(19).fill("replayed")]);
     expect(await rowsOf(client.clientId)).toHaveLength(1);
   });
 
@@ -56,37 +65,44 @@ describe("replay of one assertion", () => {
     const valid = await buildAssertion(client, { claims: { jti: "j-sig" } });
     const [h, p] = valid.split(".");
     const forged = `${h}.${p}.${"A".repeat(86)}`;
-    expect((await postToken(tokenForm(forged))).status).toBe(401);
+    expect(await refusalOf(await postToken(tokenForm(forged)))).toEqual(invalidClient("signature_invalid"));
     expect(await rowsOf(client.clientId)).toHaveLength(0);
-    expect((await postToken(tokenForm(valid))).status).toBe(200);
+    await expectIssued(await postToken(tokenForm(valid)));
   });
 
   it("does not spend the jti when the audience is wrong", async () => {
     const client = await registerClient();
     const wrong = await buildAssertion(client, { claims: { jti: "j-aud", aud: "https://elsewhere.example" } });
-    expect((await postToken(tokenForm(wrong))).status).toBe(401);
+    expect(await refusalOf(await postToken(tokenForm(wrong)))).toEqual(invalidClient("aud_invalid"));
     expect(await rowsOf(client.clientId)).toHaveLength(0);
-    expect((await postToken(tokenForm(await buildAssertion(client, { claims: { jti: "j-aud" } })))).status).toBe(200);
+    await expectIssued(await postToken(tokenForm(await buildAssertion(client, { claims: { jti: "j-aud" } }))));
   });
 
   it("does not spend the jti when the grant is refused (invalid_target)", async () => {
     const client = await registerClient();
     const assertion = await buildAssertion(client);
-    expect((await postToken(tokenForm(assertion, { resource: "https://not-allowed.example" }))).status).toBe(400);
+    expect(await refusalOf(await postToken(tokenForm(assertion, { resource: "https://not-allowed.example" })))).toEqual(
+      {
+        status: 400,
+        error: "invalid_target",
+        reason: "resource_not_allowed",
+      },
+    );
     expect(await rowsOf(client.clientId)).toHaveLength(0);
+    await expectIssued(await postToken(tokenForm(assertion)));
   });
 
   it("keeps jti spaces of different clients apart", async () => {
     const a = await registerClient();
     const b = await registerClient();
-    expect((await postToken(tokenForm(await buildAssertion(a, { claims: { jti: "shared" } })))).status).toBe(200);
-    expect((await postToken(tokenForm(await buildAssertion(b, { claims: { jti: "shared" } })))).status).toBe(200);
+    await expectIssued(await postToken(tokenForm(await buildAssertion(a, { claims: { jti: "shared" } }))));
+    await expectIssued(await postToken(tokenForm(await buildAssertion(b, { claims: { jti: "shared" } }))));
   });
 
   it("retains a spent jti until the assertion's exp plus the clock skew", async () => {
     const client = await registerClient();
     const exp = nowSeconds() + 60;
-    expect((await postToken(tokenForm(await buildAssertion(client, { claims: { exp } })))).status).toBe(200);
+    await expectIssued(await postToken(tokenForm(await buildAssertion(client, { claims: { exp } }))));
     const [row] = await rowsOf(client.clientId);
     expect(row!.expires_at).toBe((exp + 30) * 1000);
   });
@@ -139,6 +155,30 @@ describe("ReplayGuard", () => {
     for (let i = 0; i < 5; i++) expect((await guard.consume("first", until, limit)).outcome).toBe("replayed");
     expect((await guard.consume("second", until, limit)).outcome).toBe("fresh");
     expect((await guard.consume("third", until, limit)).outcome).toBe("rate_limited");
+  });
+
+  it("refuses every kid once the whole client is revoked, and serves it again once lifted", async () => {
+    const guard = env.REPLAY_GUARD.getByName("unit-guard-client-revoked");
+    const until = Date.now() + 60_000;
+    await guard.setClientRevoked(true);
+    expect((await guard.consume("a", until, undefined, "k1")).outcome).toBe("revoked");
+    expect((await guard.consume("b", until)).outcome).toBe("revoked");
+    await guard.setClientRevoked(false);
+    expect((await guard.consume("a", until, undefined, "k1")).outcome).toBe("fresh");
+  });
+
+  it("refuses a retired kid only, and writes no row for the refusal", async () => {
+    const guard = env.REPLAY_GUARD.getByName("unit-guard-key-revoked");
+    const until = Date.now() + 60_000;
+    await guard.setKeyRevoked("old", true);
+    expect((await guard.consume("a", until, undefined, "old")).outcome).toBe("revoked");
+    expect((await guard.consume("b", until, undefined, "new")).outcome).toBe("fresh");
+    expect((await guard.consume("c", until)).outcome).toBe("fresh");
+    expect(await guard.revocations()).toEqual({ client: false, kids: ["old"] });
+    const rows = await runInDurableObject(guard, (_: ReplayGuard, state) =>
+      state.storage.sql.exec<{ jti: string }>("SELECT jti FROM spent_jti ORDER BY jti").toArray(),
+    );
+    expect(rows.map((r) => r.jti)).toEqual(["b", "c"]);
   });
 
   it("schedules an alarm that purges expired rows and keeps live ones", async () => {

@@ -1,12 +1,9 @@
 // Discovery tests: RFC 8414 metadata (and its OpenID Connect alias), the JWKS endpoint, and an issued token
 // verified with jose against the served JWKS exactly as a resource server would.
-import { reset } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { createRemoteJWKSet, customFetch, jwtVerify } from "jose";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { get, ISSUER, registerClient, requestToken } from "../support";
-
-afterEach(() => reset());
 
 describe("metadata", () => {
   for (const path of ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"]) {

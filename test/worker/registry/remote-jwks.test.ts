@@ -1,19 +1,20 @@
 // Clients whose keys live at a jwks_uri: fetching, caching within bounds, refetch on unknown kid with a cooldown,
 // a cooldown after a failed fetch, one fetch in flight that nobody waits on past a bound, last good set on failure,
 // the Cache API write off the response path, redirect and size rules, and the whole flow through the Worker.
-import { reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
-import { clearIsolateCaches } from "../../../src/lib/bounded-cache";
 import { JWKS_URI } from "../../../src/protocol/constants";
 import { freshSeconds, remoteClientKeys, usableKeys } from "../../../src/registry/remote-jwks";
 import {
+  auditLog,
   buildAssertion,
   type ClientKey,
   clientKey,
-  errorOf,
+  expectIssued,
+  invalidClient,
   postToken,
+  refusalOf,
   registerClient,
   TOKEN_ENDPOINT,
   tokenForm,
@@ -44,12 +45,6 @@ function keyServer(
   }) as typeof fetch;
   return server;
 }
-
-beforeEach(() => clearIsolateCaches());
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await reset();
-});
 
 const T0 = 1_800_000_000_000;
 const COOLDOWN_MS = JWKS_URI.unknownKidCooldownSeconds * 1000;
@@ -379,8 +374,8 @@ describe("jwks_uri clients through the Worker", () => {
   it("issues a token to a client whose key is at its jwks_uri", async () => {
     const key = await clientKey("ES256");
     const { client, calls } = await jwksUriClient(() => [key]);
-    expect((await postToken(tokenForm(await buildAssertion(client)))).status).toBe(200);
-    expect((await postToken(tokenForm(await buildAssertion(client)))).status).toBe(200);
+    await expectIssued(await postToken(tokenForm(await buildAssertion(client))));
+    await expectIssued(await postToken(tokenForm(await buildAssertion(client))));
     expect(calls).toHaveLength(1);
   });
 
@@ -392,20 +387,22 @@ describe("jwks_uri clients through the Worker", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     const start = Date.now();
     try {
-      expect((await postToken(tokenForm(await buildAssertion(client, { signWith: oldKey })))).status).toBe(200);
+      await expectIssued(await postToken(tokenForm(await buildAssertion(client, { signWith: oldKey }))));
       // Step 1: the client publishes its new key next to the old one, and starts signing with it.
       published = [newKey, oldKey];
       vi.setSystemTime(start + (JWKS_URI.unknownKidCooldownSeconds + 1) * 1000);
-      expect((await postToken(tokenForm(await buildAssertion(client, { signWith: newKey })))).status).toBe(200);
+      await expectIssued(await postToken(tokenForm(await buildAssertion(client, { signWith: newKey }))));
       expect(calls).toHaveLength(2);
       // The old key still works while it is published (the set is fresh: no fetch).
-      expect((await postToken(tokenForm(await buildAssertion(client, { signWith: oldKey })))).status).toBe(200);
+      await expectIssued(await postToken(tokenForm(await buildAssertion(client, { signWith: oldKey }))));
       expect(calls).toHaveLength(2);
       // Step 2: the client retires the old key; once the cached set expires it is refused.
       published = [newKey];
       vi.setSystemTime(start + (JWKS_URI.unknownKidCooldownSeconds + 1 + 300) * 1000);
-      expect((await postToken(tokenForm(await buildAssertion(client, { signWith: oldKey })))).status).toBe(401);
-      expect((await postToken(tokenForm(await buildAssertion(client, { signWith: newKey })))).status).toBe(200);
+      expect(await refusalOf(await postToken(tokenForm(await buildAssertion(client, { signWith: oldKey }))))).toEqual(
+        invalidClient("no_matching_key"),
+      );
+      await expectIssued(await postToken(tokenForm(await buildAssertion(client, { signWith: newKey }))));
     } finally {
       vi.useRealTimers();
     }
@@ -414,13 +411,15 @@ describe("jwks_uri clients through the Worker", () => {
   it("lets an unknown-kid storm cause no fetch within the cooldown", async () => {
     const key = await clientKey("ES256");
     const { client, calls } = await jwksUriClient(() => [key]);
-    expect((await postToken(tokenForm(await buildAssertion(client)))).status).toBe(200);
+    await expectIssued(await postToken(tokenForm(await buildAssertion(client))));
     const storm = await Promise.all(
       Array.from({ length: 20 }, async (_, i) =>
         postToken(tokenForm(await buildAssertion(client, { header: { kid: `unknown-${i}` } }))),
       ),
     );
     expect(storm.every((r) => r.status === 401)).toBe(true);
+    const reasons = auditLog().map((line) => line.reason ?? line.outcome);
+    expect(reasons).toEqual(["issued", ...Array(20).fill("no_matching_key")]);
     expect(calls).toHaveLength(1);
   });
 
@@ -438,10 +437,9 @@ describe("jwks_uri clients through the Worker", () => {
     try {
       for (let i = 0; i < 5; i++) {
         vi.setSystemTime(start + i * 5_000);
-        expect(await errorOf(await postToken(tokenForm(await buildAssertion(base))))).toMatchObject({
-          status: 401,
-          error: "invalid_client",
-        });
+        expect(await refusalOf(await postToken(tokenForm(await buildAssertion(base))))).toEqual(
+          invalidClient("jwks_uri_unavailable"),
+        );
       }
       // No valid signature is needed to reach the key fetch: garbage-signed assertions are refused without one.
       const storm = await Promise.all(
@@ -450,12 +448,12 @@ describe("jwks_uri clients through the Worker", () => {
         ),
       );
       expect(storm.every((r) => r.status === 401)).toBe(true);
+      expect(auditLog().map((line) => line.reason)).toEqual(Array(15).fill("jwks_uri_unavailable"));
       expect(calls).toHaveLength(1);
       vi.setSystemTime(start + COOLDOWN_MS + 1_000);
-      expect(await errorOf(await postToken(tokenForm(await buildAssertion(base))))).toMatchObject({
-        status: 401,
-        error: "invalid_client",
-      });
+      expect(await refusalOf(await postToken(tokenForm(await buildAssertion(base))))).toEqual(
+        invalidClient("jwks_uri_unavailable"),
+      );
       expect(calls).toHaveLength(2);
     } finally {
       vi.useRealTimers();
@@ -476,8 +474,7 @@ describe("jwks_uri clients through the Worker", () => {
           }, 300),
         ),
     );
-    const response = await postToken(tokenForm(await buildAssertion(client)));
-    expect(response.status).toBe(200);
+    await expectIssued(await postToken(tokenForm(await buildAssertion(client))));
     expect(put).toHaveBeenCalledTimes(1);
     expect(written).toBe(false);
     expect(calls).toHaveLength(1);
@@ -500,9 +497,8 @@ describe("jwks_uri clients through the Worker", () => {
     const base = await registerClient();
     const { jwks: _inline, ...rest } = base.record;
     await env.CLIENTS.put(`client:${base.clientId}`, JSON.stringify({ ...rest, jwks_uri: uniqueUri() }));
-    expect(await errorOf(await postToken(tokenForm(await buildAssertion(base))))).toMatchObject({
-      status: 401,
-      error: "invalid_client",
-    });
+    expect(await refusalOf(await postToken(tokenForm(await buildAssertion(base))))).toEqual(
+      invalidClient("jwks_uri_unavailable"),
+    );
   });
 });

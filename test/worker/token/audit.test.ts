@@ -1,53 +1,46 @@
-// The audit trail: exactly one structured JSON line per token request decision, with the reason code, and
-// never the assertion, the access token, a key or a raw jti.
-import { reset } from "cloudflare:test";
+// The audit trail of the token endpoint: exactly one structured JSON line per token request decision, with the
+// reason code, and never the assertion, the access token, a key or a raw jti.
 import { exports } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
-import { buildAssertion, postToken, registerClient, TOKEN_ENDPOINT, tokenForm } from "../support";
-
-let log: MockInstance<typeof console.log>;
-beforeEach(() => {
-  log = vi.spyOn(console, "log").mockImplementation(() => {});
-});
-afterEach(async () => {
-  log.mockRestore();
-  await reset();
-});
-
-function auditLines(): Array<Record<string, unknown>> {
-  return log.mock.calls
-    .map((args) => String(args[0]))
-    .filter((line) => line.includes('"token_request"'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+import { describe, expect, it, vi } from "vitest";
+import {
+  audited,
+  auditLog,
+  buildAssertion,
+  postToken,
+  registerClient,
+  type TestClient,
+  TOKEN_ENDPOINT,
+  tokenForm,
+} from "../support";
 
 describe("audit log", () => {
   it("writes one line for an issued token with client_id, kid, jti hash and latency, and no secrets", async () => {
     const client = await registerClient();
+    const log = vi.spyOn(console, "log");
     const assertion = await buildAssertion(client, { claims: { jti: "audit-jti-1" } });
     const response = await postToken(tokenForm(assertion));
     const { access_token } = (await response.json()) as { access_token: string };
-    const lines = auditLines();
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({
-      event: "token_request",
-      outcome: "issued",
-      status: 200,
-      client_id: client.clientId,
-      kid: client.key.kid,
-    });
-    expect(lines[0]!.jti_sha256).toMatch(/^[0-9a-f]{16}$/);
-    expect(typeof lines[0]!.latency_ms).toBe("number");
+    expect(auditLog()).toEqual([
+      expect.objectContaining({
+        event: "token_request",
+        outcome: "issued",
+        status: 200,
+        client_id: client.clientId,
+        kid: client.key.kid,
+      }),
+    ]);
+    const [line] = auditLog();
+    expect(line!.jti_sha256).toMatch(/^[0-9a-f]{16}$/);
+    expect(typeof line!.latency_ms).toBe("number");
     const raw = log.mock.calls.map((args) => args.join(" ")).join("\n");
+    expect(raw).toContain('"token_request"');
     expect(raw).not.toContain(assertion.split(".")[2]);
     expect(raw).not.toContain(access_token.split(".")[2]);
     expect(raw).not.toContain("audit-jti-1");
     expect(raw).not.toContain(String(client.key.publicJwk.x));
   });
 
-  const refusals: Array<
-    [string, (c: Awaited<ReturnType<typeof registerClient>>) => Promise<Record<string, string>>, string]
-  > = [
+  const refusals: Array<[string, (c: TestClient) => Promise<Record<string, string>>, string]> = [
     [
       "names aud_invalid for a wrong audience",
       async (c) => tokenForm(await buildAssertion(c, { claims: { aud: "https://x.example" } })),
@@ -77,24 +70,30 @@ describe("audit log", () => {
     it(name, async () => {
       const client = await registerClient();
       await postToken(await form(client));
-      const lines = auditLines();
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatchObject({ outcome: "refused", reason });
+      expect(auditLog()).toEqual([expect.objectContaining({ event: "token_request", outcome: "refused", reason })]);
     });
   }
+
+  it("names the kid a refused assertion carried, but never a jti it did not prove", async () => {
+    const client = await registerClient();
+    await postToken(tokenForm(await buildAssertion(client, { claims: { aud: "https://x.example" } })));
+    const [line] = auditLog();
+    expect(line).toMatchObject({ kid: client.key.kid, reason: "aud_invalid" });
+    expect(line).not.toHaveProperty("jti_sha256");
+  });
 
   it("names replayed for a second use", async () => {
     const client = await registerClient();
     const assertion = await buildAssertion(client);
     await postToken(tokenForm(assertion));
     await postToken(tokenForm(assertion));
-    expect(auditLines().map((l) => l.reason ?? l.outcome)).toEqual(["issued", "replayed"]);
+    expect(auditLog().map((l) => l.reason ?? l.outcome)).toEqual(["issued", "replayed"]);
   });
 
   it("logs a wrong method as refused, never as issued", async () => {
-    const response = await exports.default.fetch(TOKEN_ENDPOINT, { method: "GET" });
+    const response = await audited(() => exports.default.fetch(TOKEN_ENDPOINT, { method: "GET" }));
     expect(response.status).toBe(405);
-    expect(auditLines()).toEqual([
+    expect(auditLog()).toEqual([
       expect.objectContaining({ outcome: "refused", reason: "method_not_allowed", status: 405 }),
     ]);
   });

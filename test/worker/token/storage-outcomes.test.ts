@@ -5,7 +5,17 @@ import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../../src/index";
-import { buildAssertion, errorOf, ISSUER, registerClient, requestToken, TOKEN_ENDPOINT, tokenForm } from "../support";
+import {
+  audited,
+  buildAssertion,
+  expectIssued,
+  ISSUER,
+  refusalOf,
+  registerClient,
+  requestToken,
+  TOKEN_ENDPOINT,
+  tokenForm,
+} from "../support";
 
 function guardAnswering(outcome: unknown): DurableObjectNamespace {
   const stub = { consume: async () => outcome };
@@ -23,7 +33,9 @@ async function tokenRequestWithBindings(bindings: {
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(tokenForm(await buildAssertion(client))).toString(),
   });
-  return worker.fetch(request, { ...env, ...bindings } as typeof env, createExecutionContext());
+  return audited(() =>
+    Promise.resolve(worker.fetch(request, { ...env, ...bindings } as typeof env, createExecutionContext())),
+  );
 }
 
 async function tokenRequestWith(outcome: unknown): Promise<Response> {
@@ -32,20 +44,29 @@ async function tokenRequestWith(outcome: unknown): Promise<Response> {
 
 describe("the replay guard's answer", () => {
   it("fresh: a token is issued", async () => {
-    const response = await tokenRequestWith({ outcome: "fresh" });
-    expect(response.status).toBe(200);
-    expect(((await response.json()) as { access_token?: string }).access_token).toBeTypeOf("string");
+    await expectIssued(await tokenRequestWith({ outcome: "fresh" }));
   });
 
   it.each([
-    ["replayed", { outcome: "replayed" }, 401, "invalid_client"],
-    ["revoked (kill switch)", { outcome: "revoked" }, 401, "invalid_client"],
-    ["expired by the guard's clock before it could be spent", { outcome: "expired" }, 401, "invalid_client"],
-    ["rate limited", { outcome: "rate_limited", retryAfterSeconds: 7 }, 429, "temporarily_unavailable"],
-    ["an outcome this Worker does not know", { outcome: "maybe" }, 503, "temporarily_unavailable"],
-  ])("%s: no token", async (_name, outcome, status, error) => {
+    ["replayed", { outcome: "replayed" }, 401, "invalid_client", "replayed"],
+    ["revoked (kill switch)", { outcome: "revoked" }, 401, "invalid_client", "client_revoked"],
+    ["expired by the guard's clock before it could be spent", { outcome: "expired" }, 401, "invalid_client", "expired"],
+    ["rate limited", { outcome: "rate_limited", retryAfterSeconds: 7 }, 429, "temporarily_unavailable", "rate_limited"],
+    [
+      "an outcome this Worker does not know",
+      { outcome: "maybe" },
+      503,
+      "temporarily_unavailable",
+      "replay_guard_unavailable",
+    ],
+  ])("%s: no token", async (_name, outcome, status, error, reason) => {
     const response = await tokenRequestWith(outcome);
-    expect(await errorOf(response)).toMatchObject({ status, error });
+    expect(await refusalOf(response)).toEqual({ status, error, reason });
+  });
+
+  it("rate limited: Retry-After carries the guard's wait", async () => {
+    const response = await tokenRequestWith({ outcome: "rate_limited", retryAfterSeconds: 7 });
+    expect(response.headers.get("Retry-After")).toBe("7");
   });
 });
 
@@ -69,18 +90,26 @@ const failingGuard = {
   }),
 } as unknown as DurableObjectNamespace;
 
-async function expectUnavailable(response: Response) {
-  expect(await errorOf(response)).toMatchObject({ status: 503, error: "temporarily_unavailable" });
+async function expectUnavailable(response: Response, reason: string, event: "token_request" | "admin_request") {
   expect(response.headers.get("Retry-After")).toBe("1");
+  expect(await refusalOf(response, event)).toEqual({ status: 503, error: "temporarily_unavailable", reason });
 }
 
 describe("storage outages", () => {
   it("a KV failure while reading the client answers 503 with Retry-After", async () => {
-    await expectUnavailable(await tokenRequestWithBindings({ CLIENTS: failingKv }));
+    await expectUnavailable(
+      await tokenRequestWithBindings({ CLIENTS: failingKv }),
+      "registry_unavailable",
+      "token_request",
+    );
   });
 
   it("a replay guard failure answers 503 with Retry-After", async () => {
-    await expectUnavailable(await tokenRequestWithBindings({ REPLAY_GUARD: failingGuard }));
+    await expectUnavailable(
+      await tokenRequestWithBindings({ REPLAY_GUARD: failingGuard }),
+      "replay_guard_unavailable",
+      "token_request",
+    );
   });
 
   it("admin API: a KV or Durable Object failure answers 503, not 500", async () => {
@@ -93,14 +122,19 @@ describe("storage outages", () => {
         method,
         headers: { Authorization: `Bearer ${access_token}` },
       });
+    const send = (request: Request, bindings: Partial<typeof env>) =>
+      audited(() => Promise.resolve(worker.fetch(request, { ...env, ...bindings }, createExecutionContext())));
+    const admin = "admin_request";
+    await expectUnavailable(await send(adminRequest("GET", ""), { CLIENTS: failingKv }), "registry_unavailable", admin);
     await expectUnavailable(
-      await worker.fetch(adminRequest("GET", ""), { ...env, CLIENTS: failingKv }, createExecutionContext()),
+      await send(adminRequest("POST", "/disable"), { CLIENTS: failingKv }),
+      "registry_unavailable",
+      admin,
     );
     await expectUnavailable(
-      await worker.fetch(adminRequest("POST", "/disable"), { ...env, CLIENTS: failingKv }, createExecutionContext()),
-    );
-    await expectUnavailable(
-      await worker.fetch(adminRequest("GET", ""), { ...env, REPLAY_GUARD: failingGuard }, createExecutionContext()),
+      await send(adminRequest("GET", ""), { REPLAY_GUARD: failingGuard as unknown as typeof env.REPLAY_GUARD }),
+      "replay_guard_unavailable",
+      admin,
     );
   });
 });
