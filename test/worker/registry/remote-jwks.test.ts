@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
-import { JWKS_URI } from "../../../src/protocol/constants";
+import { JWKS_URI, LIMITS } from "../../../src/protocol/constants";
 import { freshSeconds, remoteClientKeys, usableKeys } from "../../../src/registry/remote-jwks";
 import {
   auditLog,
@@ -313,8 +313,9 @@ describe("remoteClientKeys", () => {
     });
   });
 
-  it("refuses a non-200 answer", async () => {
-    const server = keyServer(() => [], { status: 500 });
+  it("refuses a non-200 answer, even one whose body is a valid key set", async () => {
+    const key = await clientKey("ES256");
+    const server = keyServer(() => [key.publicJwk], { status: 500 });
     await expect(
       remoteClientKeys(uniqueUri(), { nowMs: T0, allowInsecure: false, fetcher: server.fetcher }),
     ).rejects.toMatchObject({
@@ -345,6 +346,17 @@ describe("remoteClientKeys", () => {
         })
       ).keys,
     ).toHaveLength(1);
+  });
+
+  it(`looks at no more than the first ${LIMITS.maxPublishedKeysScanned} entries of a published set`, async () => {
+    const key = await clientKey("ES256");
+    const junk = Array.from({ length: LIMITS.maxPublishedKeysScanned }, (_, i) => ({
+      kty: "oct",
+      k: "c2VjcmV0",
+      kid: `j${i}`,
+    }));
+    expect(() => usableKeys({ keys: [...junk, key.publicJwk] })).toThrow(/no usable signature key/);
+    expect(usableKeys({ keys: [...junk.slice(1), key.publicJwk] })).toHaveLength(1);
   });
 
   it("skips keys for other uses and refuses a set with no signature key", async () => {

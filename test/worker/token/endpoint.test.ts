@@ -4,6 +4,7 @@
 import { env, exports } from "cloudflare:workers";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
+import { LIMITS } from "../../../src/protocol/constants";
 import {
   audited,
   buildAssertion,
@@ -125,6 +126,17 @@ describe("scope and resource", () => {
   it("rejects with invalid_scope when the scope has a double space", async () => {
     const client = await registerClient();
     expect(await refusalOf(await requestToken(client, { scope: "read  write" }))).toEqual({
+      status: 400,
+      error: "invalid_scope",
+      reason: "scope_malformed",
+    });
+  });
+
+  it("rejects with invalid_scope a scope parameter longer than the limit, before looking at its tokens", async () => {
+    const client = await registerClient();
+    const scope = Array.from({ length: 206 }, () => "read").join(" ");
+    expect(scope.length).toBeGreaterThan(LIMITS.maxScopeLength);
+    expect(await refusalOf(await requestToken(client, { scope }))).toEqual({
       status: 400,
       error: "invalid_scope",
       reason: "scope_malformed",
@@ -327,6 +339,13 @@ describe("refuses client authentication with 401 invalid_client", () => {
 
   it("rejects when the client record fails validation", async () => {
     const client = await registerClient({ record: { status: "paused" as "active" } });
+    expect(await refusalOf(await requestToken(client))).toEqual(invalidClient("client_record_invalid"));
+  });
+
+  it("rejects when the stored record is over the size limit, however valid its fields", async () => {
+    const client = await registerClient();
+    const padded = { ...client.record, future_field: "x".repeat(LIMITS.maxClientRecordBytes) };
+    await env.CLIENTS.put(`client:${client.clientId}`, JSON.stringify(padded));
     expect(await refusalOf(await requestToken(client))).toEqual(invalidClient("client_record_invalid"));
   });
 
