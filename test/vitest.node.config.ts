@@ -1,5 +1,6 @@
 // Vitest configuration for the Node-side tests: the CLI (test/cli/) run as a real process against throwaway
-// local state. One file at a time: each spawns wrangler, and the machine is shared.
+// local state, and the checks that only read files (test/architecture/, test/mutations/). One file at a time: each
+// CLI test spawns wrangler, and the machine is shared.
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
@@ -8,7 +9,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 export default defineConfig({
   root,
   test: {
-    include: ["test/cli/**/*.test.ts"],
+    include: ["test/cli/**/*.test.ts", "test/mutations/**/*.test.ts", "test/architecture/**/*.test.ts"],
     environment: "node",
     pool: "forks",
     fileParallelism: false,

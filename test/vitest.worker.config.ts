@@ -21,6 +21,8 @@ export default defineConfig({
           ISSUER: TEST_ISSUER,
           SIGNING_KEYS: JSON.stringify(signingKeys),
           DEFAULT_AUDIENCE: "",
+          // Replays a fuzz run (test/security/fuzz.test.ts prints the seed of every run).
+          FUZZ_SEED: process.env.FUZZ_SEED ?? "",
         },
       },
     }),

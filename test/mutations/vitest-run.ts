@@ -42,10 +42,10 @@ interface JsonReport {
  * Error worded "promise resolved ... instead of rejecting". A TypeError, a test timeout or any other throw is not one.
  */
 export function isAssertionFailure(message: string): boolean {
-  return (
-    /^AssertionError\b/.test(message) ||
-    /^Error: promise (resolved|rejected) .* instead of (rejecting|resolving)/.test(message)
-  );
+  if (/^AssertionError\b/.test(message)) return true;
+  if (/^Error: promise (resolved|rejected) .* instead of (rejecting|resolving)/.test(message)) return true;
+  // A fast-check property reports what its counterexample failed on further down.
+  return /^Error: Property failed after/.test(message) && /\nGot AssertionError\b/.test(message);
 }
 
 function outcomesOf(report: JsonReport): TestOutcome[] {
@@ -101,18 +101,24 @@ export async function runWorkerSuite(files: string[], options: { logDir: string;
       detached: true,
     });
     let killed = false;
-    const timer = setTimeout(() => {
-      killed = true;
+    const killGroup = () => {
       try {
         process.kill(-child.pid!, "SIGKILL");
       } catch {
         // already gone
       }
+    };
+    // However this process ends (a signal included: source-edit.ts exits on one), the run it started ends too.
+    process.once("exit", killGroup);
+    const timer = setTimeout(() => {
+      killed = true;
+      killGroup();
     }, options.timeoutMs);
     child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
     child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
     child.on("close", (code) => {
       clearTimeout(timer);
+      process.removeListener("exit", killGroup);
       resolve({ exitCode: code, timedOut: killed });
     });
   });

@@ -1,0 +1,1307 @@
+// The security rules the mutation check removes one at a time, grouped by the requirement they enforce, each with the
+// tests that must then fail on an assertion. docs/rfc-traceability.md is generated from this list (traceability.ts),
+// so the table claims exactly what the check proves. Data only.
+
+export interface MutationRule {
+  /** Stable id, named in the docs. */
+  id: string;
+  /** The source file holding the check, relative to the project root. */
+  file: string;
+  /** Text that occurs exactly once in the file: the check. */
+  find: string;
+  /** What it becomes: the check removed or defeated. */
+  replace: string;
+  /** Tests that must fail on an assertion without the check: "test file › test title" (the title may be preceded by its describe blocks). */
+  tests: string[];
+}
+
+export interface Requirement {
+  requirement: string;
+  /** The specification clause, or "security model" for a rule of this service's own. */
+  source: string;
+  rules: MutationRule[];
+}
+
+const ENDPOINT = "test/worker/token/endpoint.test.ts";
+const ATTACKS = "test/security/attacks.test.ts";
+const CLAIMS = "test/worker/assertion/claims.test.ts";
+const DECODE = "test/worker/assertion/decode.test.ts";
+const STRICT_JSON = "test/worker/lib/strict-json.test.ts";
+const KEY_SELECTION = "test/worker/assertion/key-selection.test.ts";
+const JWK = "test/worker/protocol/jwk.test.ts";
+const RECORD = "test/worker/registry/record.test.ts";
+const CACHE = "test/worker/registry/client-registry.test.ts";
+const REMOTE = "test/worker/registry/remote-jwks.test.ts";
+const GUARD = "test/worker/client-object/replay-guard.test.ts";
+const RATE = "test/worker/client-object/rate-limit.test.ts";
+const OUTCOMES = "test/worker/token/storage-outcomes.test.ts";
+const ADMIN = "test/worker/admin/api.test.ts";
+const CONFIG = "test/worker/config.test.ts";
+const SIGNING = "test/worker/issuer/signing-keys.test.ts";
+const METADATA = "test/worker/issuer/metadata.test.ts";
+const FUZZ = "test/security/fuzz.test.ts";
+
+const t = (file: string, ...titles: string[]) => titles.map((title) => `${file} › ${title}`);
+
+export const REQUIREMENTS: Requirement[] = [
+  {
+    requirement: "the token request is an `application/x-www-form-urlencoded` body in UTF-8",
+    source: "RFC 6749 §4.4.2, §B",
+    rules: [
+      {
+        id: "form-media-type",
+        file: "src/token/parse-request.ts",
+        find: 'if (!isFormMediaType(request.headers.get("Content-Type"))) throw new TokenServiceError("unsupported_media_type");',
+        replace: "",
+        tests: t(ENDPOINT, "rejects a valid form sent as application/json with unsupported_media_type"),
+      },
+      {
+        id: "form-charset",
+        file: "src/token/parse-request.ts",
+        find: 'value?.trim().replace(/"/g, "").toLowerCase() !== "utf-8"',
+        replace: "false",
+        tests: t(ENDPOINT, "rejects a valid form declared in a charset other than UTF-8 with unsupported_media_type"),
+      },
+      {
+        id: "body-utf8",
+        file: "src/lib/bounded-body.ts",
+        find: 'const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });',
+        replace: 'const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });',
+        tests: t(ATTACKS, "rejects an otherwise valid token request whose body is not UTF-8"),
+      },
+      {
+        id: "form-percent-encoding",
+        file: "src/token/parse-request.ts",
+        find: 'if (/%(?![0-9A-Fa-f]{2})/.test(body)) throw new TokenServiceError("body_malformed", "bad percent-encoding");',
+        replace: "",
+        tests: t(ENDPOINT, "rejects with invalid_request when the body has broken percent-encoding"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "request size is bounded before parsing: the body (declared and streamed), the form fields, the `resource` values, the `scope` length",
+    source: "security model",
+    rules: [
+      {
+        id: "body-size-declared",
+        file: "src/lib/bounded-body.ts",
+        find: "!(Number(declared) <= maxBytes)",
+        replace: "false",
+        tests: t(ATTACKS, "rejects a declared Content-Length over the limit without reading a small body"),
+      },
+      {
+        id: "body-size-streamed",
+        file: "src/lib/bounded-body.ts",
+        find: "if (size > maxBytes) {",
+        replace: "if (false) {",
+        tests: t(ENDPOINT, "rejects with 413 when a streamed body without Content-Length grows over the limit"),
+      },
+      {
+        id: "form-field-count",
+        file: "src/token/parse-request.ts",
+        find: 'if (++fields > LIMITS.maxFormFields) throw new TokenServiceError("too_many_fields");',
+        replace: "++fields;",
+        tests: t(ATTACKS, "rejects too many form fields"),
+      },
+      {
+        id: "resource-count",
+        file: "src/token/parse-request.ts",
+        find: 'if (resources.length > LIMITS.maxResourceParameters) throw new TokenServiceError("too_many_fields", "resource");',
+        replace: "",
+        tests: t(ATTACKS, "rejects more resource parameters than the limit"),
+      },
+      {
+        id: "scope-length",
+        file: "src/token/parse-request.ts",
+        find: 'if (scope !== undefined && scope.length > LIMITS.maxScopeLength) throw new TokenServiceError("scope_malformed");',
+        replace: "",
+        tests: t(
+          ENDPOINT,
+          "rejects with invalid_scope a scope parameter longer than the limit, before looking at its tokens",
+        ),
+      },
+    ],
+  },
+  {
+    requirement: "every parameter at most once, except `resource`",
+    source: "RFC 6749 §3.2, RFC 8707 §2",
+    rules: [
+      {
+        id: "parameter-once",
+        file: "src/token/parse-request.ts",
+        find: 'if (!REPEATABLE.has(name)) throw new TokenServiceError("duplicate_parameter", `parameter ${name.slice(0, 40)}`);',
+        replace: "",
+        tests: [
+          ...t(ENDPOINT, "rejects with invalid_request when a parameter is repeated"),
+          ...t(ATTACKS, "rejects a duplicated grant_type"),
+        ],
+      },
+    ],
+  },
+  {
+    requirement: "`grant_type` is required, and only `client_credentials` is served",
+    source: "RFC 6749 §4.4.2, §5.2",
+    rules: [
+      {
+        id: "grant-type-required",
+        file: "src/token/parse-request.ts",
+        find: 'if (grantType === undefined) throw new TokenServiceError("grant_type_missing");',
+        replace: "",
+        tests: t(ENDPOINT, "rejects with invalid_request when grant_type is missing"),
+      },
+      {
+        id: "grant-type-client-credentials",
+        file: "src/token/parse-request.ts",
+        find: 'if (grantType !== CLIENT_CREDENTIALS_GRANT) throw new TokenServiceError("grant_type_unsupported");',
+        replace: "",
+        tests: t(ENDPOINT, "rejects with unsupported_grant_type for the password grant"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "exactly one client authentication method: a `client_secret` or an `Authorization` header beside the assertion is `invalid_request`; either alone is an unsupported method, `invalid_client`, with a challenge for the scheme used",
+    source: "RFC 6749 §2.3, §5.2",
+    rules: [
+      {
+        id: "auth-secret",
+        file: "src/token/parse-request.ts",
+        find: 'throw new TokenServiceError(assertion ? "multiple_auth_methods" : "client_secret_not_accepted");',
+        replace: "",
+        tests: t(
+          ENDPOINT,
+          "rejects with invalid_request when a client_secret is sent with the assertion",
+          "rejects a client_secret alone with 401 invalid_client: an unsupported authentication method",
+        ),
+      },
+      {
+        id: "auth-header-with-assertion",
+        file: "src/token/parse-request.ts",
+        find: 'if (assertion || assertionType || one("client_secret") !== undefined)\n      throw new TokenServiceError("multiple_auth_methods");',
+        replace: "",
+        tests: t(ENDPOINT, "rejects with invalid_request when an Authorization header comes with the assertion"),
+      },
+      {
+        id: "auth-header-alone",
+        file: "src/token/parse-request.ts",
+        find: 'throw new TokenServiceError("client_secret_not_accepted", "Authorization header", undefined, {\n      "WWW-Authenticate": challengeFor(authorizationHeader),\n    });',
+        replace: "",
+        tests: t(
+          ENDPOINT,
+          "rejects HTTP authentication alone (Bearer abc.def) with 401 invalid_client and a challenge for its scheme",
+        ),
+      },
+      {
+        id: "assertion-required",
+        file: "src/token/parse-request.ts",
+        find: 'if (assertion === undefined) throw new TokenServiceError("client_assertion_missing");',
+        replace: "",
+        tests: t(ENDPOINT, "rejects when the client_assertion is missing"),
+      },
+    ],
+  },
+  {
+    requirement: "`client_assertion_type` is `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`",
+    source: "RFC 7523 §2.2",
+    rules: [
+      {
+        id: "assertion-type",
+        file: "src/token/parse-request.ts",
+        find: 'if (assertionType !== JWT_BEARER_ASSERTION_TYPE) throw new TokenServiceError("client_assertion_type_unsupported");',
+        replace: "",
+        tests: t(ENDPOINT, "rejects when client_assertion_type is not jwt-bearer"),
+      },
+    ],
+  },
+  {
+    requirement: "the assertion is a bounded compact JWS: size caps, three segments, canonical base64url, no JWE",
+    source: "RFC 7515 §7.1, RFC 7523 §3 (8)",
+    rules: [
+      {
+        id: "assertion-size",
+        file: "src/assertion/decode.ts",
+        find: 'if (compact.length > LIMITS.maxAssertionLength) throw new TokenServiceError("assertion_too_large");',
+        replace: "",
+        tests: t(DECODE, "rejects an assertion over the size limit"),
+      },
+      {
+        id: "header-size",
+        file: "src/assertion/decode.ts",
+        find: "if (headerPart.length > Math.ceil((LIMITS.maxAssertionHeaderBytes * 4) / 3)) {",
+        replace: "if (false) {",
+        tests: t(DECODE, "rejects an oversized header"),
+      },
+      {
+        id: "no-jwe-compact",
+        file: "src/assertion/decode.ts",
+        find: 'if (parts.length === 5) throw new TokenServiceError("assertion_encrypted", "JWE compact serialisation");',
+        replace: "",
+        tests: [...t(ATTACKS, "rejects a JWE (nested/encrypted token)"), ...t(DECODE, "rejects a JWE (five segments)")],
+      },
+      {
+        id: "no-jwe-members",
+        file: "src/assertion/decode.ts",
+        find: 'if ("enc" in raw || "zip" in raw) throw new TokenServiceError("assertion_encrypted", "JWE header members");',
+        replace: "",
+        tests: t(ATTACKS, "rejects JWE header members in a three-segment token"),
+      },
+      {
+        id: "signature-segment-canonical",
+        file: "src/assertion/decode.ts",
+        find: 'if (!decodeBase64url(signaturePart)) throw new TokenServiceError("assertion_malformed", "signature segment");',
+        replace: "",
+        tests: t(ATTACKS, "rejects a signature re-encoded with non-canonical base64url, without spending its jti"),
+      },
+      {
+        id: "base64url-canonical",
+        file: "src/lib/strict-json.ts",
+        find: '.replace(/\\//g, "_") !== segment) return null;',
+        replace: '.replace(/\\//g, "_") !== segment && false) return null;',
+        tests: [
+          ...t(STRICT_JSON, "refuses non-canonical base64url (stray trailing bits)"),
+          ...t(ATTACKS, "rejects a signature re-encoded with non-canonical base64url, without spending its jti"),
+        ],
+      },
+    ],
+  },
+  {
+    requirement:
+      "header and claims are strict UTF-8 JSON objects without duplicate members, so two parsers never disagree",
+    source: "RFC 7515 §5.2, RFC 8259 §4, RFC 8725 §3.2",
+    rules: [
+      {
+        id: "json-no-duplicates",
+        file: "src/lib/strict-json.ts",
+        find: "if (hasDuplicateMembers(text)) return null;",
+        replace: "",
+        tests: t(
+          ATTACKS,
+          "rejects duplicate aud members (wrong first, right last)",
+          "rejects duplicate alg members in the header",
+        ),
+      },
+      {
+        id: "json-utf8",
+        file: "src/lib/strict-json.ts",
+        find: 'const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });',
+        replace: 'const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });',
+        tests: t(DECODE, "rejects a header whose JSON strings are not UTF-8"),
+      },
+      {
+        id: "json-object-only",
+        file: "src/lib/strict-json.ts",
+        find: 'if (typeof value !== "object" || value === null || Array.isArray(value)) return null;',
+        replace: "",
+        tests: t(ATTACKS, "rejects a header that is a JSON string"),
+      },
+    ],
+  },
+  {
+    requirement: "asymmetric signature algorithms only: no `none`, no HMAC",
+    source: "RFC 8725 §3.1, §3.2; RFC 7518 §3.1",
+    rules: [
+      {
+        id: "alg-allowlist",
+        file: "src/assertion/decode.ts",
+        find: "!isAssertionAlgorithm(raw.alg)",
+        replace: "typeof raw.alg !== 'string'",
+        tests: [
+          ...t(ATTACKS, "rejects HS256 keyed with the client's public key (PEM)", "rejects alg None in another case"),
+          ...t(DECODE, "rejects when alg is HS256 (HMAC keyed with a public key)"),
+        ],
+      },
+      {
+        id: "metadata-algs",
+        file: "src/issuer/metadata.ts",
+        find: "token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],",
+        replace: 'token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS, "HS256"],',
+        tests: t(METADATA, "serves RFC 8414 metadata at /.well-known/oauth-authorization-server"),
+      },
+    ],
+  },
+  {
+    requirement: "keys never come from the token: `jwk`, `jku`, `x5u`, `x5c` refused; `crit` and `b64` refused",
+    source: "RFC 8725 §3.10, RFC 7515 §4.1.11, RFC 7797",
+    rules: [
+      {
+        id: "no-header-keys",
+        file: "src/assertion/decode.ts",
+        find: 'if (member in raw) throw new TokenServiceError("header_key_material", `header member ${member}`);',
+        replace: "",
+        tests: t(
+          ATTACKS,
+          "rejects an embedded jwk that verifies the signature",
+          "rejects a jku pointing at an attacker's JWKS",
+          "rejects an x5c chain in the header",
+        ),
+      },
+      {
+        id: "no-crit",
+        file: "src/assertion/decode.ts",
+        find: 'if ("crit" in raw || "b64" in raw) throw new TokenServiceError("crit_not_supported");',
+        replace: "",
+        tests: t(ATTACKS, "rejects crit naming an unknown extension", "rejects b64:false (unencoded payload)"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "an explicit `typ` must mark a client assertion (`JWT`, `client-authentication+jwt`); a missing `typ` is accepted",
+    source: "RFC 8725 §3.11, RFC 10070",
+    rules: [
+      {
+        id: "typ-allowlist",
+        file: "src/assertion/decode.ts",
+        find: "!isAcceptedAssertionType(raw.typ)",
+        replace: "false",
+        tests: t(ATTACKS, "rejects typ at+jwt", "rejects typ dpop+jwt"),
+      },
+      {
+        id: "typ-string",
+        file: "src/assertion/decode.ts",
+        find: 'typeof raw.typ !== "string" || !isAcceptedAssertionType(raw.typ)',
+        replace: "!isAcceptedAssertionType(raw.typ as string)",
+        tests: t(DECODE, "rejects when typ is not a string"),
+      },
+    ],
+  },
+  {
+    requirement: "`kid` is a bounded string",
+    source: "RFC 7515 §4.1.4, security model",
+    rules: [
+      {
+        id: "kid-bounded",
+        file: "src/assertion/decode.ts",
+        find: 'if (typeof raw.kid !== "string" || raw.kid.length === 0 || raw.kid.length > LIMITS.maxKidLength) {',
+        replace: "if (false) {",
+        tests: t(ATTACKS, "rejects an oversized kid", "rejects a kid that is an object"),
+      },
+    ],
+  },
+  {
+    requirement: "`iss` and `sub` are both the client_id",
+    source: "RFC 7523 §3 (1, 2), OIDC Core §9",
+    rules: [
+      {
+        id: "iss-sub-client-id",
+        file: "src/assertion/claims.ts",
+        find: "if (!isValidClientId(iss) || !isValidClientId(sub)) {",
+        replace: "if (false) {",
+        tests: [...t(ATTACKS, "rejects iss as an array"), ...t(CLAIMS, "rejects when iss holds control characters")],
+      },
+      {
+        id: "iss-equals-sub",
+        file: "src/assertion/claims.ts",
+        find: 'if (iss !== sub) throw new TokenServiceError("iss_sub_mismatch");',
+        replace: "",
+        tests: [...t(ENDPOINT, "rejects when iss and sub differ"), ...t(CLAIMS, "rejects when iss and sub differ")],
+      },
+      {
+        id: "client-id-parameter",
+        file: "src/assertion/claims.ts",
+        find: 'if (clientIdParam !== undefined && clientIdParam !== iss) throw new TokenServiceError("client_id_mismatch");',
+        replace: "",
+        tests: t(ENDPOINT, "rejects when the client_id parameter names another client"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "`aud` is the issuer identifier as a JSON string, compared exactly (no trailing-slash, case, port or whitespace folding)",
+    source: "RFC 7523 §3 (3), RFC 10070",
+    rules: [
+      {
+        id: "aud-exact",
+        file: "src/assertion/audience.ts",
+        find: 'if (!acceptedAudiences.includes(aud)) throw new TokenServiceError("aud_invalid", "aud is not the issuer");',
+        replace: "",
+        // For a client without legacy_audience the legacy check refuses these too (defence in depth): the legacy
+        // client and the pure claims check are where this rule alone decides.
+        tests: [
+          ...t(ATTACKS, "still rejects the token endpoint with a trailing slash for a legacy client"),
+          ...t(CLAIMS, "rejects when aud has a trailing slash", "rejects when aud differs in case"),
+        ],
+      },
+      {
+        id: "aud-string",
+        file: "src/assertion/audience.ts",
+        find: 'if (typeof aud !== "string") throw new TokenServiceError("aud_invalid", "aud is not a single string");\n  if (!acceptedAudiences.includes(aud))',
+        replace: "if (!(Array.isArray(aud) ? aud : [aud]).some((a) => acceptedAudiences.includes(a as string)))",
+        // As with aud-exact, the legacy check also refuses an array for other clients.
+        tests: [
+          ...t(ATTACKS, "still rejects the issuer and the token endpoint in an array for a legacy client"),
+          ...t(CLAIMS, "rejects when aud is a single-valued array (rfc7523bis: a string)"),
+        ],
+      },
+      {
+        id: "aud-legacy-flag",
+        file: "src/assertion/audience.ts",
+        find: "if (aud !== issuer && !legacyAudienceAllowed) {",
+        replace: "if (false) {",
+        tests: [
+          ...t(ATTACKS, "rejects aud as the token endpoint (no legacy flag)"),
+          ...t(ENDPOINT, "rejects when the audience is the token endpoint URL"),
+        ],
+      },
+    ],
+  },
+  {
+    requirement: "`exp` is required, a NumericDate, and not passed (with `CLOCK_SKEW`)",
+    source: "RFC 7523 §3 (4), RFC 7519 §4.1.4",
+    rules: [
+      {
+        id: "exp-required",
+        file: "src/assertion/claims.ts",
+        find: 'if (exp === undefined) throw new TokenServiceError("exp_missing");\n  if (!isNumericDate(exp))',
+        replace: "if (exp !== undefined && !isNumericDate(exp))",
+        tests: [...t(ENDPOINT, "rejects when exp is missing"), ...t(CLAIMS, "rejects when exp is missing")],
+      },
+      {
+        id: "exp-numeric",
+        file: "src/assertion/claims.ts",
+        find: 'if (!isNumericDate(exp)) throw new TokenServiceError("claims_invalid", "exp is not a NumericDate");',
+        replace: "",
+        tests: t(ATTACKS, "rejects a negative exp", "rejects exp as a string"),
+      },
+      {
+        id: "exp-passed",
+        file: "src/assertion/claims.ts",
+        find: "now - policy.clockSkew >= exp",
+        replace: "false",
+        tests: [
+          ...t(CLAIMS, "rejects when exp has passed beyond the skew"),
+          ...t(
+            FUZZ,
+            "validly signed random claims: a token exactly when the claims are valid, by iss, sub, aud, exp, nbf, iat, lifetime and jti",
+          ),
+        ],
+      },
+    ],
+  },
+  {
+    requirement: "`nbf` and `iat` are NumericDates and not in the future (with `CLOCK_SKEW`)",
+    source: "RFC 7523 §3 (5, 6)",
+    rules: [
+      {
+        id: "nbf-honoured",
+        file: "src/assertion/claims.ts",
+        find: "nbf > now + policy.clockSkew",
+        replace: "false",
+        tests: [
+          ...t(ENDPOINT, "rejects when nbf is in the future"),
+          ...t(CLAIMS, "rejects when nbf is in the future beyond the skew"),
+          ...t(
+            FUZZ,
+            "validly signed random claims: a token exactly when the claims are valid, by iss, sub, aud, exp, nbf, iat, lifetime and jti",
+          ),
+        ],
+      },
+      {
+        id: "iat-not-future",
+        file: "src/assertion/claims.ts",
+        find: "iat > now + policy.clockSkew",
+        replace: "false",
+        tests: [
+          ...t(ENDPOINT, "rejects when iat is in the future"),
+          ...t(CLAIMS, "rejects when iat is in the future beyond the skew"),
+          ...t(
+            FUZZ,
+            "validly signed random claims: a token exactly when the claims are valid, by iss, sub, aud, exp, nbf, iat, lifetime and jti",
+          ),
+        ],
+      },
+      {
+        id: "nbf-numeric",
+        file: "src/assertion/claims.ts",
+        find: 'if (nbf !== undefined && !isNumericDate(nbf))\n    throw new TokenServiceError("claims_invalid", "nbf is not a NumericDate");',
+        replace: "",
+        tests: t(CLAIMS, "rejects when nbf is not a number"),
+      },
+      {
+        id: "iat-numeric",
+        file: "src/assertion/claims.ts",
+        find: 'if (iat !== undefined && !isNumericDate(iat))\n    throw new TokenServiceError("claims_invalid", "iat is not a NumericDate");',
+        replace: "",
+        tests: t(ATTACKS, "rejects iat as a boolean"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "the assertion's lifetime is capped by `ASSERTION_MAX_LIFETIME`: `exp - iat`, and `exp - now` when `iat` is absent",
+    source: "RFC 7523 §3 (4, 6)",
+    rules: [
+      {
+        id: "lifetime-cap-now",
+        file: "src/assertion/claims.ts",
+        find: "exp - now > policy.maxLifetime + policy.clockSkew",
+        replace: "false",
+        tests: [
+          ...t(ATTACKS, "rejects exp far in the future (1e20)"),
+          ...t(CLAIMS, "rejects when exp is too far ahead and iat is absent"),
+          ...t(
+            FUZZ,
+            "validly signed random claims: a token exactly when the claims are valid, by iss, sub, aud, exp, nbf, iat, lifetime and jti",
+          ),
+        ],
+      },
+      {
+        id: "lifetime-cap-iat",
+        file: "src/assertion/claims.ts",
+        find: "exp - iat > policy.maxLifetime",
+        replace: "false",
+        tests: [
+          ...t(CLAIMS, "rejects when exp - iat exceeds the lifetime cap"),
+          ...t(
+            FUZZ,
+            "validly signed random claims: a token exactly when the claims are valid, by iss, sub, aud, exp, nbf, iat, lifetime and jti",
+          ),
+        ],
+      },
+    ],
+  },
+  {
+    requirement: "`jti` is required, a bounded non-empty string",
+    source: "RFC 7523 §3 (7), OIDC Core §9",
+    rules: [
+      {
+        id: "jti-required",
+        file: "src/assertion/claims.ts",
+        find: 'if (jti === undefined) throw new TokenServiceError("jti_missing");\n  if (typeof jti',
+        replace: "if (jti !== undefined && typeof jti",
+        tests: [...t(ENDPOINT, "rejects when jti is missing"), ...t(CLAIMS, "rejects when jti is missing")],
+      },
+      {
+        id: "jti-bounded",
+        file: "src/assertion/claims.ts",
+        find: 'if (typeof jti !== "string" || jti.length === 0 || jti.length > LIMITS.maxJtiLength) {',
+        replace: "if (false) {",
+        tests: [
+          ...t(ATTACKS, "rejects an oversized jti", "rejects jti as an object"),
+          ...t(
+            FUZZ,
+            "validly signed random claims: a token exactly when the claims are valid, by iss, sub, aud, exp, nbf, iat, lifetime and jti",
+          ),
+        ],
+      },
+    ],
+  },
+  {
+    requirement:
+      "the client is registered, active, and its record valid and stored under its own id; a broken record is `invalid_client`, never a 500",
+    source: "RFC 6749 §5.2, security model",
+    rules: [
+      {
+        id: "client-active",
+        file: "src/registry/client-registry.ts",
+        find: 'if (record.status !== "active") throw new TokenServiceError("client_disabled");',
+        replace: "",
+        tests: t(ENDPOINT, "rejects when the client is disabled"),
+      },
+      {
+        id: "record-matches-key",
+        file: "src/registry/record.ts",
+        find: "raw.client_id !== expectedClientId",
+        replace: "false",
+        tests: t(ENDPOINT, "rejects when the record stored under the client's key names another client"),
+      },
+      {
+        id: "record-size",
+        file: "src/registry/client-registry.ts",
+        find: "if (text.length > LIMITS.maxClientRecordBytes) {",
+        replace: "if (false) {",
+        tests: t(ENDPOINT, "rejects when the stored record is over the size limit, however valid its fields"),
+      },
+      {
+        id: "record-json-refused",
+        file: "src/registry/client-registry.ts",
+        find: 'throw new TokenServiceError("client_record_invalid", "record is not JSON");',
+        replace: 'throw new Error("record is not JSON");',
+        tests: t(ENDPOINT, "rejects when the client record is broken JSON"),
+      },
+      {
+        id: "record-invalid-refused",
+        file: "src/registry/client-registry.ts",
+        find: 'if (err instanceof RecordError) throw new TokenServiceError("client_record_invalid", err.message);',
+        replace: "",
+        tests: t(ENDPOINT, "rejects when the client record fails validation"),
+      },
+    ],
+  },
+  {
+    requirement: "a client record cached by an isolate is reused for at most `CLIENT_CACHE_TTL` seconds",
+    source: "security model",
+    rules: [
+      {
+        id: "client-cache-ttl",
+        file: "src/registry/client-registry.ts",
+        find: "if (cache.now < cached.freshUntil && cache.ttlSeconds > 0) return cached.record;",
+        replace: "if (cache.ttlSeconds > 0) return cached.record;",
+        tests: [
+          ...t(CACHE, "reads KV again once the TTL has passed, and refuses a client disabled meanwhile"),
+          ...t(RATE, "does not spend the jti of a rate-limited request"),
+        ],
+      },
+      {
+        id: "client-cache-off",
+        file: "src/registry/client-registry.ts",
+        find: "if (cache.now < cached.freshUntil && cache.ttlSeconds > 0) return cached.record;",
+        replace: "if (cache.now < cached.freshUntil) return cached.record;",
+        tests: t(CACHE, "reads KV on every call when the TTL is 0, and ignores what an earlier policy cached"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "the signature verifies with one of the client's registered keys, chosen by `kid`, whose type, curve and pinned `alg` fit the header's `alg`; at most 4 keys are tried without a `kid`",
+    source: "RFC 7523 §3 (9), RFC 8725 §3.1",
+    rules: [
+      {
+        id: "signature-verified",
+        file: "src/assertion/signature.ts",
+        find: "await compactVerify(compact, key, { algorithms: [header.alg] });",
+        replace: "",
+        tests: [
+          ...t(ENDPOINT, "rejects when the signature was made by another key"),
+          ...t(ATTACKS, "rejects an ES256 signature of all zeros (r = s = 0)"),
+        ],
+      },
+      {
+        id: "kid-selects-key",
+        file: "src/assertion/key-selection.ts",
+        find: "return fitting.filter((key) => key.kid === header.kid);",
+        replace: "return fitting;",
+        tests: t(ENDPOINT, "rejects when the header names a kid the client does not have"),
+      },
+      {
+        id: "kidless-bound",
+        file: "src/assertion/key-selection.ts",
+        find: "const tried = fitting.slice(0, LIMITS.maxKeysTriedPerRequest);",
+        replace: "const tried = fitting.slice();",
+        tests: t(KEY_SELECTION, "never tries a key beyond the limit, remembered or not"),
+      },
+      {
+        id: "key-type-fits",
+        file: "src/protocol/jwk.ts",
+        find: "if (jwk.kty !== need.kty) return false;",
+        replace: "",
+        tests: t(ATTACKS, "rejects an RS256 header over an EC key (key type must fit)"),
+      },
+      {
+        id: "key-curve-fits",
+        file: "src/protocol/jwk.ts",
+        find: "if (need.crv !== undefined && jwk.crv !== need.crv) return false;",
+        replace: "",
+        tests: [
+          ...t(ATTACKS, "rejects an ES512 header with a P-256 registered key (curve must fit)"),
+          ...t(
+            ENDPOINT,
+            "rejects when the header alg does not fit the registered key's curve (ES384 against a P-256 key)",
+          ),
+        ],
+      },
+      {
+        id: "key-alg-pinned",
+        file: "src/protocol/jwk.ts",
+        find: "if (jwk.alg !== undefined && !sameAlgorithm(jwk.alg, alg)) return false;",
+        replace: "",
+        tests: t(
+          ENDPOINT,
+          "rejects when the registered key pins another alg (key registered for PS256, assertion RS256)",
+        ),
+      },
+      {
+        id: "no-fitting-key-named",
+        file: "src/assertion/signature.ts",
+        find: 'if (candidates.length === 0) throw new TokenServiceError("no_matching_key");',
+        replace: "",
+        tests: t(ATTACKS, "rejects an unknown kid"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "client keys are public signature keys: no private or symmetric members, RSA 2048 to 8192 bits, signature curves only, `use`/`key_ops` for signatures, at most 20 keys with distinct kids; checked at registration and at every use",
+    source: "RFC 7517 §4.2–4.3, RFC 7518 §3.3, RFC 8725 §3.5",
+    rules: [
+      {
+        id: "no-private-members",
+        file: "src/protocol/jwk.ts",
+        find: "if (member in jwk) {",
+        replace: "if (false) {",
+        tests: [...t(ATTACKS, "refuses a client whose stored key is private"), ...t(JWK, "rejects a private EC key")],
+      },
+      {
+        id: "rsa-min-bits",
+        file: "src/protocol/jwk.ts",
+        find: "bits < LIMITS.minRsaModulusBits",
+        replace: "false",
+        tests: [
+          ...t(ATTACKS, "refuses a client whose stored record holds an RSA key under 2048 bits, signing with it"),
+          ...t(JWK, "rejects RSA under 2048 bits"),
+        ],
+      },
+      {
+        id: "rsa-max-bits",
+        file: "src/protocol/jwk.ts",
+        find: "bits > LIMITS.maxRsaModulusBits",
+        replace: "false",
+        tests: t(JWK, "rejects RSA over 8192 bits"),
+      },
+      {
+        id: "key-use-sig",
+        file: "src/protocol/jwk.ts",
+        find: `if (jwk.use !== "sig") throw new JwkError('the key is marked for "use" other than "sig"');`,
+        replace: "",
+        tests: [
+          ...t(ATTACKS, "refuses a client whose stored key is marked use: enc"),
+          ...t(JWK, "rejects a key marked for encryption"),
+        ],
+      },
+      {
+        id: "key-ops-verify-only",
+        file: "src/protocol/jwk.ts",
+        find: 'if (jwk.key_ops.some((op) => op !== "verify")) {',
+        replace: "if (false) {",
+        tests: t(ATTACKS, "refuses a client whose stored key allows operations other than verify"),
+      },
+      {
+        id: "key-ops-verify",
+        file: "src/protocol/jwk.ts",
+        find: 'if (!Array.isArray(jwk.key_ops) || !jwk.key_ops.includes("verify")) {',
+        replace: "if (!Array.isArray(jwk.key_ops)) {",
+        tests: t(JWK, "rejects key_ops without verify"),
+      },
+      {
+        id: "curve-allowlist",
+        file: "src/protocol/jwk.ts",
+        find: 'if (typeof crv !== "string" || !allowed.includes(crv)) {',
+        replace: 'if (typeof crv !== "string") {',
+        tests: t(JWK, "rejects the secp256k1 curve", "rejects X25519 (an encryption curve)"),
+      },
+      {
+        id: "coordinate-size",
+        file: "src/protocol/jwk.ts",
+        find: "if (base64urlByteLength(jwk.x) !== size)",
+        replace: "if (false)",
+        tests: t(JWK, "rejects a coordinate of the wrong size"),
+      },
+      {
+        id: "key-alg-allowlist",
+        file: "src/protocol/jwk.ts",
+        find: "if (!isAssertionAlgorithm(jwk.alg)) {",
+        replace: "if (false) {",
+        tests: t(JWK, "rejects an HMAC alg"),
+      },
+      {
+        id: "key-alg-fits",
+        file: "src/protocol/jwk.ts",
+        find: "if (!keyFitsAlgorithm(out, jwk.alg)) throw new JwkError(`alg ${jwk.alg} does not match the key type or curve`);",
+        replace: "",
+        tests: t(JWK, "rejects an alg that does not fit the key", "rejects an alg that does not fit the curve"),
+      },
+      {
+        id: "key-count",
+        file: "src/protocol/jwk.ts",
+        find: "if (keys.length > LIMITS.maxKeysPerClient) {",
+        replace: "if (false) {",
+        tests: t(JWK, "rejects more keys than the limit"),
+      },
+      {
+        id: "kid-unique",
+        file: "src/protocol/jwk.ts",
+        find: "if (seen.has(id)) throw new JwkError(`two ${jwk.kty} keys share the kid ${JSON.stringify(jwk.kid)}`);",
+        replace: "",
+        tests: t(JWK, "rejects two keys of one type that share a kid"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "client records: `jwks_uri` https without credentials (http only on loopback, and only with `ALLOW_INSECURE_JWKS_URI`); `default_scopes` within `scopes`",
+    source: "RFC 7591 §2, security model",
+    rules: [
+      {
+        id: "jwks-uri-https",
+        file: "src/protocol/syntax.ts",
+        find: 'return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname));',
+        replace: "return true;",
+        tests: t(RECORD, "rejects an http jwks_uri off loopback"),
+      },
+      {
+        id: "jwks-uri-no-credentials",
+        file: "src/protocol/syntax.ts",
+        find: "if (url.username || url.password) return false;",
+        replace: "",
+        tests: t(RECORD, "rejects a jwks_uri with credentials"),
+      },
+      {
+        id: "jwks-uri-insecure-flag",
+        file: "src/registry/remote-jwks.ts",
+        find: '(new URL(uri).protocol === "http:" && !options.allowInsecure)',
+        replace: "false",
+        tests: t(REMOTE, "refuses plain http unless ALLOW_INSECURE_JWKS_URI, and never for non-loopback hosts"),
+      },
+      {
+        id: "default-scopes-subset",
+        file: "src/registry/record.ts",
+        find: 'if (outside.length > 0) throw new RecordError("default_scopes must be a subset of scopes");',
+        replace: "",
+        tests: t(RECORD, "rejects default scopes outside the allowed scopes"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "keys at a `jwks_uri`: fetched within bounds (size, same-origin redirects, 200 only), each key held to the inline rules, cached within a clamped max-age, refetched at most once per cooldown (also after a failure), no wait on a shared fetch past a bound, the last good set served for a bounded time",
+    source: "RFC 7591 §2 (`jwks_uri`), RFC 8725 §3.10",
+    rules: [
+      {
+        id: "jwks-uri-size",
+        file: "src/registry/remote-jwks.ts",
+        find: "readBoundedText(response, JWKS_URI.maxBytes)",
+        replace: "readBoundedText(response, 1e9)",
+        tests: t(REMOTE, "refuses a JWK Set over the size cap"),
+      },
+      {
+        id: "jwks-uri-same-origin",
+        file: "src/registry/remote-jwks.ts",
+        find: "next.origin !== url.origin",
+        replace: "false",
+        tests: t(REMOTE, "refuses a redirect to another origin and follows one on the same origin"),
+      },
+      {
+        id: "jwks-uri-status",
+        file: "src/registry/remote-jwks.ts",
+        find: "if (response.status !== 200) throw new Error(`status ${response.status}`);",
+        replace: "",
+        tests: t(REMOTE, "refuses a non-200 answer, even one whose body is a valid key set"),
+      },
+      {
+        id: "jwks-uri-key-rules",
+        file: "src/registry/remote-jwks.ts",
+        find: "usable.push(validatePublicJwk(key));",
+        replace: "usable.push(key as ClientJwk);",
+        tests: t(REMOTE, "skips keys for other uses and refuses a set with no signature key"),
+      },
+      {
+        id: "jwks-uri-scan-bound",
+        file: "src/registry/remote-jwks.ts",
+        find: "keys.slice(0, LIMITS.maxPublishedKeysScanned)",
+        replace: "keys",
+        tests: t(REMOTE, "looks at no more than the first 100 entries of a published set"),
+      },
+      {
+        id: "jwks-uri-fresh",
+        file: "src/registry/remote-jwks.ts",
+        find: "const fresh = entry !== undefined && options.nowMs < entry.freshUntilMs;",
+        replace: "const fresh = entry !== undefined;",
+        tests: t(REMOTE, "fetches once and serves the cached set while fresh"),
+      },
+      {
+        id: "jwks-uri-max-age-clamp",
+        file: "src/registry/remote-jwks.ts",
+        find: "return Math.min(JWKS_URI.maxFreshSeconds, Math.max(JWKS_URI.minFreshSeconds, value));",
+        replace: "return value;",
+        tests: t(REMOTE, "clamps max-age to the floor and the ceiling"),
+      },
+      {
+        id: "jwks-uri-refetch-cooldown",
+        file: "src/registry/remote-jwks.ts",
+        find: "refetch ? coolingDown : fresh",
+        replace: "refetch ? false : fresh",
+        tests: t(
+          REMOTE,
+          "refetches for an unknown kid at most once per cooldown",
+          "lets an unknown-kid storm cause no fetch within the cooldown",
+        ),
+      },
+      {
+        id: "jwks-uri-failure-cooldown",
+        file: "src/registry/remote-jwks.ts",
+        find: "if (failedAtMs !== undefined && options.nowMs - failedAtMs < COOLDOWN_MS) {",
+        replace: "if (false) {",
+        tests: t(
+          REMOTE,
+          "fetches at most once per cooldown when the key server is down and nothing is cached",
+          "lets requests for a client whose key server is down and uncached cause one fetch per cooldown",
+        ),
+      },
+      {
+        id: "jwks-uri-wait-bound",
+        file: "src/registry/remote-jwks.ts",
+        find: "return settleWithin(flight.promise, FLIGHT_BOUND_MS);",
+        replace: "return flight.promise;",
+        tests: t(REMOTE, "refuses a request waiting on a shared fetch that never settles, once the bound has passed"),
+      },
+      {
+        id: "jwks-uri-stale-bound",
+        file: "src/registry/remote-jwks.ts",
+        find: "nowMs - entry.fetchedAtMs < JWKS_URI.maxStaleSeconds * 1000",
+        replace: "true",
+        tests: t(REMOTE, "serves the last good set when a refresh fails, for a bounded time"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "the `jti` is spent once per client, atomically, after every other check, and kept until `exp` + `CLOCK_SKEW`, then purged; only a fresh `jti` issues a token",
+    source: "RFC 7523 §3 (7), OIDC Core §9",
+    rules: [
+      {
+        id: "replay-refused",
+        file: "src/token/spend-jti.ts",
+        find: 'throw new TokenServiceError("replayed");',
+        replace: "return next();",
+        tests: [
+          ...t(GUARD, "rejects the second use of an assertion as a replay"),
+          ...t(ATTACKS, "rejects a sequential replay"),
+        ],
+      },
+      {
+        id: "replay-guard-expired",
+        file: "src/token/spend-jti.ts",
+        find: 'throw new TokenServiceError("expired", "assertion expired before its jti could be spent");',
+        replace: "return next();",
+        tests: t(OUTCOMES, "expired by the guard's clock before it could be spent: no token"),
+      },
+      {
+        id: "only-fresh-issues",
+        file: "src/token/spend-jti.ts",
+        find: 'throw new TokenServiceError("replay_guard_unavailable", "unknown replay guard outcome");',
+        replace: "return next();",
+        tests: t(OUTCOMES, "an outcome this Worker does not know: no token"),
+      },
+      {
+        id: "jti-per-client",
+        file: "src/token/spend-jti.ts",
+        find: "c.env.REPLAY_GUARD.getByName(record.client_id)",
+        replace: 'c.env.REPLAY_GUARD.getByName("one-guard-for-all")',
+        tests: [
+          ...t(GUARD, "keeps jti spaces of different clients apart"),
+          ...t(ATTACKS, "treats the same jti at two clients as two assertions"),
+        ],
+      },
+      {
+        id: "jti-retention",
+        file: "src/token/spend-jti.ts",
+        find: 'const retainUntilMs = (exp + c.get("config").clockSkew) * 1000;',
+        replace: "const retainUntilMs = exp * 1000;",
+        tests: t(GUARD, "retains a spent jti until the assertion's exp plus the clock skew"),
+      },
+      {
+        id: "jti-spent-last",
+        file: "src/token/pipeline.ts",
+        find: "[parseRequest, authenticateClient, authorizeGrant, spendJti, issueToken]",
+        replace: "[parseRequest, authenticateClient, spendJti, authorizeGrant, issueToken]",
+        tests: [
+          ...t(GUARD, "does not spend the jti when the grant is refused (invalid_target)"),
+          ...t(ENDPOINT, "rejects with invalid_scope when a scope is not allowed, without spending the jti"),
+        ],
+      },
+      {
+        id: "guard-retention-passed",
+        file: "src/client-object/replay-guard.ts",
+        find: 'if (retainUntilMs <= now) return { outcome: "expired" };',
+        replace: "",
+        tests: t(
+          GUARD,
+          "refuses to spend a jti whose retention has already passed by its own clock, and writes no row",
+          "cannot be made to spend one assertion twice at the end of its life",
+        ),
+      },
+      {
+        id: "guard-replay-before-rate-limit",
+        file: "src/client-object/replay-guard.ts",
+        find: 'if (spent.length > 0) return { outcome: "replayed" };',
+        replace: "",
+        tests: t(GUARD, "refuses a replay before the rate limit, so replays never use up the client's budget"),
+      },
+      {
+        id: "guard-purge",
+        file: "src/client-object/replay-guard.ts",
+        find: 'this.ctx.storage.sql.exec("DELETE FROM spent_jti WHERE expires_at <= ?", Date.now());',
+        replace: "",
+        tests: t(GUARD, "schedules an alarm that purges expired rows and keeps live ones"),
+      },
+    ],
+  },
+  {
+    requirement: "per-client rate limit: `429` with `Retry-After`, and the `jti` stays unspent",
+    source: "RFC 6585 §4",
+    rules: [
+      {
+        id: "rate-limit-enforced",
+        file: "src/token/spend-jti.ts",
+        find: 'throw new TokenServiceError("rate_limited", undefined, result.retryAfterSeconds);',
+        replace: "return next();",
+        tests: t(RATE, "gets 429 with Retry-After over its rate while another client is served"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "kill switch: a client disabled, or a key retired, through the admin API is refused on its next request, whatever the isolate cache and KV still hold",
+    source: "security model",
+    rules: [
+      {
+        id: "kill-switch-refuses",
+        file: "src/token/spend-jti.ts",
+        find: 'throw new TokenServiceError("client_revoked");',
+        replace: "return next();",
+        tests: t(
+          ADMIN,
+          "refuses a disabled client on the next request, with its record still cached and KV still stale",
+        ),
+      },
+      {
+        id: "kill-switch-client",
+        file: "src/client-object/replay-guard.ts",
+        find: `"SELECT 1 FROM revoked WHERE subject = 'client' OR subject = ?1 LIMIT 1"`,
+        replace: '"SELECT 1 FROM revoked WHERE subject = ?1 LIMIT 1"',
+        tests: [
+          ...t(GUARD, "refuses every kid once the whole client is revoked, and serves it again once lifted"),
+          ...t(ADMIN, "refuses a disabled client on the next request, with its record still cached and KV still stale"),
+        ],
+      },
+      {
+        id: "kill-switch-key",
+        file: "src/client-object/replay-guard.ts",
+        find: `"SELECT 1 FROM revoked WHERE subject = 'client' OR subject = ?1 LIMIT 1"`,
+        replace: `"SELECT 1 FROM revoked WHERE subject = 'client' OR (subject = ?1 AND 0) LIMIT 1"`,
+        tests: [
+          ...t(GUARD, "refuses a retired kid only, and writes no row for the refusal"),
+          ...t(ADMIN, "refuses a retired key on the next request while the client's other key still works"),
+        ],
+      },
+      {
+        id: "admin-disable-sets-switch",
+        file: "src/admin/api.ts",
+        find: 'await whileAvailable("replay_guard_unavailable", () => c.env.REPLAY_GUARD.getByName(id).setClientRevoked(revoke));',
+        replace: "",
+        tests: t(
+          ADMIN,
+          "refuses a disabled client on the next request, with its record still cached and KV still stale",
+        ),
+      },
+      {
+        id: "admin-retire-checks-first",
+        file: "src/admin/api.ts",
+        find: "const next = await checkRecordChange(c.env.CLIENTS, id, withoutKey);",
+        replace: "const next = JSON.parse((await c.env.CLIENTS.get(clientKey(id), 'text')) ?? '{}');",
+        tests: t(
+          ADMIN,
+          "sets nothing when the retirement is refused (unknown kid)",
+          "refuses to retire a client's last key",
+        ),
+      },
+    ],
+  },
+  {
+    requirement:
+      "the admin API accepts only access tokens this server signed, `typ` `at+jwt`, for its issuer and the `<ISSUER>/admin` audience, unexpired, with a `client_id` and the `admin` scope, from an operator whose kill switch is off",
+    source: "RFC 6750 §3.1, RFC 9068 §4",
+    rules: [
+      {
+        id: "admin-issuer",
+        file: "src/admin/admin-token.ts",
+        find: "issuer: config.issuer,",
+        replace: "",
+        tests: t(ADMIN, "rejects a token signed with the service's key but naming another issuer"),
+      },
+      {
+        id: "admin-audience",
+        file: "src/admin/admin-token.ts",
+        find: "audience: config.adminAudience,",
+        replace: "",
+        tests: t(ADMIN, "rejects a token issued for another audience"),
+      },
+      {
+        id: "admin-typ",
+        file: "src/admin/admin-token.ts",
+        find: 'typ: "at+jwt",',
+        replace: "",
+        tests: t(ADMIN, "rejects a token signed with the service's key whose typ is not at+jwt"),
+      },
+      {
+        id: "admin-expiry",
+        file: "src/admin/admin-token.ts",
+        find: 'currentDate: new Date(c.get("now") * 1000),',
+        replace: "currentDate: new Date(0),",
+        tests: t(ADMIN, "rejects an expired admin token"),
+      },
+      {
+        id: "admin-client-id",
+        file: "src/admin/admin-token.ts",
+        find: 'if (typeof clientId !== "string" || clientId === "")\n    throw new TokenServiceError("admin_token_invalid", "no client_id");',
+        replace: "",
+        tests: t(ADMIN, "rejects a token signed with the service's key without a client_id"),
+      },
+      {
+        id: "admin-scope",
+        file: "src/admin/admin-token.ts",
+        find: '!scope.split(" ").includes(ADMIN_SCOPE)',
+        replace: "false",
+        tests: t(ADMIN, "rejects a token without the admin scope with 403"),
+      },
+      {
+        id: "admin-operator-kill-switch",
+        file: "src/admin/admin-token.ts",
+        find: `if (revocations.client) throw new TokenServiceError("admin_token_invalid", "the token's client is disabled");`,
+        replace: "",
+        tests: t(ADMIN, "refuses the still unexpired tokens of an operator disabled through the kill switch"),
+      },
+    ],
+  },
+  {
+    requirement: "scopes within the client's `scopes` (`default_scopes` when none is asked), in scope-token syntax",
+    source: "RFC 6749 §3.3, §5.2",
+    rules: [
+      {
+        id: "scope-allowed",
+        file: "src/token/authorize-grant.ts",
+        find: 'if (scopes.some((s) => !record.scopes.includes(s))) throw new TokenServiceError("scope_not_allowed");',
+        replace: "",
+        tests: t(ENDPOINT, "rejects with invalid_scope when a scope is not allowed, without spending the jti"),
+      },
+      {
+        id: "scope-syntax",
+        file: "src/token/authorize-grant.ts",
+        find: 'if (!tokens.every(isValidScopeToken)) throw new TokenServiceError("scope_malformed");',
+        replace: "",
+        tests: t(ENDPOINT, "rejects with invalid_scope when the scope has a double space"),
+      },
+      {
+        id: "scope-defaults",
+        file: "src/token/authorize-grant.ts",
+        find: "scopes = record.default_scopes ?? record.scopes;",
+        replace: "scopes = record.scopes;",
+        tests: t(ENDPOINT, "grants default_scopes when none are requested"),
+      },
+    ],
+  },
+  {
+    requirement: "`resource` values are absolute URIs without fragment, within the client's `audiences`",
+    source: "RFC 8707 §2",
+    rules: [
+      {
+        id: "resource-allowed",
+        file: "src/token/authorize-grant.ts",
+        find: 'if (!record.audiences.includes(resource)) throw new TokenServiceError("resource_not_allowed");',
+        replace: "",
+        tests: t(ENDPOINT, "rejects with invalid_target when the resource is not allowed for the client"),
+      },
+      {
+        id: "resource-syntax",
+        file: "src/token/authorize-grant.ts",
+        find: 'if (!isResourceIndicator(resource)) throw new TokenServiceError("resource_invalid");',
+        replace: "",
+        tests: t(ENDPOINT, "rejects with invalid_target when the resource has a fragment"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "access tokens are RFC 9068 JWTs (`typ` `at+jwt`), live at most `ACCESS_TOKEN_TTL`, and the token response is `no-store`",
+    source: "RFC 9068 §2, RFC 6749 §5.1",
+    rules: [
+      {
+        id: "token-ttl-cap",
+        file: "src/token/authorize-grant.ts",
+        find: "const ttl = Math.min(record.token_ttl ?? defaults.maxTtl, defaults.maxTtl);",
+        replace: "const ttl = record.token_ttl ?? defaults.maxTtl;",
+        tests: t(ENDPOINT, "never longer than ACCESS_TOKEN_TTL even when the record asks for more"),
+      },
+      {
+        id: "token-typ",
+        file: "src/token/issue-token.ts",
+        find: ".setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })",
+        replace: ".setProtectedHeader({ alg: key.alg, kid: key.kid })",
+        tests: t(ENDPOINT, "for a client signing with ES256"),
+      },
+      {
+        id: "token-no-store",
+        file: "src/token/pipeline.ts",
+        find: 'return c.json(body, 200, { "Cache-Control": "no-store", Pragma: "no-cache" });',
+        replace: "return c.json(body, 200);",
+        tests: t(ENDPOINT, "for a client signing with ES256"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "errors are RFC 6749 JSON with a fixed description that never names the internal reason; an outage of KV or the Durable Object is a 503 with `Retry-After`, never a 500",
+    source: "RFC 6749 §5.2, RFC 9110 §15.6.4",
+    rules: [
+      {
+        id: "wire-hides-reason",
+        file: "src/protocol/wire-errors.ts",
+        find: "JSON.stringify({ error: wire.error, error_description: wire.description })",
+        replace: "JSON.stringify({ error: wire.error, error_description: wire.description, reason })",
+        tests: t(
+          FUZZ,
+          "random bodies reach the form parser and, with a valid prefix, the header decoder; always a well-formed 4xx",
+        ),
+      },
+      {
+        id: "registry-outage-503",
+        file: "src/registry/client-registry.ts",
+        find: 'whileAvailable("registry_unavailable", () => kv.get(clientKey(clientId), "text"))',
+        replace: 'kv.get(clientKey(clientId), "text")',
+        tests: t(OUTCOMES, "a KV failure while reading the client answers 503 with Retry-After"),
+      },
+      {
+        id: "outage-retry-after",
+        file: "src/protocol/wire-errors.ts",
+        find: 'else if (wire.status === 503) headers["Retry-After"] = "1";',
+        replace: "",
+        tests: t(OUTCOMES, "a replay guard failure answers 503 with Retry-After"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "configuration is checked once: `ISSUER` an https origin (http only on loopback), every number within its bounds, `SIGNING_KEYS` private keys whose `alg` fits, only public halves published",
+    source: "RFC 8414 §2, security model",
+    rules: [
+      {
+        id: "issuer-https",
+        file: "src/config.ts",
+        find: 'if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {',
+        replace: "if (false) {",
+        tests: t(CONFIG, "rejects a plain-http ISSUER off loopback"),
+      },
+      {
+        id: "issuer-origin",
+        file: "src/config.ts",
+        find: "if (url.origin !== raw) {",
+        replace: "if (false) {",
+        tests: t(CONFIG, "rejects an ISSUER with a trailing slash", "rejects an ISSUER with a path"),
+      },
+      {
+        id: "config-bounds",
+        file: "src/config.ts",
+        find: "if (value < bounds.min || value > bounds.max) {",
+        replace: "if (false) {",
+        tests: t(CONFIG, "rejects a CLIENT_CACHE_TTL above a minute", "rejects an out-of-range CLOCK_SKEW"),
+      },
+      {
+        id: "signing-key-private",
+        file: "src/issuer/signing-keys.ts",
+        find: 'if (typeof jwk.d !== "string") fail(`key ${jwk.kid} is not a private key`);',
+        replace: "",
+        tests: t(SIGNING, "rejects a public key"),
+      },
+      {
+        id: "signing-key-publishes-public-only",
+        file: "src/issuer/signing-keys.ts",
+        find: 'publicJwk: { ...publicPart, use: "sig", alg, kid: jwk.kid }',
+        replace: 'publicJwk: { ...jwk, use: "sig", alg, kid: jwk.kid }',
+        tests: t(SIGNING, "publishes only public members, with use, alg and kid"),
+      },
+    ],
+  },
+];
+
+export const RULES: MutationRule[] = REQUIREMENTS.flatMap((r) => r.rules);
