@@ -76,8 +76,14 @@ function outcomesOf(report: JsonReport): TestOutcome[] {
   return outcomes;
 }
 
-/** Runs `vitest run` on the worker config for `files` (all of its files when empty), killed after `timeoutMs`. */
-export async function runWorkerSuite(files: string[], options: { logDir: string; label: string; timeoutMs: number }) {
+/**
+ * Runs `vitest run` on the worker config for `files` (all of its files when empty), or only the tests whose titles
+ * end with one of `onlyTitles`, killed after `timeoutMs`.
+ */
+export async function runWorkerSuite(
+  files: string[],
+  options: { logDir: string; label: string; timeoutMs: number; onlyTitles?: string[] },
+) {
   await mkdir(options.logDir, { recursive: true });
   const reportPath = join(options.logDir, `${options.label}.json`);
   const logPath = join(options.logDir, `${options.label}.log`);
@@ -91,6 +97,13 @@ export async function runWorkerSuite(files: string[], options: { logDir: string;
     `--outputFile=${reportPath}`,
     ...files,
   ];
+  // Only the tests asked for (vitest matches the pattern against each test's full name); the rest are skipped.
+  if (options.onlyTitles?.length) {
+    args.push(
+      "--testNamePattern",
+      options.onlyTitles.map((title) => title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"),
+    );
+  }
   const started = Date.now();
   const output: string[] = [];
   const { exitCode, timedOut } = await new Promise<{ exitCode: number | null; timedOut: boolean }>((resolve) => {
