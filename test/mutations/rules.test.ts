@@ -38,6 +38,12 @@ describe("mutation rules", () => {
   );
 });
 
+describe("the source tree", () => {
+  it("is not left mutated by an interrupted mutation run (npm run test:mutations -- --restore)", () => {
+    expect(existsSync(join(ROOT, "test/mutations/.journal.json"))).toBe(false);
+  });
+});
+
 describe("docs/rfc-traceability.md", () => {
   it("holds the requirement table generated from the rules (npm run docs:traceability)", () => {
     const doc = readFileSync(TRACEABILITY_DOC, "utf8");

@@ -21,6 +21,7 @@ Options:
   --rule <id>     only this rule (repeatable; a prefix selects every rule that starts with it)
   --list          print the rules and the tests each names, then exit
   --skip-baseline do not run the whole suite first (for iterating on one rule; CI never uses it)
+  --restore       put back a source file a killed run left mutated, then exit
   --help          this text`;
 
 /** A baseline of the whole suite on this two-core machine takes well under a minute; a hung run is cut off. */
@@ -120,13 +121,14 @@ function judge(rule: MutationRule, run: SuiteRun): Omit<RuleResult, "rule" | "du
 }
 
 async function main(): Promise<number> {
-  let options: { rule?: string[]; list?: boolean; "skip-baseline"?: boolean; help?: boolean };
+  let options: { rule?: string[]; list?: boolean; "skip-baseline"?: boolean; restore?: boolean; help?: boolean };
   try {
     options = parseArgs({
       options: {
         rule: { type: "string", multiple: true },
         list: { type: "boolean" },
         "skip-baseline": { type: "boolean" },
+        restore: { type: "boolean" },
         help: { type: "boolean" },
       },
     }).values;
@@ -136,6 +138,11 @@ async function main(): Promise<number> {
   }
   if (options.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (options.restore) {
+    const restored = recoverInterruptedRun();
+    console.log(restored ? `restored ${restored}` : "nothing to restore: no mutation run was interrupted");
     return 0;
   }
   const selected = options.rule ? RULES.filter((r) => options.rule!.some((id) => r.id.startsWith(id))) : RULES;
