@@ -1,19 +1,8 @@
 // Unit tests for configuration parsing: every [vars] rule, each refusal naming its variable.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
-import { TokenServiceError } from "../../src/protocol/errors";
 import { CLIENT_CACHE_TTL_SECONDS } from "./support";
-
-function detailOf(fn: () => unknown): string {
-  try {
-    fn();
-    return "accepted";
-  } catch (err) {
-    if (err instanceof TokenServiceError) return `${err.reason}: ${err.detail}`;
-    // Anything else (a TypeError from a missing check) is a wrong answer too, not a crash of the test.
-    return `threw ${err instanceof Error ? err.name : typeof err}`;
-  }
-}
+import { reasonAndDetailOf as detailOf } from "./verdict";
 
 describe("parseConfig", () => {
   it("builds endpoints from the issuer and applies defaults", () => {

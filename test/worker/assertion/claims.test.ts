@@ -1,7 +1,8 @@
 // Unit tests for validateAssertionClaims: every claim rule, with a frozen clock.
 import { describe, expect, it } from "vitest";
 import { type AssertionPolicy, validateAssertionClaims } from "../../../src/assertion/claims";
-import { type Reason, TokenServiceError } from "../../../src/protocol/errors";
+import type { Reason } from "../../../src/protocol/errors";
+import { reasonOf } from "../verdict";
 
 const ISSUER = "https://as.example.test";
 const NOW = 1_800_000_000;
@@ -19,17 +20,6 @@ function claims(overrides: Record<string, unknown> = {}, omit: string[] = []) {
   };
   for (const name of omit) delete base[name];
   return base;
-}
-
-function reasonOf(fn: () => unknown): Reason | "accepted" | `threw ${string}` {
-  try {
-    fn();
-    return "accepted";
-  } catch (err) {
-    if (err instanceof TokenServiceError) return err.reason;
-    // Anything else (a TypeError from a missing check) is a wrong answer too, not a crash of the test.
-    return `threw ${err instanceof Error ? err.name : typeof err}`;
-  }
 }
 
 describe("validateAssertionClaims", () => {

@@ -1,19 +1,8 @@
 // Unit tests for the SIGNING_KEYS secret: shape, algorithms, private keys only, published public halves.
 import { describe, expect, it } from "vitest";
 import { parseSigningKeys } from "../../../src/issuer/signing-keys";
-import { TokenServiceError } from "../../../src/protocol/errors";
 import { clientKey } from "../support";
-
-function detailOf(fn: () => unknown): string {
-  try {
-    fn();
-    return "accepted";
-  } catch (err) {
-    if (err instanceof TokenServiceError) return `${err.reason}: ${err.detail}`;
-    // Anything else (a TypeError from a missing check) is a wrong answer too, not a crash of the test.
-    return `threw ${err instanceof Error ? err.name : typeof err}`;
-  }
-}
+import { reasonAndDetailOf as detailOf } from "../verdict";
 
 describe("parseSigningKeys", () => {
   it("publishes only public members, with use, alg and kid", async () => {

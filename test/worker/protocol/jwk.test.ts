@@ -2,6 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { JwkError, rsaModulusBits, validatePublicJwk, validatePublicJwkSet } from "../../../src/protocol/jwk";
 import { clientKey } from "../support";
+import { messageOf } from "../verdict";
+
+const errorOf = (fn: () => unknown) => messageOf(fn, JwkError);
 
 const b64 = (bytes: number, fill = 0xab) =>
   btoa(String.fromCharCode(...new Uint8Array(bytes).fill(fill)))
@@ -10,17 +13,6 @@ const b64 = (bytes: number, fill = 0xab) =>
     .replace(/\//g, "_");
 const EC_P256 = { kty: "EC", crv: "P-256", x: b64(32), y: b64(32) };
 const RSA_2048 = { kty: "RSA", n: b64(256, 0xc1), e: "AQAB" };
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-    return "accepted";
-  } catch (err) {
-    if (err instanceof JwkError) return err.message;
-    // Anything else (a TypeError from a missing check) is a wrong answer too, not a crash of the test.
-    return `threw ${err instanceof Error ? err.name : typeof err}`;
-  }
-}
 
 describe("validatePublicJwk", () => {
   const cases: Array<[string, unknown, RegExp]> = [

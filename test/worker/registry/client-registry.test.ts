@@ -2,9 +2,9 @@
 // counts reads. The clock is passed in: nothing sleeps.
 import { describe, expect, it } from "vitest";
 import { CLIENT_CACHE_ENTRIES } from "../../../src/protocol/constants";
-import { TokenServiceError } from "../../../src/protocol/errors";
 import { loadActiveClient } from "../../../src/registry/client-registry";
 import { clientKey, uniqueClientId } from "../support";
+import { reasonOfPromise as reasonOf } from "../verdict";
 
 /** A KV namespace holding JSON records by key, counting `get` calls. */
 function fakeKv() {
@@ -24,17 +24,6 @@ function fakeKv() {
 async function activeRecord(clientId: string, status = "active") {
   const key = await clientKey("ES256");
   return { client_id: clientId, status, jwks: { keys: [key.publicJwk] }, scopes: ["read"], audiences: [] };
-}
-
-async function reasonOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "loaded";
-  } catch (err) {
-    if (err instanceof TokenServiceError) return err.reason;
-    // Anything else (a TypeError from a missing check) is a wrong answer too, not a crash of the test.
-    return `threw ${err instanceof Error ? err.name : typeof err}`;
-  }
 }
 
 const NOW = 1_800_000_000;

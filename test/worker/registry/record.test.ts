@@ -2,6 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { JwkError } from "../../../src/protocol/jwk";
 import { RecordError, validateClientRecord } from "../../../src/registry/record";
+import { messageOf } from "../verdict";
+
+const errorOf = (fn: () => unknown) => messageOf(fn, JwkError, RecordError);
 
 const b64 = (bytes: number, fill = 0xab) =>
   btoa(String.fromCharCode(...new Uint8Array(bytes).fill(fill)))
@@ -9,17 +12,6 @@ const b64 = (bytes: number, fill = 0xab) =>
     .replace(/\+/g, "-")
     .replace(/\//g, "_");
 const EC_P256 = { kty: "EC", crv: "P-256", x: b64(32), y: b64(32) };
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-    return "accepted";
-  } catch (err) {
-    if (err instanceof JwkError || err instanceof RecordError) return err.message;
-    // Anything else (a TypeError from a missing check) is a wrong answer too, not a crash of the test.
-    return `threw ${err instanceof Error ? err.name : typeof err}`;
-  }
-}
 
 describe("validateClientRecord", () => {
   const record = {
