@@ -44,7 +44,7 @@ const SCALING_ROUNDS = 3;
 const ASSERTION_LIFETIME = 240;
 /** The short-window variant's ASSERTION_MAX_LIFETIME (bench-runtime.ts), used by the storage-bound run. */
 const SHORT_WINDOW_LIFETIME = 10;
-/** ReplayGuard purges this long after the earliest expiry (PURGE_BATCH_DELAY_MS in src/client-object/replay-guard.ts). */
+/** ClientAuthority purges this long after the earliest expiry (PURGE_BATCH_DELAY_MS in src/client-authority/authority.ts). */
 const PURGE_BATCH_DELAY_SECONDS = 5;
 const REGISTERED_CLIENTS = 10_000;
 const PREFILLED_JTIS = 100_000;

@@ -1,6 +1,6 @@
 // The Worker's bindings and variables as declared in wrangler.toml (plus the SIGNING_KEYS secret).
 // Types only: nothing here runs.
-import type { ReplayGuard } from "./client-object/replay-guard";
+import type { ClientAuthority } from "./client-authority/authority";
 
 export interface Env {
   /** Issuer identifier (an origin). */
@@ -17,6 +17,6 @@ export interface Env {
   SIGNING_KEYS?: string;
   /** Client registry (docs/registry.md). */
   CLIENTS: KVNamespace;
-  /** Replay guard, one object per client_id (docs/replay-guard.md). */
-  REPLAY_GUARD: DurableObjectNamespace<ReplayGuard>;
+  /** Replay guard, one object per client_id (docs/client-authority.md). */
+  CLIENT_AUTHORITY: DurableObjectNamespace<ClientAuthority>;
 }

@@ -9,8 +9,8 @@ import type { Readable } from "node:stream";
 import { Miniflare, type WorkerOptions } from "miniflare";
 import type { WorkerBundle } from "./worker-bundle";
 
-/** The ReplayGuard RPCs of the bench entry (bench/workers/token-service-with-bench-rpc.js), as seen from Node. */
-export interface BenchReplayGuard {
+/** The ClientAuthority RPCs of the bench entry (bench/workers/token-service-with-bench-rpc.js), as seen from Node. */
+export interface BenchClientAuthority {
   benchPrefill(prefix: string, count: number, retainUntilMs: number): Promise<number>;
   benchRowCount(): Promise<number>;
   benchAlarmAt(): Promise<number | null>;
@@ -58,7 +58,7 @@ export interface BenchRuntime {
     cryptoBound: URL;
   };
   clients: ClientRecordWriter;
-  replayGuard(variant: TokenServiceVariant, clientId: string): Promise<BenchReplayGuard>;
+  replayGuard(variant: TokenServiceVariant, clientId: string): Promise<BenchClientAuthority>;
   /** Lines the runtime wrote (audit lines and errors), counted but not printed. */
   runtimeOutput: { lines: number; lastErrors: string[] };
   dispose(): Promise<void>;
@@ -89,7 +89,7 @@ export async function startBenchRuntime(options: BenchRuntimeOptions): Promise<B
       ...vars,
     },
     kvNamespaces: { CLIENTS: NAMESPACES[registry] },
-    durableObjects: { REPLAY_GUARD: { className: "ReplayGuard", useSQLite: true } },
+    durableObjects: { CLIENT_AUTHORITY: { className: "ClientAuthority", useSQLite: true } },
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   });
 
@@ -174,8 +174,8 @@ export async function startBenchRuntime(options: BenchRuntimeOptions): Promise<B
       },
     },
     async replayGuard(variant, clientId) {
-      const namespace = await mf.getDurableObjectNamespace("REPLAY_GUARD", TOKEN_SERVICE_VARIANTS[variant]);
-      return namespace.get(namespace.idFromName(clientId)) as unknown as BenchReplayGuard;
+      const namespace = await mf.getDurableObjectNamespace("CLIENT_AUTHORITY", TOKEN_SERVICE_VARIANTS[variant]);
+      return namespace.get(namespace.idFromName(clientId)) as unknown as BenchClientAuthority;
     },
     runtimeOutput,
     async dispose() {

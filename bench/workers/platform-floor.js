@@ -2,7 +2,7 @@
 // SQLite insert, a JSON response of token size. No crypto, no validation, no logging. Never deployed.
 import { DurableObject } from "cloudflare:workers";
 
-/** Same table and index as src/replay-guard.ts, so the insert pays the same index maintenance. */
+/** Same table and index as src/client-authority/authority.ts, so the insert pays the same index maintenance. */
 export class FloorJtiStore extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);

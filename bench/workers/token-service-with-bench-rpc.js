@@ -1,9 +1,9 @@
 // Bench-only entry around the bundled Worker (./index.js, the `wrangler deploy --dry-run` output): the same fetch
-// handler, and a ReplayGuard that adds two bench RPCs (bulk pre-fill, row count). `consume` and the alarm are inherited
+// handler, and a ClientAuthority that adds two bench RPCs (bulk pre-fill, row count). `consume` and the alarm are inherited
 // unchanged, so the token path measured is the production one. Never deployed.
-import tokenService, { ReplayGuard as ProductionReplayGuard } from "./index.js";
+import tokenService, { ClientAuthority as ProductionClientAuthority } from "./index.js";
 
-export class ReplayGuard extends ProductionReplayGuard {
+export class ClientAuthority extends ProductionClientAuthority {
   /** Inserts `count` live rows named `<prefix><i>` in one synchronous batch (one implicit transaction). */
   benchPrefill(prefix, count, retainUntilMs) {
     const sql = this.ctx.storage.sql;

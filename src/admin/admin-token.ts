@@ -44,7 +44,7 @@ export const requireAdminToken: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   // An operator client disabled through the kill switch loses the admin API at once, not when its tokens expire.
   const revocations = await whileAvailable("replay_guard_unavailable", () =>
-    c.env.REPLAY_GUARD.getByName(clientId).revocations(),
+    c.env.CLIENT_AUTHORITY.getByName(clientId).revocations(),
   );
   if (revocations.client) throw new TokenServiceError("admin_token_invalid", "the token's client is disabled");
   await next();

@@ -25,7 +25,7 @@ export function createAdminApi(): Hono<AppEnv> {
       status = "invalid";
     }
     const revocations = await whileAvailable("replay_guard_unavailable", () =>
-      c.env.REPLAY_GUARD.getByName(id).revocations(),
+      c.env.CLIENT_AUTHORITY.getByName(id).revocations(),
     );
     return c.json({ client_id: id, registry_status: status, kill_switch: revocations }, 200, {
       "Cache-Control": "no-store",
@@ -42,7 +42,9 @@ export function createAdminApi(): Hono<AppEnv> {
         r.status = revoke ? "disabled" : "active";
       });
       // The Durable Object first: from this moment every location refuses (or serves) the client.
-      await whileAvailable("replay_guard_unavailable", () => c.env.REPLAY_GUARD.getByName(id).setClientRevoked(revoke));
+      await whileAvailable("replay_guard_unavailable", () =>
+        c.env.CLIENT_AUTHORITY.getByName(id).setClientRevoked(revoke),
+      );
       await writeRecord(c.env.CLIENTS, id, next);
       return c.json({ client_id: id, status: revoke ? "disabled" : "active" }, 200, { "Cache-Control": "no-store" });
     });
@@ -65,7 +67,9 @@ export function createAdminApi(): Hono<AppEnv> {
       (r.jwks as { keys: unknown[] }).keys = keys.filter((k) => k.kid !== kid);
     };
     const next = await checkRecordChange(c.env.CLIENTS, id, withoutKey);
-    await whileAvailable("replay_guard_unavailable", () => c.env.REPLAY_GUARD.getByName(id).setKeyRevoked(kid, true));
+    await whileAvailable("replay_guard_unavailable", () =>
+      c.env.CLIENT_AUTHORITY.getByName(id).setKeyRevoked(kid, true),
+    );
     if (next.jwks_uri === undefined) await writeRecord(c.env.CLIENTS, id, next);
     return c.json({ client_id: id, retired_kid: kid }, 200, { "Cache-Control": "no-store" });
   });
@@ -75,7 +79,9 @@ export function createAdminApi(): Hono<AppEnv> {
     const id = c.req.param("id");
     const kid = c.req.param("kid");
     await checkRecordChange(c.env.CLIENTS, id, () => {});
-    await whileAvailable("replay_guard_unavailable", () => c.env.REPLAY_GUARD.getByName(id).setKeyRevoked(kid, false));
+    await whileAvailable("replay_guard_unavailable", () =>
+      c.env.CLIENT_AUTHORITY.getByName(id).setKeyRevoked(kid, false),
+    );
     return c.json({ client_id: id, restored_kid: kid }, 200, { "Cache-Control": "no-store" });
   });
 

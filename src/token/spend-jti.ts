@@ -2,7 +2,7 @@
 // applies the client's rate limit and kill switch) and turns its answer into a refusal unless it is "fresh".
 // Runs only after every other check has passed, so nothing that failed earlier burns a jti. No clock of its own.
 import type { MiddlewareHandler } from "hono";
-import type { ConsumeOutcome } from "../client-object/replay-guard";
+import type { ConsumeOutcome } from "../client-authority/authority";
 import type { AppEnv } from "../context";
 import { TokenServiceError, whileAvailable } from "../protocol/errors";
 
@@ -20,7 +20,7 @@ export const spendJti: MiddlewareHandler<AppEnv> = async (c, next) => {
   const result = await whileAvailable(
     "replay_guard_unavailable",
     async (): Promise<ConsumeOutcome> =>
-      c.env.REPLAY_GUARD.getByName(record.client_id).consume(jti, retainUntilMs, rateLimit, key.kid),
+      c.env.CLIENT_AUTHORITY.getByName(record.client_id).consume(jti, retainUntilMs, rateLimit, key.kid),
   );
   switch (result.outcome) {
     case "fresh":

@@ -12,7 +12,7 @@ const MAX_ROOT_FILES = 8;
 
 /**
  * What each folder may import (besides itself). Lower layers know nothing of higher ones: lib/ knows nothing of OAuth,
- * protocol/ is the shared vocabulary, the checks (assertion/, registry/, client-object/, issuer/) use only those, and
+ * protocol/ is the shared vocabulary, the checks (assertion/, registry/, client-authority/, issuer/) use only those, and
  * only the HTTP layers (token/, admin/) and the root wiring combine them. "root:x" is the root file x.ts.
  */
 const ALLOWED: Record<string, string[]> = {
@@ -20,10 +20,10 @@ const ALLOWED: Record<string, string[]> = {
   protocol: [],
   assertion: ["protocol", "lib"],
   registry: ["protocol", "lib"],
-  "client-object": ["protocol", "lib", "root:env"],
+  "client-authority": ["protocol", "lib", "root:env"],
   issuer: ["protocol", "lib", "root:config"],
-  token: ["assertion", "registry", "client-object", "issuer", "protocol", "lib", "root:context", "root:config"],
-  admin: ["registry", "client-object", "issuer", "protocol", "lib", "root:context"],
+  token: ["assertion", "registry", "client-authority", "issuer", "protocol", "lib", "root:context", "root:config"],
+  admin: ["registry", "client-authority", "issuer", "protocol", "lib", "root:context"],
 };
 
 function sourceFiles(dir: string): string[] {

@@ -32,8 +32,8 @@ const JWK = "test/worker/protocol/jwk.test.ts";
 const RECORD = "test/worker/registry/record.test.ts";
 const CACHE = "test/worker/registry/client-registry.test.ts";
 const REMOTE = "test/worker/registry/remote-jwks.test.ts";
-const GUARD = "test/worker/client-object/replay-guard.test.ts";
-const RATE = "test/worker/client-object/rate-limit.test.ts";
+const GUARD = "test/worker/client-authority/authority.test.ts";
+const RATE = "test/worker/client-authority/rate-limit.test.ts";
 const OUTCOMES = "test/worker/token/storage-outcomes.test.ts";
 const ADMIN = "test/worker/admin/api.test.ts";
 const CONFIG = "test/worker/config.test.ts";
@@ -976,8 +976,8 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "jti-per-client",
         file: "src/token/spend-jti.ts",
-        find: "c.env.REPLAY_GUARD.getByName(record.client_id)",
-        replace: 'c.env.REPLAY_GUARD.getByName("one-guard-for-all")',
+        find: "c.env.CLIENT_AUTHORITY.getByName(record.client_id)",
+        replace: 'c.env.CLIENT_AUTHORITY.getByName("one-guard-for-all")',
         tests: [
           ...t(GUARD, "keeps jti spaces of different clients apart"),
           ...t(ATTACKS, "treats the same jti at two clients as two assertions"),
@@ -1002,7 +1002,7 @@ export const REQUIREMENTS: Requirement[] = [
       },
       {
         id: "guard-retention-passed",
-        file: "src/client-object/replay-guard.ts",
+        file: "src/client-authority/authority.ts",
         find: 'if (retainUntilMs <= now) return { outcome: "expired" };',
         replace: "",
         tests: t(
@@ -1013,14 +1013,14 @@ export const REQUIREMENTS: Requirement[] = [
       },
       {
         id: "guard-replay-before-rate-limit",
-        file: "src/client-object/replay-guard.ts",
+        file: "src/client-authority/authority.ts",
         find: 'if (spent.length > 0) return { outcome: "replayed" };',
         replace: "",
         tests: t(GUARD, "refuses a replay before the rate limit, so replays never use up the client's budget"),
       },
       {
         id: "guard-purge",
-        file: "src/client-object/replay-guard.ts",
+        file: "src/client-authority/authority.ts",
         find: 'this.ctx.storage.sql.exec("DELETE FROM spent_jti WHERE expires_at <= ?", Date.now());',
         replace: "",
         tests: t(GUARD, "schedules an alarm that purges expired rows and keeps live ones"),
@@ -1057,7 +1057,7 @@ export const REQUIREMENTS: Requirement[] = [
       },
       {
         id: "kill-switch-client",
-        file: "src/client-object/replay-guard.ts",
+        file: "src/client-authority/authority.ts",
         find: `"SELECT 1 FROM revoked WHERE subject = 'client' OR subject = ?1 LIMIT 1"`,
         replace: '"SELECT 1 FROM revoked WHERE subject = ?1 LIMIT 1"',
         tests: [
@@ -1067,7 +1067,7 @@ export const REQUIREMENTS: Requirement[] = [
       },
       {
         id: "kill-switch-key",
-        file: "src/client-object/replay-guard.ts",
+        file: "src/client-authority/authority.ts",
         find: `"SELECT 1 FROM revoked WHERE subject = 'client' OR subject = ?1 LIMIT 1"`,
         replace: `"SELECT 1 FROM revoked WHERE subject = 'client' OR (subject = ?1 AND 0) LIMIT 1"`,
         tests: [
@@ -1078,7 +1078,7 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "admin-disable-sets-switch",
         file: "src/admin/api.ts",
-        find: 'await whileAvailable("replay_guard_unavailable", () => c.env.REPLAY_GUARD.getByName(id).setClientRevoked(revoke));',
+        find: 'await whileAvailable("replay_guard_unavailable", () =>\n        c.env.CLIENT_AUTHORITY.getByName(id).setClientRevoked(revoke),\n      );',
         replace: "",
         tests: t(
           ADMIN,

@@ -25,7 +25,7 @@ function guardAnswering(outcome: unknown): DurableObjectNamespace {
 /** A valid token request from a registered client, handled by the Worker with some bindings replaced. */
 async function tokenRequestWithBindings(bindings: {
   CLIENTS?: KVNamespace;
-  REPLAY_GUARD?: DurableObjectNamespace;
+  CLIENT_AUTHORITY?: DurableObjectNamespace;
 }): Promise<Response> {
   const client = await registerClient();
   const request = new Request(TOKEN_ENDPOINT, {
@@ -39,7 +39,7 @@ async function tokenRequestWithBindings(bindings: {
 }
 
 async function tokenRequestWith(outcome: unknown): Promise<Response> {
-  return tokenRequestWithBindings({ REPLAY_GUARD: guardAnswering(outcome) });
+  return tokenRequestWithBindings({ CLIENT_AUTHORITY: guardAnswering(outcome) });
 }
 
 describe("the replay guard's answer", () => {
@@ -106,7 +106,7 @@ describe("storage outages", () => {
 
   it("a replay guard failure answers 503 with Retry-After", async () => {
     await expectUnavailable(
-      await tokenRequestWithBindings({ REPLAY_GUARD: failingGuard }),
+      await tokenRequestWithBindings({ CLIENT_AUTHORITY: failingGuard }),
       "replay_guard_unavailable",
       "token_request",
     );
@@ -132,7 +132,7 @@ describe("storage outages", () => {
       admin,
     );
     await expectUnavailable(
-      await send(adminRequest("GET", ""), { REPLAY_GUARD: failingGuard as unknown as typeof env.REPLAY_GUARD }),
+      await send(adminRequest("GET", ""), { CLIENT_AUTHORITY: failingGuard as unknown as typeof env.CLIENT_AUTHORITY }),
       "replay_guard_unavailable",
       admin,
     );

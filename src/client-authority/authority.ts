@@ -1,4 +1,4 @@
-// ReplayGuard: a SQLite-backed Durable Object, one per client_id, that spends each assertion `jti` exactly once,
+// ClientAuthority: a SQLite-backed Durable Object, one per client_id, that spends each assertion `jti` exactly once,
 // applies the client's optional rate limit, and holds the client's kill switch (a disabled client or retired key,
 // set through the admin API, is refused on the next request everywhere, without waiting for KV). Its RPC is atomic: one synchronous SQL statement decides,
 // inside the object's single thread, so no two requests can both see a `jti` as new. An alarm deletes rows once
@@ -18,7 +18,7 @@ export type ConsumeOutcome =
 /** Seconds added to the earliest expiry before the purge alarm fires, so one alarm sweeps a batch of rows. */
 const PURGE_BATCH_DELAY_MS = 5_000;
 
-export class ReplayGuard extends DurableObject<Env> {
+export class ClientAuthority extends DurableObject<Env> {
   /** Time of the scheduled purge alarm in ms, or null when none is known to be set. */
   private alarmAt: number | null = null;
   /**

@@ -1,7 +1,7 @@
 // Per-client rate limiting: the pure token bucket with a frozen clock, and 429 with Retry-After through the
 // Worker for a client over its limit while other clients are still served.
 import { describe, expect, it } from "vitest";
-import { takeToken } from "../../../src/client-object/rate-limit";
+import { takeToken } from "../../../src/client-authority/rate-limit";
 import {
   buildAssertion,
   expectIssued,

@@ -1,5 +1,5 @@
 // Per-client token-bucket rate limiting, as pure functions of the bucket state and the clock (passed in).
-// The client's ReplayGuard Durable Object holds the bucket; nothing here does I/O.
+// The client's ClientAuthority Durable Object holds the bucket; nothing here does I/O.
 
 export interface RateLimit {
   /** Requests allowed per window; also the burst size. */

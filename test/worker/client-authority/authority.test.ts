@@ -3,7 +3,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { ReplayGuard } from "../../../src/client-object/replay-guard";
+import type { ClientAuthority } from "../../../src/client-authority/authority";
 import {
   auditLog,
   buildAssertion,
@@ -17,14 +17,14 @@ import {
 } from "../support";
 
 /** Writes a spent-jti row directly, as an earlier consume would have, e.g. one already past its retention. */
-function insertRow(guard: DurableObjectStub<ReplayGuard>, jti: string, expiresAt: number) {
-  return runInDurableObject(guard, (_: ReplayGuard, state) => {
+function insertRow(guard: DurableObjectStub<ClientAuthority>, jti: string, expiresAt: number) {
+  return runInDurableObject(guard, (_: ClientAuthority, state) => {
     state.storage.sql.exec("INSERT INTO spent_jti (jti, expires_at) VALUES (?, ?)", jti, expiresAt);
   });
 }
 
 function rowsOf(clientId: string) {
-  return runInDurableObject(env.REPLAY_GUARD.getByName(clientId), (_: ReplayGuard, state) =>
+  return runInDurableObject(env.CLIENT_AUTHORITY.getByName(clientId), (_: ClientAuthority, state) =>
     state.storage.sql.exec<{ jti: string; expires_at: number }>("SELECT jti, expires_at FROM spent_jti").toArray(),
   );
 }
@@ -108,9 +108,9 @@ describe("replay of one assertion", () => {
   });
 });
 
-describe("ReplayGuard", () => {
+describe("ClientAuthority", () => {
   it("consume reports a jti as fresh once, then as replayed", async () => {
-    const guard = env.REPLAY_GUARD.getByName("unit-guard");
+    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard");
     const until = Date.now() + 60_000;
     expect((await guard.consume("j1", until)).outcome).toBe("fresh");
     expect((await guard.consume("j1", until)).outcome).toBe("replayed");
@@ -118,18 +118,18 @@ describe("ReplayGuard", () => {
   });
 
   it("lets a jti be spent again once the row that spent it has passed its retention", async () => {
-    const guard = env.REPLAY_GUARD.getByName("unit-guard-expired");
+    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-expired");
     await insertRow(guard, "j", Date.now() - 1); // spent earlier; the alarm has not run yet
     expect((await guard.consume("j", Date.now() + 60_000)).outcome).toBe("fresh");
     expect((await guard.consume("j", Date.now() + 60_000)).outcome).toBe("replayed");
   });
 
   it("refuses to spend a jti whose retention has already passed by its own clock, and writes no row", async () => {
-    const guard = env.REPLAY_GUARD.getByName("unit-guard-too-late");
+    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-too-late");
     expect((await guard.consume("late", Date.now() - 1)).outcome).toBe("expired");
     expect((await guard.consume("late", Date.now())).outcome).toBe("expired");
     expect(
-      await runInDurableObject(guard, (_: ReplayGuard, state) =>
+      await runInDurableObject(guard, (_: ClientAuthority, state) =>
         state.storage.sql.exec("SELECT jti FROM spent_jti").toArray(),
       ),
     ).toEqual([]);
@@ -138,17 +138,17 @@ describe("ReplayGuard", () => {
   it("cannot be made to spend one assertion twice at the end of its life", async () => {
     // The same assertion sent twice around exp + skew: once the first row has expired, the second request's
     // retention (the same exp) has passed too, so it is refused instead of written again.
-    const guard = env.REPLAY_GUARD.getByName("unit-guard-edge");
+    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-edge");
     const retainUntil = Date.now() + 60_000;
     expect((await guard.consume("edge", retainUntil)).outcome).toBe("fresh");
-    await runInDurableObject(guard, (_: ReplayGuard, state) => {
+    await runInDurableObject(guard, (_: ClientAuthority, state) => {
       state.storage.sql.exec("UPDATE spent_jti SET expires_at = ? WHERE jti = 'edge'", Date.now() - 1);
     });
     expect((await guard.consume("edge", Date.now() - 1)).outcome).toBe("expired");
   });
 
   it("refuses a replay before the rate limit, so replays never use up the client's budget", async () => {
-    const guard = env.REPLAY_GUARD.getByName("unit-guard-replay-budget");
+    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-replay-budget");
     const until = Date.now() + 60_000;
     const limit = { requests: 2, perSeconds: 3600 };
     expect((await guard.consume("first", until, limit)).outcome).toBe("fresh");
@@ -158,7 +158,7 @@ describe("ReplayGuard", () => {
   });
 
   it("refuses every kid once the whole client is revoked, and serves it again once lifted", async () => {
-    const guard = env.REPLAY_GUARD.getByName("unit-guard-client-revoked");
+    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-client-revoked");
     const until = Date.now() + 60_000;
     await guard.setClientRevoked(true);
     expect((await guard.consume("a", until, undefined, "k1")).outcome).toBe("revoked");
@@ -168,42 +168,42 @@ describe("ReplayGuard", () => {
   });
 
   it("refuses a retired kid only, and writes no row for the refusal", async () => {
-    const guard = env.REPLAY_GUARD.getByName("unit-guard-key-revoked");
+    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-key-revoked");
     const until = Date.now() + 60_000;
     await guard.setKeyRevoked("old", true);
     expect((await guard.consume("a", until, undefined, "old")).outcome).toBe("revoked");
     expect((await guard.consume("b", until, undefined, "new")).outcome).toBe("fresh");
     expect((await guard.consume("c", until)).outcome).toBe("fresh");
     expect(await guard.revocations()).toEqual({ client: false, kids: ["old"] });
-    const rows = await runInDurableObject(guard, (_: ReplayGuard, state) =>
+    const rows = await runInDurableObject(guard, (_: ClientAuthority, state) =>
       state.storage.sql.exec<{ jti: string }>("SELECT jti FROM spent_jti ORDER BY jti").toArray(),
     );
     expect(rows.map((r) => r.jti)).toEqual(["b", "c"]);
   });
 
   it("schedules an alarm that purges expired rows and keeps live ones", async () => {
-    const guard = env.REPLAY_GUARD.getByName("unit-guard-purge");
+    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-purge");
     await insertRow(guard, "old-1", Date.now() - 10);
     await insertRow(guard, "old-2", Date.now() - 5);
     await guard.consume("live", Date.now() + 600_000);
-    const alarmSet = await runInDurableObject(guard, (_: ReplayGuard, state) => state.storage.getAlarm());
+    const alarmSet = await runInDurableObject(guard, (_: ClientAuthority, state) => state.storage.getAlarm());
     expect(alarmSet).not.toBeNull();
     expect(await runDurableObjectAlarm(guard)).toBe(true);
-    const rows = await runInDurableObject(guard, (_: ReplayGuard, state) =>
+    const rows = await runInDurableObject(guard, (_: ClientAuthority, state) =>
       state.storage.sql.exec<{ jti: string }>("SELECT jti FROM spent_jti ORDER BY jti").toArray(),
     );
     expect(rows.map((r) => r.jti)).toEqual(["live"]);
-    const next = await runInDurableObject(guard, (_: ReplayGuard, state) => state.storage.getAlarm());
+    const next = await runInDurableObject(guard, (_: ClientAuthority, state) => state.storage.getAlarm());
     expect(next).toBeGreaterThan(Date.now() + 500_000);
   });
 
   it("leaves no alarm once the table is empty", async () => {
-    const guard = env.REPLAY_GUARD.getByName("unit-guard-empty");
+    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-empty");
     expect((await guard.consume("gone", Date.now() + 60_000)).outcome).toBe("fresh");
-    await runInDurableObject(guard, (_: ReplayGuard, state) => {
+    await runInDurableObject(guard, (_: ClientAuthority, state) => {
       state.storage.sql.exec("UPDATE spent_jti SET expires_at = ?", Date.now() - 1);
     });
     expect(await runDurableObjectAlarm(guard)).toBe(true);
-    expect(await runInDurableObject(guard, (_: ReplayGuard, state) => state.storage.getAlarm())).toBeNull();
+    expect(await runInDurableObject(guard, (_: ClientAuthority, state) => state.storage.getAlarm())).toBeNull();
   });
 });
