@@ -23,7 +23,7 @@ const loadConfiguration: MiddlewareHandler<AppEnv> = async (c, next) => {
 function onlyMethods(allow: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (!allow.split(", ").includes(c.req.method))
-      throw new TokenServiceError("method_not_allowed", undefined, undefined, { Allow: allow });
+      throw new TokenServiceError("method_not_allowed", undefined, { headers: { Allow: allow } });
     await next();
   };
 }

@@ -1,5 +1,6 @@
 // The Hono environment shared by the app and its middleware: bindings plus per-request variables.
 // Types only.
+import type { AssertionHeader } from "./assertion/decode";
 import type { Config } from "./config";
 import type { Env } from "./env";
 import type { SigningKeySet } from "./issuer/signing-keys";
@@ -12,16 +13,47 @@ import type { TokenRequest } from "./token/parse-request";
 export interface AuthenticatedClient {
   record: ClientRecord;
   key: ClientJwk;
+  /** The key's id: its kid, or its RFC 7638 thumbprint (access tokens carry it as `client_key`). */
+  keyId: string;
   jti: string;
   /** Assertion expiry, seconds since the epoch. */
   exp: number;
+  /** The accepted `aud` value the assertion carried. */
+  aud: string;
+  header: AssertionHeader;
 }
 
-/** What the audit line of a token request says beyond outcome and reason. Never keys, tokens or assertions. */
+/**
+ * What the audit line of a token request says beyond outcome and reason. Never keys, tokens or assertions; a jti only
+ * as a hash. Fields taken from the request before the client is authenticated say so (`claimed_`).
+ */
 export interface AuditFields {
+  claimed_client_id?: string;
+  claimed_kid?: string;
+  /** Set only once the assertion's signature verified. */
   client_id?: string;
   kid?: string;
   jti?: string;
+  /** The issued access token. */
+  token?: { jti: string; aud: string | string[]; scope: string; exp: number };
+}
+
+/** The operator an admin request was authenticated as. */
+export interface Operator {
+  clientId: string;
+  /** The id of the operator key that obtained the admin token. */
+  keyId: string;
+  /** The admin token's jti (logged only as a hash). */
+  tokenJti: string;
+}
+
+/** What the audit line of an admin request says beyond method, path and outcome. */
+export interface AdminAuditFields {
+  /** The client the request is about. */
+  client_id?: string;
+  kid?: string;
+  version_before?: number;
+  version_after?: number;
 }
 
 export interface AppEnv {
@@ -35,5 +67,7 @@ export interface AppEnv {
     client: AuthenticatedClient;
     grant: GrantDecision;
     audit: AuditFields;
+    operator: Operator;
+    adminAudit: AdminAuditFields;
   };
 }

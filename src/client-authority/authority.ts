@@ -1,129 +1,203 @@
-// ClientAuthority: a SQLite-backed Durable Object, one per client_id, that spends each assertion `jti` exactly once,
-// applies the client's optional rate limit, and holds the client's kill switch (a disabled client or retired key,
-// set through the admin API, is refused on the next request everywhere, without waiting for KV). Its RPC is atomic: one synchronous SQL statement decides,
-// inside the object's single thread, so no two requests can both see a `jti` as new. An alarm deletes rows once
-// their assertion can no longer be accepted. It never validates assertions: callers spend a `jti` only after every
-// other check has passed.
+// ClientAuthority: a SQLite-backed Durable Object, one per client_id, the single authority for everything about the
+// client that changes: its record (keys, scopes, audiences, flags, status, retired kids) and the record's version,
+// its spent jtis and its rate-limit bucket. KV holds a replica the object writes after each committed change, never
+// the other way round (a record it has never seen is adopted from KV on first use). `consume` decides a token request
+// in one synchronous section of the object's single thread, so no two requests can both spend a jti. It never
+// validates assertions: callers spend a jti only after every other check has passed.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { type Bucket, type RateLimit, takeToken } from "./rate-limit";
+import { keyIdOf } from "../protocol/key-id";
+import { applyChange, ChangeRefused } from "./changes";
+import { ClientStateStore, type StoredState } from "./client-state";
+import type {
+  Actor,
+  ChangeResult,
+  ClientChange,
+  ClientView,
+  ConsumeOutcome,
+  ConsumeRequest,
+  OperatorCheck,
+  OperatorVerdict,
+} from "./contract";
+import { foldLegacyRevocations, ReplicaWriter, readReplica } from "./kv-replica";
+import { takeToken } from "./rate-limit";
+import { ReplayStore } from "./replay-store";
 
-export type ConsumeOutcome =
-  | { outcome: "fresh" }
-  | { outcome: "revoked" }
-  | { outcome: "replayed" }
-  | { outcome: "expired" }
-  | { outcome: "rate_limited"; retryAfterSeconds: number };
-
-/** Seconds added to the earliest expiry before the purge alarm fires, so one alarm sweeps a batch of rows. */
+/** Milliseconds added to the earliest expiry before the purge alarm fires, so one alarm sweeps a batch of rows. */
 const PURGE_BATCH_DELAY_MS = 5_000;
+/** A KV write that failed is tried again this long after, from the alarm. */
+const REPLICATION_RETRY_MS = 10_000;
+
+function retiredKidsOf(record: Record<string, unknown>): string[] {
+  return Array.isArray(record.retired_kids) ? (record.retired_kids as string[]) : [];
+}
+
+function rateLimitOf(record: Record<string, unknown>) {
+  const limit = record.rate_limit as { requests: number; per_seconds: number } | undefined;
+  return limit && { requests: limit.requests, perSeconds: limit.per_seconds };
+}
 
 export class ClientAuthority extends DurableObject<Env> {
-  /** Time of the scheduled purge alarm in ms, or null when none is known to be set. */
-  private alarmAt: number | null = null;
-  /**
-   * Rate-limit bucket, in memory: it refills when the object is evicted (it was idle, so the client was under its
-   * limit anyway) and also when the object restarts (a deploy, a runtime update), which allows at most one extra
-   * burst of `requests` per restart. Keeping it in SQLite would cost a write on every token request.
-   */
-  private bucket: Bucket | undefined;
+  readonly #state: ClientStateStore;
+  readonly #replay: ReplayStore;
+  /** Time of the scheduled alarm in ms, or null when none is known to be set. */
+  #alarmAt: number | null = null;
+  readonly #replica: ReplicaWriter;
+  #adoption: Promise<StoredState | null> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS spent_jti (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID",
-    );
-    ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS spent_jti_expiry ON spent_jti (expires_at)");
-    // Kill switch: subject "client" (the whole client) or "kid:<kid>" (one key), set by the admin API.
-    ctx.storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS revoked (subject TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL) WITHOUT ROWID",
+    this.#state = new ClientStateStore(ctx.storage.sql);
+    this.#replay = new ReplayStore(ctx.storage.sql);
+    this.#replica = new ReplicaWriter(env.CLIENTS, this.#state, () =>
+      this.#scheduleAlarm(Date.now() + REPLICATION_RETRY_MS),
     );
   }
 
   /**
-   * Spends `jti` until `retainUntilMs`, in this order: kill switch, then a retention already past by this object's
-   * clock ("expired": a row that could not outlive the assertion is never written, so an assertion arriving at its
-   * very end cannot be spent twice), then an earlier spend ("replayed"), then the rate limit, then the insert.
-   * Replays are refused before the rate limit, so whoever holds a spent assertion cannot drain the client's budget.
-   * A rate-limited request leaves the `jti` unspent: the client may retry it after `retryAfterSeconds`.
-   * Every step is a synchronous SQL statement with no await in between, so the object's single thread makes the
-   * whole decision atomic. A row whose retention has passed no longer blocks its `jti` (the alarm may not have run).
+   * Spends the request's jti, in this order: the record is the current one (else "stale", with the current record,
+   * for the Worker to check again), the client active, the key not retired, the retention not already past by this
+   * object's clock, the jti not spent, the rate limit (whose bucket lives in SQLite, so it survives eviction and
+   * deploys), then the spend. Replays are refused before the rate limit, so whoever holds a spent assertion cannot
+   * drain the client's budget; refusals write nothing, so a rate-limited jti may be retried.
    */
-  async consume(jti: string, retainUntilMs: number, rateLimit?: RateLimit, kid?: string): Promise<ConsumeOutcome> {
+  async consume(request: ConsumeRequest): Promise<ConsumeOutcome> {
+    await this.#stateFor(request.clientId);
+    // From here to the spend: synchronous, so the decision is atomic.
+    const state = this.#state.read();
     const now = Date.now();
-    const sql = this.ctx.storage.sql;
-    const revoked = sql
-      .exec("SELECT 1 FROM revoked WHERE subject = 'client' OR subject = ?1 LIMIT 1", `kid:${kid ?? ""}`)
-      .toArray();
-    if (revoked.length > 0) return { outcome: "revoked" };
-    if (retainUntilMs <= now) return { outcome: "expired" };
-    const spent = sql.exec("SELECT 1 FROM spent_jti WHERE jti = ?1 AND expires_at > ?2", jti, now).toArray();
-    if (spent.length > 0) return { outcome: "replayed" };
-    if (rateLimit) {
-      const decision = takeToken(this.bucket, rateLimit, now);
-      this.bucket = decision.bucket;
-      if (!decision.allowed) return { outcome: "rate_limited", retryAfterSeconds: decision.retryAfterSeconds };
+    if (state === null || state.record === null) return { outcome: "unknown" };
+    if (state.version !== request.recordVersion) {
+      this.ctx.waitUntil(this.#replica.replicate());
+      return { outcome: "stale", record: state.record };
     }
-    // The WHERE keeps the insert itself refusing a live row, should the check above ever be moved away from it.
-    const cursor = sql.exec(
-      `INSERT INTO spent_jti (jti, expires_at) VALUES (?1, ?2)
-       ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at WHERE spent_jti.expires_at <= ?3`,
-      jti,
-      retainUntilMs,
-      now,
-    );
-    if (cursor.rowsWritten === 0) return { outcome: "replayed" };
-    await this.schedulePurge(retainUntilMs + PURGE_BATCH_DELAY_MS);
+    const record = state.record;
+    if (record.status !== "active") return { outcome: "disabled" };
+    if (retiredKidsOf(record).includes(request.keyId)) return { outcome: "key_retired" };
+    if (request.retainUntilMs <= now) return { outcome: "expired" };
+    if (this.#replay.isSpent(request.jti, now)) return { outcome: "replayed" };
+    const limit = rateLimitOf(record);
+    if (limit) {
+      const decision = takeToken(this.#state.readBucket(), limit, now);
+      if (!decision.allowed) return { outcome: "rate_limited", retryAfterSeconds: decision.retryAfterSeconds };
+      this.#state.writeBucket(decision.bucket);
+    }
+    if (!this.#replay.spend(request.jti, request.retainUntilMs, now)) return { outcome: "replayed" };
+    await this.#scheduleAlarm(request.retainUntilMs + PURGE_BATCH_DELAY_MS);
     return { outcome: "fresh" };
   }
 
-  /** Kill switch for the whole client: while set, every token request of the client is refused. */
-  async setClientRevoked(revoked: boolean): Promise<void> {
-    this.setRevoked("client", revoked);
+  /** The client's current record and version, or null when it has none (never registered, or removed). */
+  async read(clientId: string): Promise<ClientView | null> {
+    await this.#stateFor(clientId);
+    const state = this.#state.read();
+    return state && { record: state.record, version: state.version };
   }
 
-  /** Kill switch for one key of the client, by kid. */
-  async setKeyRevoked(kid: string, revoked: boolean): Promise<void> {
-    this.setRevoked(`kid:${kid}`, revoked);
-  }
-
-  /** What the kill switch currently holds: whether the client is revoked, and which kids. */
-  async revocations(): Promise<{ client: boolean; kids: string[] }> {
-    const rows = this.ctx.storage.sql
-      .exec<{ subject: string }>("SELECT subject FROM revoked ORDER BY subject")
-      .toArray();
-    return {
-      client: rows.some((r) => r.subject === "client"),
-      kids: rows.filter((r) => r.subject.startsWith("kid:")).map((r) => r.subject.slice(4)),
-    };
-  }
-
-  private setRevoked(subject: string, revoked: boolean): void {
-    if (revoked) {
-      this.ctx.storage.sql.exec(
-        "INSERT OR REPLACE INTO revoked (subject, revoked_at) VALUES (?, ?)",
-        subject,
-        Date.now(),
-      );
-    } else {
-      this.ctx.storage.sql.exec("DELETE FROM revoked WHERE subject = ?", subject);
+  /**
+   * Applies one management change, in the order changes arrive: refused with version_mismatch when `ifVersion` is
+   * given and is not the current version, else validated and committed as the next version, then written to KV.
+   */
+  async change(
+    clientId: string,
+    change: ClientChange,
+    ifVersion: number | undefined,
+    actor: Actor,
+  ): Promise<ChangeResult> {
+    await this.#stateFor(clientId);
+    const state = this.#state.read();
+    const versionBefore = state?.version ?? 0;
+    if (ifVersion !== undefined && ifVersion !== versionBefore) {
+      return {
+        ok: false,
+        refusal: "version_mismatch",
+        detail: `the record is at version ${versionBefore}`,
+        version: versionBefore,
+      };
     }
+    let next: Record<string, unknown> | null;
+    try {
+      next = applyChange(state?.record ?? null, change, clientId);
+    } catch (err) {
+      if (!(err instanceof ChangeRefused)) throw err;
+      return { ok: false, refusal: err.refusal, detail: err.message, version: versionBefore };
+    }
+    const version = this.#state.write(clientId, next, Date.now(), actor.clientId);
+    // A removed client's budget goes with it; one created again starts a new bucket.
+    if (change.kind === "delete" || change.kind === "create") this.#state.clearBucket();
+    const replicated = await this.#replica.replicate();
+    return { ok: true, record: this.#state.read()!.record, version, versionBefore, replicated };
   }
 
-  /** Deletes rows whose retention has passed, then schedules the next purge if rows remain. */
+  /**
+   * Whether an admin token obtained with key `keyId` may still be used: the operator is active, the key is still
+   * one of its keys and not retired, and its record still grants the admin scope for the admin audience.
+   */
+  async authorizeOperator(check: OperatorCheck): Promise<OperatorVerdict> {
+    await this.#stateFor(check.clientId);
+    const record = this.#state.read()?.record ?? null;
+    if (record === null) return { ok: false, detail: "the operator is not registered" };
+    if (record.status !== "active") return { ok: false, detail: "the operator is disabled" };
+    if (retiredKidsOf(record).includes(check.keyId)) return { ok: false, detail: "the operator's key is retired" };
+    const keys = (record.jwks as { keys?: Array<Record<string, unknown>> } | undefined)?.keys;
+    if (keys) {
+      const ids = await Promise.all(keys.map((key) => keyIdOf(key)));
+      if (!ids.includes(check.keyId)) return { ok: false, detail: "the operator's key is no longer registered" };
+    }
+    const scopes = Array.isArray(record.scopes) ? record.scopes : [];
+    const audiences = Array.isArray(record.audiences) ? record.audiences : [];
+    if (!scopes.includes(check.adminScope) || !audiences.includes(check.adminAudience)) {
+      return { ok: false, detail: "the operator no longer has the admin scope for the admin audience" };
+    }
+    return { ok: true };
+  }
+
+  /** Deletes spent jtis whose retention has passed, retries a KV write that failed, and schedules what is left. */
   override async alarm(): Promise<void> {
-    this.alarmAt = null;
-    this.ctx.storage.sql.exec("DELETE FROM spent_jti WHERE expires_at <= ?", Date.now());
-    const next = this.ctx.storage.sql
-      .exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM spent_jti")
-      .one().next;
-    if (next !== null) await this.schedulePurge(next + PURGE_BATCH_DELAY_MS);
+    this.#alarmAt = null;
+    const next = this.#replay.purge(Date.now());
+    if (next !== null) await this.#scheduleAlarm(next + PURGE_BATCH_DELAY_MS);
+    await this.#replica.replicate();
   }
 
-  private async schedulePurge(at: number): Promise<void> {
-    if (this.alarmAt === null) this.alarmAt = await this.ctx.storage.getAlarm();
-    if (this.alarmAt !== null && this.alarmAt <= at) return;
-    this.alarmAt = at;
+  /** This object's state, adopting the client's KV record the first time the object is asked about it. */
+  async #stateFor(clientId: string): Promise<StoredState | null> {
+    return this.#state.read() ?? this.#adopt(clientId);
+  }
+
+  /**
+   * Adopts the KV record of a client this object has never held (registered before the authority existed, or by the
+   * CLI's bootstrap path), folding in any kill switch an older version of this object kept. Concurrent callers share
+   * one adoption, and its writes are synchronous, so a client is adopted once. A missing or invalid KV record is not
+   * adopted; a KV failure rejects (and the next call tries again).
+   */
+  #adopt(clientId: string): Promise<StoredState | null> {
+    if (this.#adoption) return this.#adoption;
+    const adoption = (async () => {
+      const replica = await readReplica(this.env.CLIENTS, clientId);
+      const already = this.#state.read();
+      if (already || replica === null) return already;
+      const { record, changed } = foldLegacyRevocations(replica, this.#state.takeLegacyRevocations());
+      // The replica's own version when it has one and nothing was folded in; otherwise a new version, which KV does
+      // not hold yet (a record from the bootstrap path has none).
+      const replicaVersion = typeof replica.version === "number" ? replica.version : 0;
+      const version = changed || replicaVersion === 0 ? replicaVersion + 1 : replicaVersion;
+      const adopted = this.#state.adopt(clientId, record, version, replicaVersion, Date.now());
+      if (adopted.replicatedVersion < adopted.version) this.ctx.waitUntil(this.#replica.replicate());
+      return adopted;
+    })();
+    this.#adoption = adoption;
+    const done = () => {
+      if (this.#adoption === adoption) this.#adoption = null;
+    };
+    adoption.then(done, done);
+    return adoption;
+  }
+
+  async #scheduleAlarm(at: number): Promise<void> {
+    if (this.#alarmAt === null) this.#alarmAt = await this.ctx.storage.getAlarm();
+    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
     await this.ctx.storage.setAlarm(at);
   }
 }

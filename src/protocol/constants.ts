@@ -64,12 +64,23 @@ export const LIMITS = {
   maxKeysTriedPerRequest: 4,
   /** Most keys in one client's JWK Set: room for rotation overlap, not a key dump. */
   maxKeysPerClient: 20,
+  /** Most retired kids a record keeps: years of monthly rotations; the oldest can be restored or dropped by hand. */
+  maxRetiredKids: 100,
   /** Largest requested `scope` string in characters. */
   maxScopeLength: 1024,
   /** Smallest RSA modulus accepted anywhere (NIST SP 800-131A; RFC 7518 section 3.3 requires 2048). */
   minRsaModulusBits: 2048,
   /** Largest RSA modulus accepted: above this, verification cost becomes a denial-of-service lever. */
   maxRsaModulusBits: 8192,
+  /**
+   * Longest life of an admin access token, whatever ACCESS_TOKEN_TTL is: the admin API also refuses one as soon as its
+   * key is retired or its operator disabled, and a short life bounds what a copy of it is worth.
+   */
+  maxAdminTokenTtl: 300,
+  /** Most clients one page of `GET /admin/clients` lists (KV lists at most 1,000 keys a call). */
+  maxAdminListPage: 100,
+  /** Largest admin request body: a client record, with room for a JSON merge patch's nulls. */
+  maxAdminBodyBytes: 64 * 1024,
   /** Largest stored client record in bytes (KV value). */
   maxClientRecordBytes: 64 * 1024,
   /** Longest client `name` label: a human-readable label, not a document. */

@@ -43,19 +43,22 @@ export type Reason =
   | "jwks_uri_unavailable"
   | "signature_invalid"
   | "replayed"
-  | "client_revoked"
+  | "key_retired"
   | "rate_limited"
   // grant authorization
   | "scope_malformed"
   | "scope_not_allowed"
   | "resource_invalid"
   | "resource_not_allowed"
+  | "admin_audience_not_alone"
   // admin API (RFC 6750 bearer token errors)
   | "admin_token_missing"
   | "admin_token_invalid"
   | "admin_scope_missing"
   | "admin_client_unknown"
   | "admin_request_invalid"
+  | "admin_client_exists"
+  | "admin_version_mismatch"
   // the service itself
   | "config_invalid"
   | "replay_guard_unavailable"
@@ -77,28 +80,42 @@ export async function whileAvailable<T>(
     throw new TokenServiceError(
       reason,
       err instanceof Error ? err.message.slice(0, LIMITS.maxLogDetailLength) : undefined,
+      { cause: err },
     );
   }
+}
+
+export interface TokenServiceErrorOptions {
+  /** Seconds for a Retry-After header (rate limiting, unavailability). */
+  retryAfterSeconds?: number;
+  /**
+   * Response headers the refusal needs: a WWW-Authenticate challenge for a client that tried HTTP authentication
+   * (RFC 6749 section 5.2), Allow for a wrong method, an ETag.
+   */
+  headers?: Record<string, string>;
+  /**
+   * What went wrong, for the wire, in place of the fixed description: only for an operator the admin API has
+   * already authenticated (a record that fails validation, say). Never on the token endpoint, which tells nobody why.
+   */
+  publicDetail?: string;
+  cause?: unknown;
 }
 
 /** An expected refusal or failure. `detail` is for the log only and must never hold keys, tokens or assertions. */
 export class TokenServiceError extends Error {
   readonly reason: Reason;
   readonly detail: string | undefined;
-  /** Seconds for a Retry-After header (rate limiting, unavailability). */
   readonly retryAfterSeconds: number | undefined;
-  /**
-   * Response headers the refusal needs: a WWW-Authenticate challenge for a client that tried HTTP authentication
-   * (RFC 6749 section 5.2), Allow for a wrong method.
-   */
   readonly headers: Record<string, string> | undefined;
+  readonly publicDetail: string | undefined;
 
-  constructor(reason: Reason, detail?: string, retryAfterSeconds?: number, headers?: Record<string, string>) {
-    super(reason);
+  constructor(reason: Reason, detail?: string, options: TokenServiceErrorOptions = {}) {
+    super(reason, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "TokenServiceError";
     this.reason = reason;
     this.detail = detail;
-    this.retryAfterSeconds = retryAfterSeconds;
-    this.headers = headers;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.headers = options.headers;
+    this.publicDetail = options.publicDetail;
   }
 }

@@ -1,10 +1,11 @@
 // The one mapping from an internal reason code to the RFC 6749 section 5.2 wire error, and the JSON response built
 // from it. Wire descriptions are fixed strings: they never echo input, and every client-authentication failure reads
 // the same, so a prober learns nothing. No I/O, no logging.
+import { LIMITS } from "./constants";
 import type { Reason, TokenServiceError } from "./errors";
 
 export interface WireError {
-  status: 400 | 401 | 403 | 404 | 405 | 413 | 429 | 500 | 503;
+  status: 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 429 | 500 | 503;
   error: string;
   description: string;
 }
@@ -84,7 +85,7 @@ export function wireErrorFor(reason: Reason): WireError {
     case "jwks_uri_unavailable":
     case "signature_invalid":
     case "replayed":
-    case "client_revoked":
+    case "key_retired":
       return CLIENT_AUTH_FAILED;
     case "rate_limited":
       return {
@@ -97,6 +98,7 @@ export function wireErrorFor(reason: Reason): WireError {
       return { status: 400, error: "invalid_scope", description: "The requested scope is invalid or not allowed" };
     case "resource_invalid":
     case "resource_not_allowed":
+    case "admin_audience_not_alone":
       return {
         status: 400,
         error: "invalid_target",
@@ -112,6 +114,14 @@ export function wireErrorFor(reason: Reason): WireError {
       return { status: 404, error: "invalid_request", description: "No such client" };
     case "admin_request_invalid":
       return { status: 400, error: "invalid_request", description: "The admin request cannot be applied" };
+    case "admin_client_exists":
+      return { status: 409, error: "invalid_request", description: "The client already exists" };
+    case "admin_version_mismatch":
+      return {
+        status: 412,
+        error: "invalid_request",
+        description: "The client changed since the version named in If-Match",
+      };
     case "config_invalid":
       return { status: 500, error: "server_error", description: "The service is misconfigured" };
     case "replay_guard_unavailable":
@@ -146,8 +156,19 @@ export function errorResponse(error: Reason | TokenServiceError): Response {
   const retryAfter = typeof error === "string" ? undefined : error.retryAfterSeconds;
   if (retryAfter !== undefined) headers["Retry-After"] = String(retryAfter);
   else if (wire.status === 503) headers["Retry-After"] = "1";
-  return new Response(JSON.stringify({ error: wire.error, error_description: wire.description }), {
+  const description = publicDescription(typeof error === "string" ? undefined : error.publicDetail) ?? wire.description;
+  return new Response(JSON.stringify({ error: wire.error, error_description: description }), {
     status: wire.status,
     headers,
   });
+}
+
+/** An error's public detail as RFC 6749 allows a description: printable ASCII, bounded; nothing when it is not. */
+function publicDescription(detail: string | undefined): string | undefined {
+  if (detail === undefined) return undefined;
+  const ascii = detail
+    .replace(/"/g, "'")
+    .replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, "?")
+    .slice(0, LIMITS.maxLogDetailLength);
+  return ascii === "" ? undefined : ascii;
 }

@@ -1,6 +1,6 @@
-// Reads client records from Workers KV (binding CLIENTS), validates them, and reuses a validated active record for a
-// few seconds per isolate (CLIENT_CACHE_TTL, docs/registry.md). Never writes KV: the registry is managed with the CLI
-// (scripts/cli.ts) or wrangler. A broken record is refused, never trusted, never cached and never a 500.
+// Reads client records from Workers KV (binding CLIENTS, the replica the clients' authorities write), validates them,
+// and reuses a validated active record for a few seconds per isolate (CLIENT_CACHE_TTL, docs/registry.md). Never
+// writes KV. A broken record is refused, never trusted, never cached and never a 500.
 import { BoundedCache } from "../lib/bounded-cache";
 import { CLIENT_CACHE_ENTRIES, LIMITS } from "../protocol/constants";
 import { TokenServiceError, whileAvailable } from "../protocol/errors";
@@ -41,6 +41,14 @@ export async function loadActiveClient(
     cachedClients.set(clientId, { record, freshUntil: cache.now + cache.ttlSeconds });
   }
   return record;
+}
+
+/**
+ * Puts a record the client's authority returned (newer than what KV served) into this isolate's cache, so the next
+ * requests use it until KV's replica catches up. The caller has validated it.
+ */
+export function rememberClient(record: ClientRecord, cache: ClientCachePolicy): void {
+  if (cache.ttlSeconds > 0) cachedClients.set(record.client_id, { record, freshUntil: cache.now + cache.ttlSeconds });
 }
 
 /** One KV read and a full validation of the record. */

@@ -31,6 +31,13 @@ export interface ClientRecord {
   legacy_audience?: boolean;
   /** Optional token request rate limit; absent means unlimited. */
   rate_limit?: { requests: number; per_seconds: number };
+  /** Kids refused at use (a retired key a jwks_uri still publishes, or an inline key being phased out). */
+  retired_kids?: string[];
+  /**
+   * The record's version, set by the client's authority (its Durable Object) on every change; absent in a record
+   * the authority has not adopted yet (written to KV by the CLI's bootstrap path).
+   */
+  version?: number;
 }
 
 /** KV key of a client record. The prefix leaves room for other record kinds in the same namespace. */
@@ -131,5 +138,21 @@ export function validateClientRecord(input: unknown, expectedClientId?: string):
       throw new RecordError(`name must be a string of at most ${LIMITS.maxClientNameLength} characters`);
     record.name = raw.name;
   }
+  if (raw.retired_kids !== undefined) {
+    const kids = stringList(raw, "retired_kids", isBoundedKid, `kids of 1 to ${LIMITS.maxKidLength} characters`);
+    if (kids.length > LIMITS.maxRetiredKids)
+      throw new RecordError(`retired_kids holds more than ${LIMITS.maxRetiredKids}`);
+    if (kids.length > 0) record.retired_kids = kids;
+  }
+  if (raw.version !== undefined) {
+    if (typeof raw.version !== "number" || !Number.isSafeInteger(raw.version) || raw.version < 1) {
+      throw new RecordError("version must be a positive whole number (it is set by the service)");
+    }
+    record.version = raw.version;
+  }
   return record;
+}
+
+function isBoundedKid(value: unknown): boolean {
+  return typeof value === "string" && value.length > 0 && value.length <= LIMITS.maxKidLength;
 }

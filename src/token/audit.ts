@@ -1,22 +1,24 @@
-// Writes one structured JSON line per token request decision: outcome, reason code, client_id, kid, a hash of
-// the jti, status and latency. Never a token, a key, an assertion, or raw request input beyond bounded ids.
+// Writes one structured JSON line per token request decision: outcome, reason code, status and latency; the client
+// and key the request claimed (`claimed_`) and, once its signature verified, the ones it proved; a hash of the
+// assertion's jti; and for an issued token its jti (hashed), aud, scope and exp. Never a token, a key, an assertion,
+// a raw jti, or raw request input beyond bounded ids.
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv, AuditFields } from "../context";
+import { shortHash } from "../lib/short-hash";
 import { TokenServiceError } from "../protocol/errors";
 
-export interface AuditLine extends Omit<AuditFields, "jti"> {
+export interface AuditLine extends Omit<AuditFields, "jti" | "token"> {
   event: "token_request";
   outcome: "issued" | "refused" | "error";
   reason?: string;
   detail?: string;
   jti_sha256?: string;
+  token_jti_sha256?: string;
+  token_aud?: string | string[];
+  token_scope?: string;
+  token_exp?: number;
   status: number;
   latency_ms: number;
-}
-
-async function shortHash(value: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
-  return [...new Uint8Array(digest, 0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Wraps the token endpoint; logs after the response is decided (errors are rendered by app.onError). */
@@ -40,8 +42,16 @@ export const auditTokenRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
   } else if (error) {
     line.reason = "internal_error";
   }
+  if (audit.claimed_client_id !== undefined) line.claimed_client_id = audit.claimed_client_id;
+  if (audit.claimed_kid !== undefined) line.claimed_kid = audit.claimed_kid;
   if (audit.client_id !== undefined) line.client_id = audit.client_id;
   if (audit.kid !== undefined) line.kid = audit.kid;
   if (audit.jti !== undefined) line.jti_sha256 = await shortHash(audit.jti);
+  if (audit.token !== undefined && line.outcome === "issued") {
+    line.token_jti_sha256 = await shortHash(audit.token.jti);
+    line.token_aud = audit.token.aud;
+    line.token_scope = audit.token.scope;
+    line.token_exp = audit.token.exp;
+  }
   console.log(JSON.stringify(line));
 };

@@ -1,14 +1,17 @@
 // private_key_jwt client authentication as Hono middleware: checks the assertion cheapest-first (header, claims,
-// audience, time), then loads the client and verifies the signature, and puts the authenticated client on the
-// context. It never spends the `jti`: that happens last, after the grant is authorized (token-endpoint.ts).
-import type { MiddlewareHandler } from "hono";
+// audience, time), then loads the client's record and checks what depends on it (the legacy audience rule, the
+// signature), and puts the authenticated client on the context. It never spends the `jti`: that
+// happens last, in spend-jti.ts, which asks checkAgainstRecord again when the client's authority has a newer record.
+import type { Context, MiddlewareHandler } from "hono";
 import { checkAudienceForClient } from "../assertion/audience";
 import { validateAssertionClaims } from "../assertion/claims";
 import { type AssertionHeader, decodeAssertion } from "../assertion/decode";
 import { verifyAssertionSignature } from "../assertion/signature";
-import type { AppEnv } from "../context";
+import type { AppEnv, AuthenticatedClient } from "../context";
 import { TokenServiceError } from "../protocol/errors";
 import type { ClientJwk } from "../protocol/jwk";
+import { keyIdOf } from "../protocol/key-id";
+import { isValidClientId } from "../protocol/syntax";
 import { loadActiveClient } from "../registry/client-registry";
 import type { ClientRecord } from "../registry/record";
 import { type RemoteJwksOptions, remoteClientKeys } from "../registry/remote-jwks";
@@ -38,29 +41,7 @@ async function verifyWithClientKeys(
   }
 }
 
-export const authenticateClient: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const config = c.get("config");
-  const request = c.get("tokenRequest");
-  const audit = c.get("audit");
-
-  const { header, claims } = decodeAssertion(request.clientAssertion);
-  if (header.kid !== undefined) audit.kid = header.kid;
-  const checked = validateAssertionClaims(
-    claims,
-    {
-      // The token endpoint URL passes here only to be checked against the client's legacy_audience flag below.
-      acceptedAudiences: [config.issuer, config.tokenEndpoint],
-      clockSkew: config.clockSkew,
-      maxLifetime: config.assertionMaxLifetime,
-    },
-    c.get("now"),
-    request.clientId,
-  );
-  audit.client_id = checked.clientId;
-
-  const clientCache = { ttlSeconds: config.clientCacheTtl, now: c.get("now") };
-  const record = await loadActiveClient(c.env.CLIENTS, checked.clientId, clientCache);
-  checkAudienceForClient(checked.aud, config.issuer, record.legacy_audience === true);
+function remoteJwksOptions(c: Context<AppEnv>): RemoteJwksOptions {
   let waitUntil: RemoteJwksOptions["waitUntil"];
   try {
     const executionCtx = c.executionCtx;
@@ -68,14 +49,53 @@ export const authenticateClient: MiddlewareHandler<AppEnv> = async (c, next) => 
   } catch {
     // No execution context (app.fetch called without one, as unit tests do): the Cache API write is awaited.
   }
-  const key = await verifyWithClientKeys(request.clientAssertion, header, record, {
-    nowMs: c.get("now") * 1000,
-    allowInsecure: config.allowInsecureJwksUri,
-    waitUntil,
-  });
-  if (key.kid !== undefined) audit.kid = key.kid;
-  audit.jti = checked.jti;
+  return { nowMs: c.get("now") * 1000, allowInsecure: c.get("config").allowInsecureJwksUri, waitUntil };
+}
 
-  c.set("client", { record, key, jti: checked.jti, exp: checked.exp });
+/**
+ * The checks that depend on the client's record, for an assertion whose header and claims already passed: the token
+ * endpoint URL as audience only with legacy_audience, and the signature by one of the record's keys. Whether that key
+ * is retired is the authority's to say (spend-jti.ts): a cached record must never refuse a key it has restored.
+ * Returns the client as authenticated by this record.
+ */
+export async function checkAgainstRecord(
+  c: Context<AppEnv>,
+  record: ClientRecord,
+  assertion: { compact: string; header: AssertionHeader; aud: string; jti: string; exp: number },
+): Promise<AuthenticatedClient> {
+  checkAudienceForClient(assertion.aud, c.get("config").issuer, record.legacy_audience === true);
+  const key = await verifyWithClientKeys(assertion.compact, assertion.header, record, remoteJwksOptions(c));
+  const keyId = await keyIdOf(key as ClientJwk & Record<string, unknown>);
+  const audit = c.get("audit");
+  audit.client_id = record.client_id;
+  audit.kid = keyId;
+  audit.jti = assertion.jti;
+  return { record, key, keyId, header: assertion.header, aud: assertion.aud, jti: assertion.jti, exp: assertion.exp };
+}
+
+export const authenticateClient: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const config = c.get("config");
+  const request = c.get("tokenRequest");
+  const audit = c.get("audit");
+
+  const { header, claims } = decodeAssertion(request.clientAssertion);
+  if (header.kid !== undefined) audit.claimed_kid = header.kid;
+  if (isValidClientId(claims.iss)) audit.claimed_client_id = claims.iss;
+  const checked = validateAssertionClaims(
+    claims,
+    {
+      // The token endpoint URL passes here only to be checked against the client's legacy_audience flag.
+      acceptedAudiences: [config.issuer, config.tokenEndpoint],
+      clockSkew: config.clockSkew,
+      maxLifetime: config.assertionMaxLifetime,
+    },
+    c.get("now"),
+    request.clientId,
+  );
+
+  const clientCache = { ttlSeconds: config.clientCacheTtl, now: c.get("now") };
+  const record = await loadActiveClient(c.env.CLIENTS, checked.clientId, clientCache);
+  const assertion = { compact: request.clientAssertion, header, aud: checked.aud, jti: checked.jti, exp: checked.exp };
+  c.set("client", await checkAgainstRecord(c, record, assertion));
   await next();
 };

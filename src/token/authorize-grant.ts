@@ -1,5 +1,6 @@
 // Decides what an authenticated client gets: the granted scopes (RFC 6749 section 3.3) and the access token
 // audience (RFC 8707 resource indicators), from the request and the client record. Pure: no I/O, no clock.
+import { LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import { isResourceIndicator, isValidScopeToken } from "../protocol/syntax";
 import type { ClientRecord } from "../registry/record";
@@ -22,7 +23,7 @@ export function parseScope(scope: string): string[] {
 export function decideGrant(
   record: ClientRecord,
   request: { scope?: string; resources: readonly string[] },
-  defaults: { audience: string; maxTtl: number },
+  defaults: { audience: string; maxTtl: number; adminAudience: string },
 ): GrantDecision {
   let scopes: string[];
   if (request.scope === undefined || request.scope === "") {
@@ -41,9 +42,14 @@ export function decideGrant(
       if (!record.audiences.includes(resource)) throw new TokenServiceError("resource_not_allowed");
     }
     const unique = [...new Set(request.resources)];
+    // An admin token is for the admin API alone: a token that any other audience also accepts would hand that
+    // service an admin credential.
+    if (unique.length > 1 && unique.includes(defaults.adminAudience))
+      throw new TokenServiceError("admin_audience_not_alone");
     audience = unique.length === 1 ? unique[0]! : unique;
   }
 
-  const ttl = Math.min(record.token_ttl ?? defaults.maxTtl, defaults.maxTtl);
+  let ttl = Math.min(record.token_ttl ?? defaults.maxTtl, defaults.maxTtl);
+  if (audience === defaults.adminAudience) ttl = Math.min(ttl, LIMITS.maxAdminTokenTtl);
   return { scopes, audience, ttl };
 }

@@ -10,18 +10,27 @@ export interface MintedToken {
   expiresIn: number;
   scope: string;
   jti: string;
+  exp: number;
+}
+
+/** Who the token is for: the client, and the id of the key whose assertion obtained it (claim `client_key`). */
+export interface TokenSubject {
+  clientId: string;
+  keyId: string;
 }
 
 export async function mintAccessToken(
   key: SigningKey,
   issuer: string,
-  clientId: string,
+  subject: TokenSubject,
   grant: GrantDecision,
   now: number,
 ): Promise<MintedToken> {
   const jti = crypto.randomUUID();
   const scope = grant.scopes.join(" ");
-  const claims: Record<string, unknown> = { client_id: clientId };
+  const clientId = subject.clientId;
+  // client_key lets the admin API (and revocation) refuse a token once the key that obtained it is retired.
+  const claims: Record<string, unknown> = { client_id: clientId, client_key: subject.keyId };
   if (scope) claims.scope = scope;
   const accessToken = await new SignJWT(claims)
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
@@ -32,5 +41,5 @@ export async function mintAccessToken(
     .setExpirationTime(now + grant.ttl)
     .setJti(jti)
     .sign(key.privateKey);
-  return { accessToken, expiresIn: grant.ttl, scope, jti };
+  return { accessToken, expiresIn: grant.ttl, scope, jti, exp: now + grant.ttl };
 }

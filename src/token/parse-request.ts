@@ -90,8 +90,8 @@ export function parseTokenRequest(body: string, authorizationHeader: string | un
   if (authorizationHeader !== undefined) {
     if (assertion || assertionType || one("client_secret") !== undefined)
       throw new TokenServiceError("multiple_auth_methods");
-    throw new TokenServiceError("client_secret_not_accepted", "Authorization header", undefined, {
-      "WWW-Authenticate": challengeFor(authorizationHeader),
+    throw new TokenServiceError("client_secret_not_accepted", "Authorization header", {
+      headers: { "WWW-Authenticate": challengeFor(authorizationHeader) },
     });
   }
   if (one("client_secret") !== undefined) {

@@ -26,6 +26,7 @@ const authorizeGrant: MiddlewareHandler<AppEnv> = async (c, next) => {
     decideGrant(c.get("client").record, request, {
       audience: config.defaultAudience,
       maxTtl: config.accessTokenTtl,
+      adminAudience: config.adminAudience,
     }),
   );
   await next();
@@ -33,13 +34,16 @@ const authorizeGrant: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 const issueToken: MiddlewareHandler<AppEnv> = async (c) => {
   const config = c.get("config");
+  const client = c.get("client");
+  const grant = c.get("grant");
   const token = await mintAccessToken(
     c.get("signingKeys").active,
     config.issuer,
-    c.get("client").record.client_id,
-    c.get("grant"),
+    { clientId: client.record.client_id, keyId: client.keyId },
+    grant,
     c.get("now"),
   );
+  c.get("audit").token = { jti: token.jti, aud: grant.audience, scope: token.scope, exp: token.exp };
   const body: Record<string, unknown> = {
     access_token: token.accessToken,
     token_type: "Bearer",

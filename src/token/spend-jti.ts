@@ -1,40 +1,79 @@
-// The last check of a token request: spends the assertion's `jti` in the client's Durable Object (which also
-// applies the client's rate limit and kill switch) and turns its answer into a refusal unless it is "fresh".
-// Runs only after every other check has passed, so nothing that failed earlier burns a jti. No clock of its own.
+// The last check of a token request: asks the client's authority (its Durable Object) to spend the assertion's jti,
+// which it does only for the current record, an active client and a key that is not retired, within the client's rate
+// limit. When the authority holds a newer record than the one KV served, the request is checked again against that
+// record (signature, audience, grant) before the jti is spent. Runs only after every other check has passed.
 import type { MiddlewareHandler } from "hono";
-import type { ConsumeOutcome } from "../client-authority/authority";
+import type { ConsumeOutcome } from "../client-authority/contract";
 import type { AppEnv } from "../context";
 import { TokenServiceError, whileAvailable } from "../protocol/errors";
+import { rememberClient } from "../registry/client-registry";
+import { type ClientRecord, RecordError, validateClientRecord } from "../registry/record";
+import { checkAgainstRecord } from "./authenticate-client";
+import { decideGrant } from "./authorize-grant";
 
-/**
- * Spends the jti in the client's replay guard, which also applies the client's rate limit: the last check, so
- * nothing that failed earlier burns a jti.
- */
-export const spendJti: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const { record, key, jti, exp } = c.get("client");
-  const retainUntilMs = (exp + c.get("config").clockSkew) * 1000;
-  const rateLimit = record.rate_limit && {
-    requests: record.rate_limit.requests,
-    perSeconds: record.rate_limit.per_seconds,
-  };
-  const result = await whileAvailable(
-    "replay_guard_unavailable",
-    async (): Promise<ConsumeOutcome> =>
-      c.env.CLIENT_AUTHORITY.getByName(record.client_id).consume(jti, retainUntilMs, rateLimit, key.kid),
-  );
-  switch (result.outcome) {
-    case "fresh":
-      return next();
-    case "rate_limited":
-      throw new TokenServiceError("rate_limited", undefined, result.retryAfterSeconds);
-    case "replayed":
-      throw new TokenServiceError("replayed");
-    case "revoked":
-      throw new TokenServiceError("client_revoked");
-    case "expired":
-      throw new TokenServiceError("expired", "assertion expired before its jti could be spent");
-    default:
-      // Only "fresh" issues a token: anything else from the guard (a newer object during a deploy) refuses.
-      throw new TokenServiceError("replay_guard_unavailable", "unknown replay guard outcome");
+/** The authority's record, as the registry rules read it. */
+function authoritativeRecord(raw: Record<string, unknown>, clientId: string): ClientRecord {
+  try {
+    return validateClientRecord(raw, clientId);
+  } catch (err) {
+    if (err instanceof RecordError) throw new TokenServiceError("client_record_invalid", err.message);
+    throw err;
   }
+}
+
+export const spendJti: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const config = c.get("config");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const client = c.get("client");
+    const result = await whileAvailable(
+      "replay_guard_unavailable",
+      async (): Promise<ConsumeOutcome> =>
+        c.env.CLIENT_AUTHORITY.getByName(client.record.client_id).consume({
+          clientId: client.record.client_id,
+          jti: client.jti,
+          retainUntilMs: (client.exp + config.clockSkew) * 1000,
+          keyId: client.keyId,
+          recordVersion: client.record.version ?? 0,
+        }),
+    );
+    switch (result.outcome) {
+      case "fresh":
+        return next();
+      case "stale": {
+        // KV served an older record than the authority holds: decide again with the authority's.
+        const record = authoritativeRecord(result.record, client.record.client_id);
+        if (record.status !== "active") throw new TokenServiceError("client_disabled", "disabled by its authority");
+        rememberClient(record, { ttlSeconds: config.clientCacheTtl, now: c.get("now") });
+        const compact = c.get("tokenRequest").clientAssertion;
+        const { header, aud, jti, exp } = client;
+        c.set("client", await checkAgainstRecord(c, record, { compact, header, aud, jti, exp }));
+        c.set(
+          "grant",
+          decideGrant(record, c.get("tokenRequest"), {
+            audience: config.defaultAudience,
+            maxTtl: config.accessTokenTtl,
+            adminAudience: config.adminAudience,
+          }),
+        );
+        continue;
+      }
+      case "unknown":
+        throw new TokenServiceError("client_unknown", "its authority holds no record");
+      case "disabled":
+        throw new TokenServiceError("client_disabled", "disabled by its authority");
+      case "key_retired":
+        throw new TokenServiceError("key_retired");
+      case "rate_limited":
+        throw new TokenServiceError("rate_limited", undefined, { retryAfterSeconds: result.retryAfterSeconds });
+      case "replayed":
+        throw new TokenServiceError("replayed");
+      case "expired":
+        throw new TokenServiceError("expired", "assertion expired before its jti could be spent");
+      default:
+        // Only "fresh" issues a token: anything else from the authority (a newer object during a deploy) refuses.
+        throw new TokenServiceError("replay_guard_unavailable", "unknown outcome from the client's authority");
+    }
+  }
+  // The record changed again between two checks: the client retries; nothing was spent.
+  throw new TokenServiceError("replay_guard_unavailable", "the client's record changed while it was checked");
 };

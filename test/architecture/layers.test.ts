@@ -20,7 +20,7 @@ const ALLOWED: Record<string, string[]> = {
   protocol: [],
   assertion: ["protocol", "lib"],
   registry: ["protocol", "lib"],
-  "client-authority": ["protocol", "lib", "root:env"],
+  "client-authority": ["registry", "protocol", "lib", "root:env"],
   issuer: ["protocol", "lib", "root:config"],
   token: ["assertion", "registry", "client-authority", "issuer", "protocol", "lib", "root:context", "root:config"],
   admin: ["registry", "client-authority", "issuer", "protocol", "lib", "root:context"],

@@ -36,6 +36,7 @@ const GUARD = "test/worker/client-authority/authority.test.ts";
 const RATE = "test/worker/client-authority/rate-limit.test.ts";
 const OUTCOMES = "test/worker/token/storage-outcomes.test.ts";
 const ADMIN = "test/worker/admin/api.test.ts";
+const ADMIN_TOKEN = "test/worker/admin/admin-token.test.ts";
 const CONFIG = "test/worker/config.test.ts";
 const SIGNING = "test/worker/issuer/signing-keys.test.ts";
 const METADATA = "test/worker/issuer/metadata.test.ts";
@@ -185,7 +186,7 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "auth-header-alone",
         file: "src/token/parse-request.ts",
-        find: 'throw new TokenServiceError("client_secret_not_accepted", "Authorization header", undefined, {\n      "WWW-Authenticate": challengeFor(authorizationHeader),\n    });',
+        find: 'throw new TokenServiceError("client_secret_not_accepted", "Authorization header", {\n      headers: { "WWW-Authenticate": challengeFor(authorizationHeader) },\n    });',
         replace: "",
         tests: t(
           ENDPOINT,
@@ -638,10 +639,7 @@ export const REQUIREMENTS: Requirement[] = [
         file: "src/registry/client-registry.ts",
         find: "if (cache.now < cached.freshUntil && cache.ttlSeconds > 0) return cached.record;",
         replace: "if (cache.ttlSeconds > 0) return cached.record;",
-        tests: [
-          ...t(CACHE, "reads KV again once the TTL has passed, and refuses a client disabled meanwhile"),
-          ...t(RATE, "does not spend the jti of a rate-limited request"),
-        ],
+        tests: t(CACHE, "reads KV again once the TTL has passed, and refuses a client disabled meanwhile"),
       },
       {
         id: "client-cache-off",
@@ -969,15 +967,15 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "only-fresh-issues",
         file: "src/token/spend-jti.ts",
-        find: 'throw new TokenServiceError("replay_guard_unavailable", "unknown replay guard outcome");',
+        find: `throw new TokenServiceError("replay_guard_unavailable", "unknown outcome from the client's authority");`,
         replace: "return next();",
         tests: t(OUTCOMES, "an outcome this Worker does not know: no token"),
       },
       {
         id: "jti-per-client",
         file: "src/token/spend-jti.ts",
-        find: "c.env.CLIENT_AUTHORITY.getByName(record.client_id)",
-        replace: 'c.env.CLIENT_AUTHORITY.getByName("one-guard-for-all")',
+        find: "c.env.CLIENT_AUTHORITY.getByName(client.record.client_id)",
+        replace: 'c.env.CLIENT_AUTHORITY.getByName("one-authority-for-all")',
         tests: [
           ...t(GUARD, "keeps jti spaces of different clients apart"),
           ...t(ATTACKS, "treats the same jti at two clients as two assertions"),
@@ -986,8 +984,8 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "jti-retention",
         file: "src/token/spend-jti.ts",
-        find: 'const retainUntilMs = (exp + c.get("config").clockSkew) * 1000;',
-        replace: "const retainUntilMs = exp * 1000;",
+        find: "retainUntilMs: (client.exp + config.clockSkew) * 1000,",
+        replace: "retainUntilMs: client.exp * 1000,",
         tests: t(GUARD, "retains a spent jti until the assertion's exp plus the clock skew"),
       },
       {
@@ -1003,7 +1001,7 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "guard-retention-passed",
         file: "src/client-authority/authority.ts",
-        find: 'if (retainUntilMs <= now) return { outcome: "expired" };',
+        find: 'if (request.retainUntilMs <= now) return { outcome: "expired" };',
         replace: "",
         tests: t(
           GUARD,
@@ -1014,93 +1012,193 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "guard-replay-before-rate-limit",
         file: "src/client-authority/authority.ts",
-        find: 'if (spent.length > 0) return { outcome: "replayed" };',
+        find: 'if (this.#replay.isSpent(request.jti, now)) return { outcome: "replayed" };',
         replace: "",
         tests: t(GUARD, "refuses a replay before the rate limit, so replays never use up the client's budget"),
       },
       {
         id: "guard-purge",
-        file: "src/client-authority/authority.ts",
-        find: 'this.ctx.storage.sql.exec("DELETE FROM spent_jti WHERE expires_at <= ?", Date.now());',
+        file: "src/client-authority/replay-store.ts",
+        find: 'this.#sql.exec("DELETE FROM spent_jti WHERE expires_at <= ?", nowMs);',
         replace: "",
         tests: t(GUARD, "schedules an alarm that purges expired rows and keeps live ones"),
       },
     ],
   },
   {
-    requirement: "per-client rate limit: `429` with `Retry-After`, and the `jti` stays unspent",
+    requirement:
+      "per-client rate limit: `429` with `Retry-After`, the bucket in SQLite (it survives eviction, hibernation and deploys), refused requests write nothing, and the `jti` stays unspent",
     source: "RFC 6585 §4",
     rules: [
       {
         id: "rate-limit-enforced",
         file: "src/token/spend-jti.ts",
-        find: 'throw new TokenServiceError("rate_limited", undefined, result.retryAfterSeconds);',
+        find: 'throw new TokenServiceError("rate_limited", undefined, { retryAfterSeconds: result.retryAfterSeconds });',
         replace: "return next();",
         tests: t(RATE, "gets 429 with Retry-After over its rate while another client is served"),
       },
+      {
+        id: "rate-limit-persisted",
+        file: "src/client-authority/authority.ts",
+        find: "takeToken(this.#state.readBucket(), limit, now)",
+        replace: "takeToken(undefined, limit, now)",
+        tests: [
+          ...t(
+            GUARD,
+            "still refuses over the limit when the object is rebuilt on the same storage (eviction, a deploy)",
+          ),
+          ...t(RATE, "gets 429 with Retry-After over its rate while another client is served"),
+        ],
+      },
+      {
+        id: "rate-limit-bucket-written",
+        file: "src/client-authority/authority.ts",
+        find: "this.#state.writeBucket(decision.bucket);",
+        replace: "",
+        tests: t(
+          GUARD,
+          "still refuses over the limit when the object is rebuilt on the same storage (eviction, a deploy)",
+        ),
+      },
     ],
   },
   {
     requirement:
-      "kill switch: a client disabled, or a key retired, through the admin API is refused on its next request, whatever the isolate cache and KV still hold",
+      "the client's authority (its Durable Object) holds the one current record: a change made there reaches the next token request, whatever the isolate cache and KV still hold (the Worker's record must be the authority's version, else the request is checked again against the authority's record)",
     source: "security model",
     rules: [
       {
-        id: "kill-switch-refuses",
+        id: "authority-version-check",
+        file: "src/client-authority/authority.ts",
+        find: "if (state.version !== request.recordVersion) {",
+        replace: "if (false) {",
+        tests: [
+          ...t(ADMIN, "grants only the scopes of the authority's record when KV still serves wider ones"),
+          ...t(GUARD, "answers stale, with its own record, to a request made with another version, and spends nothing"),
+        ],
+      },
+      {
+        id: "stale-recheck-signature",
         file: "src/token/spend-jti.ts",
-        find: 'throw new TokenServiceError("client_revoked");',
-        replace: "return next();",
-        tests: t(
-          ADMIN,
-          "refuses a disabled client on the next request, with its record still cached and KV still stale",
-        ),
-      },
-      {
-        id: "kill-switch-client",
-        file: "src/client-authority/authority.ts",
-        find: `"SELECT 1 FROM revoked WHERE subject = 'client' OR subject = ?1 LIMIT 1"`,
-        replace: '"SELECT 1 FROM revoked WHERE subject = ?1 LIMIT 1"',
-        tests: [
-          ...t(GUARD, "refuses every kid once the whole client is revoked, and serves it again once lifted"),
-          ...t(ADMIN, "refuses a disabled client on the next request, with its record still cached and KV still stale"),
-        ],
-      },
-      {
-        id: "kill-switch-key",
-        file: "src/client-authority/authority.ts",
-        find: `"SELECT 1 FROM revoked WHERE subject = 'client' OR subject = ?1 LIMIT 1"`,
-        replace: `"SELECT 1 FROM revoked WHERE subject = 'client' OR (subject = ?1 AND 0) LIMIT 1"`,
-        tests: [
-          ...t(GUARD, "refuses a retired kid only, and writes no row for the refusal"),
-          ...t(ADMIN, "refuses a retired key on the next request while the client's other key still works"),
-        ],
-      },
-      {
-        id: "admin-disable-sets-switch",
-        file: "src/admin/api.ts",
-        find: 'await whileAvailable("replay_guard_unavailable", () =>\n        c.env.CLIENT_AUTHORITY.getByName(id).setClientRevoked(revoke),\n      );',
+        find: 'c.set("client", await checkAgainstRecord(c, record, { compact, header, aud, jti, exp }));',
         replace: "",
-        tests: t(
-          ADMIN,
-          "refuses a disabled client on the next request, with its record still cached and KV still stale",
-        ),
+        tests: t(ADMIN, "refuses a retired inline key on the next request while the client's other key still works"),
       },
       {
-        id: "admin-retire-checks-first",
-        file: "src/admin/api.ts",
-        find: "const next = await checkRecordChange(c.env.CLIENTS, id, withoutKey);",
-        replace: "const next = JSON.parse((await c.env.CLIENTS.get(clientKey(id), 'text')) ?? '{}');",
-        tests: t(
-          ADMIN,
-          "sets nothing when the retirement is refused (unknown kid)",
-          "refuses to retire a client's last key",
-        ),
+        id: "stale-recheck-grant",
+        file: "src/token/spend-jti.ts",
+        find: 'decideGrant(record, c.get("tokenRequest"), {',
+        replace: 'decideGrant(client.record, c.get("tokenRequest"), {',
+        tests: t(ADMIN, "grants only the scopes of the authority's record when KV still serves wider ones"),
+      },
+      {
+        id: "authority-disabled",
+        file: "src/client-authority/authority.ts",
+        find: 'if (record.status !== "active") return { outcome: "disabled" };',
+        replace: "",
+        tests: t(GUARD, "refuses a disabled client and a retired kid, writing nothing for either refusal"),
+      },
+      {
+        id: "authority-disabled-refuses",
+        file: "src/token/spend-jti.ts",
+        find: 'case "disabled":\n        throw new TokenServiceError("client_disabled", "disabled by its authority");',
+        replace: 'case "disabled":\n        return next();',
+        tests: t(OUTCOMES, "disabled by the client's authority: no token"),
+      },
+      {
+        id: "authority-key-retired",
+        file: "src/client-authority/authority.ts",
+        find: 'if (retiredKidsOf(record).includes(request.keyId)) return { outcome: "key_retired" };',
+        replace: "",
+        tests: [
+          ...t(ADMIN, "retires a key of a jwks_uri client, which it may still publish, and restores it"),
+          ...t(GUARD, "refuses a disabled client and a retired kid, writing nothing for either refusal"),
+        ],
+      },
+      {
+        id: "authority-unknown-refuses",
+        file: "src/token/spend-jti.ts",
+        find: 'throw new TokenServiceError("client_unknown", "its authority holds no record");',
+        replace: "return next();",
+        tests: t(ADMIN, "deletes a client: no more tokens, 404 after, KV record gone; added again, it starts clean"),
+      },
+      {
+        id: "authority-adopts-legacy-kill-switch",
+        file: "src/client-authority/authority.ts",
+        find: "foldLegacyRevocations(replica, this.#state.takeLegacyRevocations())",
+        replace: "{ record: replica, changed: false }",
+        tests: t(GUARD, "folds the kill switch an older version of the object kept into the record it adopts"),
       },
     ],
   },
   {
     requirement:
-      "the admin API accepts only access tokens this server signed, `typ` `at+jwt`, for its issuer and the `<ISSUER>/admin` audience, unexpired, with a `client_id` and the `admin` scope, from an operator whose kill switch is off",
+      "every change goes through the client's authority in arrival order and is validated by the registry's rules; a write naming another version (If-Match) is refused with 412, so no concurrent write is silently undone; KV gets the replica after the commit, retried from the alarm; a removed client's budget goes with it while its spent `jti`s stay spent",
+    source: "RFC 9110 §13.1.1, security model",
+    rules: [
+      {
+        id: "change-if-match",
+        file: "src/client-authority/authority.ts",
+        find: "if (ifVersion !== undefined && ifVersion !== versionBefore) {",
+        replace: "if (false) {",
+        tests: [
+          ...t(ADMIN, "lets only one of two racing updates that name the same version through; the other gets 412"),
+          ...t(GUARD, "refuses a change that names another version, and applies one that names the current one"),
+        ],
+      },
+      {
+        id: "change-validated",
+        file: "src/client-authority/changes.ts",
+        find: "    validateClientRecord(next, clientId);\n",
+        replace: "",
+        tests: t(ADMIN, "refuses a record the registry rules refuse, and says why"),
+      },
+      {
+        id: "change-retire-unknown-kid",
+        file: "src/client-authority/changes.ts",
+        find: 'if (!keys.some((k) => k.kid === change.kid))\n          throw new ChangeRefused("invalid", "the client has no key with that kid");',
+        replace: "",
+        tests: t(ADMIN, "refuses to retire a kid the client does not have, and sets nothing"),
+      },
+      {
+        id: "change-create-once",
+        file: "src/client-authority/changes.ts",
+        find: 'if (current !== null) throw new ChangeRefused("exists", "the client already exists: replace or update it");',
+        replace: "",
+        tests: t(
+          ADMIN,
+          "creates a client that gets tokens at once, with ETag and Location, and refuses to create it twice",
+        ),
+      },
+      {
+        id: "replica-written",
+        file: "src/client-authority/kv-replica.ts",
+        find: "await this.#kv.put(key, JSON.stringify(state.record), { metadata });",
+        replace: "",
+        tests: t(
+          GUARD,
+          "adopts the KV record of a client it has never held, as version 1, and writes the version back to KV",
+        ),
+      },
+      {
+        id: "replica-retried",
+        file: "src/client-authority/kv-replica.ts",
+        find: "    await this.#retryLater();\n",
+        replace: "",
+        tests: t(GUARD, "keeps the change it committed when KV refuses the replica, and writes it from its alarm"),
+      },
+      {
+        id: "delete-clears-budget",
+        file: "src/client-authority/authority.ts",
+        find: 'if (change.kind === "delete" || change.kind === "create") this.#state.clearBucket();',
+        replace: "",
+        tests: t(ADMIN, "deletes a client: no more tokens, 404 after, KV record gone; added again, it starts clean"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "the admin API accepts only access tokens this server signed, `typ` `at+jwt`, for its issuer with the admin audience as their sole audience, unexpired, with a `client_id`, the `client_key` that obtained them and the `admin` scope; and only while that operator is active, that key registered and not retired, and admin still granted",
     source: "RFC 6750 §3.1, RFC 9068 §4",
     rules: [
       {
@@ -1108,49 +1206,93 @@ export const REQUIREMENTS: Requirement[] = [
         file: "src/admin/admin-token.ts",
         find: "issuer: config.issuer,",
         replace: "",
-        tests: t(ADMIN, "rejects a token signed with the service's key but naming another issuer"),
+        tests: t(ADMIN_TOKEN, "rejects one naming another issuer"),
       },
       {
-        id: "admin-audience",
+        // jwtVerify's own audience option also refuses other audiences, and the operator check refuses a token
+        // without client_id or client_key; this check alone refuses the admin audience listed beside another.
+        id: "admin-audience-alone",
         file: "src/admin/admin-token.ts",
-        find: "audience: config.adminAudience,",
-        replace: "",
-        tests: t(ADMIN, "rejects a token issued for another audience"),
+        find: "if (!hasOnlyAudience(payload, config.adminAudience)) {",
+        replace: "if (false) {",
+        tests: t(ADMIN_TOKEN, "rejects one with the admin audience beside another"),
       },
       {
         id: "admin-typ",
         file: "src/admin/admin-token.ts",
         find: 'typ: "at+jwt",',
         replace: "",
-        tests: t(ADMIN, "rejects a token signed with the service's key whose typ is not at+jwt"),
+        tests: t(ADMIN_TOKEN, "rejects one whose typ is not at+jwt"),
       },
       {
         id: "admin-expiry",
         file: "src/admin/admin-token.ts",
         find: 'currentDate: new Date(c.get("now") * 1000),',
         replace: "currentDate: new Date(0),",
-        tests: t(ADMIN, "rejects an expired admin token"),
-      },
-      {
-        id: "admin-client-id",
-        file: "src/admin/admin-token.ts",
-        find: 'if (typeof clientId !== "string" || clientId === "")\n    throw new TokenServiceError("admin_token_invalid", "no client_id");',
-        replace: "",
-        tests: t(ADMIN, "rejects a token signed with the service's key without a client_id"),
+        tests: t(ADMIN_TOKEN, "rejects an expired one"),
       },
       {
         id: "admin-scope",
         file: "src/admin/admin-token.ts",
         find: '!scope.split(" ").includes(ADMIN_SCOPE)',
         replace: "false",
-        tests: t(ADMIN, "rejects a token without the admin scope with 403"),
+        tests: t(ADMIN_TOKEN, "rejects a token without the admin scope with 403"),
       },
       {
-        id: "admin-operator-kill-switch",
+        id: "admin-operator-standing",
         file: "src/admin/admin-token.ts",
-        find: `if (revocations.client) throw new TokenServiceError("admin_token_invalid", "the token's client is disabled");`,
+        find: 'if (!verdict.ok) throw new TokenServiceError("admin_token_invalid", verdict.detail);',
         replace: "",
-        tests: t(ADMIN, "refuses the still unexpired tokens of an operator disabled through the kill switch"),
+        tests: t(
+          ADMIN_TOKEN,
+          "refuses the still unexpired tokens of an operator once it is disabled",
+          "refuses a token as soon as the key that obtained it is retired, while the operator's other key still works",
+        ),
+      },
+      {
+        id: "operator-active",
+        file: "src/client-authority/authority.ts",
+        find: 'if (record.status !== "active") return { ok: false, detail: "the operator is disabled" };',
+        replace: "",
+        tests: t(ADMIN_TOKEN, "refuses the still unexpired tokens of an operator once it is disabled"),
+      },
+      {
+        id: "operator-key-registered",
+        file: "src/client-authority/authority.ts",
+        find: `if (!ids.includes(check.keyId)) return { ok: false, detail: "the operator's key is no longer registered" };`,
+        replace: "",
+        tests: t(
+          ADMIN_TOKEN,
+          "refuses a token as soon as the key that obtained it is retired, while the operator's other key still works",
+          "rejects one with a client_key the operator never registered",
+        ),
+      },
+      {
+        id: "operator-still-admin",
+        file: "src/client-authority/authority.ts",
+        find: "if (!scopes.includes(check.adminScope) || !audiences.includes(check.adminAudience)) {",
+        replace: "if (false) {",
+        tests: t(ADMIN_TOKEN, "refuses the tokens of an operator whose record no longer grants the admin scope"),
+      },
+    ],
+  },
+  {
+    requirement: "admin tokens live at most 300 s and are issued only for the admin audience alone",
+    source: "security model, RFC 8707 §2",
+    rules: [
+      {
+        id: "admin-token-ttl",
+        file: "src/token/authorize-grant.ts",
+        find: "if (audience === defaults.adminAudience) ttl = Math.min(ttl, LIMITS.maxAdminTokenTtl);",
+        replace: "",
+        tests: t(ADMIN_TOKEN, "live at most 300 s whatever ACCESS_TOKEN_TTL is, and carry the key that obtained them"),
+      },
+      {
+        id: "admin-audience-exclusive",
+        file: "src/token/authorize-grant.ts",
+        find: 'if (unique.length > 1 && unique.includes(defaults.adminAudience))\n      throw new TokenServiceError("admin_audience_not_alone");',
+        replace: "",
+        tests: t(ADMIN_TOKEN, "are never issued for the admin audience together with another"),
       },
     ],
   },
@@ -1209,8 +1351,8 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "token-ttl-cap",
         file: "src/token/authorize-grant.ts",
-        find: "const ttl = Math.min(record.token_ttl ?? defaults.maxTtl, defaults.maxTtl);",
-        replace: "const ttl = record.token_ttl ?? defaults.maxTtl;",
+        find: "let ttl = Math.min(record.token_ttl ?? defaults.maxTtl, defaults.maxTtl);",
+        replace: "let ttl = record.token_ttl ?? defaults.maxTtl;",
         tests: t(ENDPOINT, "never longer than ACCESS_TOKEN_TTL even when the record asks for more"),
       },
       {
@@ -1237,8 +1379,8 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "wire-hides-reason",
         file: "src/protocol/wire-errors.ts",
-        find: "JSON.stringify({ error: wire.error, error_description: wire.description })",
-        replace: "JSON.stringify({ error: wire.error, error_description: wire.description, reason })",
+        find: "JSON.stringify({ error: wire.error, error_description: description })",
+        replace: "JSON.stringify({ error: wire.error, error_description: description, reason })",
         tests: t(
           FUZZ,
           "random bodies reach the form parser and, with a valid prefix, the header decoder; always a well-formed 4xx",

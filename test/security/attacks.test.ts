@@ -650,7 +650,8 @@ async function rsaKeyPair(bits: number): Promise<{ privateKey: CryptoKey; public
 describe("weak keys at use", () => {
   async function rsaClientAssertion(bits: number) {
     const { privateKey, publicJwk } = await rsaKeyPair(bits);
-    const client = await registerClient({ keys: [publicJwk] });
+    // Written straight to KV (the CLI's bootstrap path): a key the registry refuses can only get there that way.
+    const client = await registerClient({ keys: [publicJwk], bootstrap: true });
     const header = JSON.stringify({ alg: "RS256", kid: publicJwk.kid, typ: "JWT" });
     return signRaw(privateKey, header, JSON.stringify(validClaims(client)));
   }
@@ -667,7 +668,7 @@ describe("weak keys at use", () => {
 
   it("refuses a client whose stored key is marked use: enc", async () => {
     const key = await clientKey("ES256");
-    const client = await registerClient({ keys: [{ ...key.publicJwk, use: "enc" }] });
+    const client = await registerClient({ keys: [{ ...key.publicJwk, use: "enc" }], bootstrap: true });
     expect(await refusalOf(await postToken(tokenForm(await buildAssertion(client))))).toEqual(
       invalidClient("client_record_invalid"),
     );
@@ -675,7 +676,7 @@ describe("weak keys at use", () => {
 
   it("refuses a client whose stored key allows operations other than verify", async () => {
     const key = await clientKey("ES256");
-    const client = await registerClient({ keys: [{ ...key.publicJwk, key_ops: ["verify", "sign"] }] });
+    const client = await registerClient({ keys: [{ ...key.publicJwk, key_ops: ["verify", "sign"] }], bootstrap: true });
     expect(await refusalOf(await postToken(tokenForm(await buildAssertion(client))))).toEqual(
       invalidClient("client_record_invalid"),
     );
@@ -684,7 +685,7 @@ describe("weak keys at use", () => {
   it("refuses a client whose stored key is private", async () => {
     const key = await clientKey("ES256");
     const privateJwk = await exportJWK(key.privateKey);
-    const client = await registerClient({ keys: [{ ...privateJwk, kid: key.kid }] });
+    const client = await registerClient({ keys: [{ ...privateJwk, kid: key.kid }], bootstrap: true });
     expect(await refusalOf(await postToken(tokenForm(await buildAssertion(client))))).toEqual(
       invalidClient("client_record_invalid"),
     );

@@ -51,7 +51,7 @@ describe("parseConfig", () => {
 
 describe("the configuration these tests run with", () => {
   it("is the shipped one, with the per-isolate client cache on", () => {
-    // Tests that depend on the cache move the clock past it (passClientCacheTtl) or say why they turn it off.
+    // The kill-switch tests warm the cache first: a change through the authority must beat it.
     expect(CLIENT_CACHE_TTL_SECONDS).toBe(parseConfig({ ISSUER: "https://auth.example.com" }).clientCacheTtl);
     expect(CLIENT_CACHE_TTL_SECONDS).toBeGreaterThan(0);
   });

@@ -3,7 +3,7 @@
 // together with the reason code its audit line names (every authentication failure looks alike on the wire).
 import { env, exports } from "cloudflare:workers";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
-import { expect, vi } from "vitest";
+import { expect } from "vitest";
 import { parseConfig } from "../../src/config";
 import type { Reason } from "../../src/protocol/errors";
 import type { ClientRecord } from "../../src/registry/record";
@@ -22,11 +22,6 @@ export type TestAlg = "ES256" | "ES384" | "ES512" | "PS256" | "RS256" | "RS512" 
  * so every test runs with the cache a deployment has.
  */
 export const CLIENT_CACHE_TTL_SECONDS = parseConfig(env).clientCacheTtl;
-
-/** Moves the clock (Date only) past the client record cache, so the next request reads KV again. */
-export function passClientCacheTtl(): void {
-  vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + (CLIENT_CACHE_TTL_SECONDS + 1) * 1000 });
-}
 
 export interface ClientKey {
   alg: TestAlg;
@@ -70,21 +65,35 @@ export interface TestClient {
   record: ClientRecord;
 }
 
-/** Writes a client record to KV and returns the client with its signing key. */
+/**
+ * Registers a client and returns it with its signing key: through its authority, as the management API does (KV
+ * then holds the replica at version 1), or with `bootstrap`, written straight to KV as the CLI's bootstrap path does
+ * (no version; the authority adopts it on first use, and a record the registry refuses can be stored this way).
+ */
 export async function registerClient(
-  options: { alg?: TestAlg; record?: Partial<ClientRecord>; keys?: JWK[]; clientId?: string } = {},
+  options: { alg?: TestAlg; record?: Partial<ClientRecord>; keys?: JWK[]; clientId?: string; bootstrap?: boolean } = {},
 ): Promise<TestClient> {
   const key = await clientKey(options.alg ?? "ES256");
   const clientId = options.clientId ?? uniqueClientId();
-  const record = {
-    client_id: clientId,
-    status: "active",
-    jwks: { keys: options.keys ?? [key.publicJwk] },
-    scopes: ["read", "write"],
-    audiences: ["https://api.example.test"],
-    ...options.record,
-  } as ClientRecord;
-  await env.CLIENTS.put(`client:${clientId}`, JSON.stringify(record));
+  const record = JSON.parse(
+    JSON.stringify({
+      client_id: clientId,
+      status: "active",
+      jwks: { keys: options.keys ?? [key.publicJwk] },
+      scopes: ["read", "write"],
+      audiences: ["https://api.example.test"],
+      ...options.record,
+    }),
+  ) as ClientRecord;
+  if (options.bootstrap) {
+    await env.CLIENTS.put(`client:${clientId}`, JSON.stringify(record));
+  } else {
+    const change = { kind: "create" as const, record: record as unknown as Record<string, unknown> };
+    const result = await env.CLIENT_AUTHORITY.getByName(clientId).change(clientId, change, undefined, {
+      clientId: "test-setup",
+    });
+    if (!result.ok) throw new Error(`registerClient: the authority refused the record: ${result.detail}`);
+  }
   return { clientId, key, record };
 }
 

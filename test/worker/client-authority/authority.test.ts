@@ -1,9 +1,12 @@
-// Replay guard tests: sequential and concurrent reuse of one assertion, jti spent only after every other check,
-// per-client scoping, retention, and the alarm purge, against the real SQLite-backed Durable Object.
+// The client's authority, the real SQLite-backed Durable Object: jti spending (sequential and concurrent reuse, only
+// after every other check, per client, retention, purge), its record (adoption from KV, versions, the KV replica,
+// the kill switch), and a rate limit that survives the object being rebuilt on the same storage.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import type { ClientAuthority } from "../../../src/client-authority/authority";
+import { describe, expect, it, vi } from "vitest";
+import { ClientAuthority } from "../../../src/client-authority/authority";
+import type { ClientView } from "../../../src/client-authority/contract";
+import type { ClientRecord } from "../../../src/registry/record";
 import {
   auditLog,
   buildAssertion,
@@ -108,102 +111,212 @@ describe("replay of one assertion", () => {
   });
 });
 
-describe("ClientAuthority", () => {
-  it("consume reports a jti as fresh once, then as replayed", async () => {
-    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard");
-    const until = Date.now() + 60_000;
-    expect((await guard.consume("j1", until)).outcome).toBe("fresh");
-    expect((await guard.consume("j1", until)).outcome).toBe("replayed");
-    expect((await guard.consume("j2", until)).outcome).toBe("fresh");
+/** A client registered in KV (the bootstrap path), its authority, and a consume call for it at the adopted version. */
+async function authorityOf(record: Partial<ClientRecord> = {}) {
+  const client = await registerClient({ record, bootstrap: true });
+  const stub = env.CLIENT_AUTHORITY.getByName(client.clientId);
+  const view = (await stub.read(client.clientId)) as ClientView | null;
+  const spend = (
+    jti: string,
+    retainUntilMs = Date.now() + 60_000,
+    keyId = client.key.kid,
+    recordVersion = view!.version,
+  ) => stub.consume({ clientId: client.clientId, jti, retainUntilMs, keyId, recordVersion });
+  return { client, stub, spend, version: view!.version };
+}
+
+const OPERATOR = { clientId: "test-operator" };
+
+describe("ClientAuthority: spending jtis", () => {
+  it("reports a jti as fresh once, then as replayed", async () => {
+    const { spend } = await authorityOf();
+    expect((await spend("j1")).outcome).toBe("fresh");
+    expect((await spend("j1")).outcome).toBe("replayed");
+    expect((await spend("j2")).outcome).toBe("fresh");
   });
 
   it("lets a jti be spent again once the row that spent it has passed its retention", async () => {
-    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-expired");
-    await insertRow(guard, "j", Date.now() - 1); // spent earlier; the alarm has not run yet
-    expect((await guard.consume("j", Date.now() + 60_000)).outcome).toBe("fresh");
-    expect((await guard.consume("j", Date.now() + 60_000)).outcome).toBe("replayed");
+    const { stub, spend } = await authorityOf();
+    await insertRow(stub, "j", Date.now() - 1); // spent earlier; the alarm has not run yet
+    expect((await spend("j")).outcome).toBe("fresh");
+    expect((await spend("j")).outcome).toBe("replayed");
   });
 
   it("refuses to spend a jti whose retention has already passed by its own clock, and writes no row", async () => {
-    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-too-late");
-    expect((await guard.consume("late", Date.now() - 1)).outcome).toBe("expired");
-    expect((await guard.consume("late", Date.now())).outcome).toBe("expired");
-    expect(
-      await runInDurableObject(guard, (_: ClientAuthority, state) =>
-        state.storage.sql.exec("SELECT jti FROM spent_jti").toArray(),
-      ),
-    ).toEqual([]);
+    const { client, spend } = await authorityOf();
+    expect((await spend("late", Date.now() - 1)).outcome).toBe("expired");
+    expect((await spend("late", Date.now())).outcome).toBe("expired");
+    expect(await rowsOf(client.clientId)).toEqual([]);
   });
 
   it("cannot be made to spend one assertion twice at the end of its life", async () => {
     // The same assertion sent twice around exp + skew: once the first row has expired, the second request's
     // retention (the same exp) has passed too, so it is refused instead of written again.
-    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-edge");
-    const retainUntil = Date.now() + 60_000;
-    expect((await guard.consume("edge", retainUntil)).outcome).toBe("fresh");
-    await runInDurableObject(guard, (_: ClientAuthority, state) => {
+    const { stub, spend } = await authorityOf();
+    expect((await spend("edge")).outcome).toBe("fresh");
+    await runInDurableObject(stub, (_: ClientAuthority, state) => {
       state.storage.sql.exec("UPDATE spent_jti SET expires_at = ? WHERE jti = 'edge'", Date.now() - 1);
     });
-    expect((await guard.consume("edge", Date.now() - 1)).outcome).toBe("expired");
+    expect((await spend("edge", Date.now() - 1)).outcome).toBe("expired");
   });
 
   it("refuses a replay before the rate limit, so replays never use up the client's budget", async () => {
-    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-replay-budget");
-    const until = Date.now() + 60_000;
-    const limit = { requests: 2, perSeconds: 3600 };
-    expect((await guard.consume("first", until, limit)).outcome).toBe("fresh");
-    for (let i = 0; i < 5; i++) expect((await guard.consume("first", until, limit)).outcome).toBe("replayed");
-    expect((await guard.consume("second", until, limit)).outcome).toBe("fresh");
-    expect((await guard.consume("third", until, limit)).outcome).toBe("rate_limited");
-  });
-
-  it("refuses every kid once the whole client is revoked, and serves it again once lifted", async () => {
-    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-client-revoked");
-    const until = Date.now() + 60_000;
-    await guard.setClientRevoked(true);
-    expect((await guard.consume("a", until, undefined, "k1")).outcome).toBe("revoked");
-    expect((await guard.consume("b", until)).outcome).toBe("revoked");
-    await guard.setClientRevoked(false);
-    expect((await guard.consume("a", until, undefined, "k1")).outcome).toBe("fresh");
-  });
-
-  it("refuses a retired kid only, and writes no row for the refusal", async () => {
-    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-key-revoked");
-    const until = Date.now() + 60_000;
-    await guard.setKeyRevoked("old", true);
-    expect((await guard.consume("a", until, undefined, "old")).outcome).toBe("revoked");
-    expect((await guard.consume("b", until, undefined, "new")).outcome).toBe("fresh");
-    expect((await guard.consume("c", until)).outcome).toBe("fresh");
-    expect(await guard.revocations()).toEqual({ client: false, kids: ["old"] });
-    const rows = await runInDurableObject(guard, (_: ClientAuthority, state) =>
-      state.storage.sql.exec<{ jti: string }>("SELECT jti FROM spent_jti ORDER BY jti").toArray(),
-    );
-    expect(rows.map((r) => r.jti)).toEqual(["b", "c"]);
+    const { spend } = await authorityOf({ rate_limit: { requests: 2, per_seconds: 3600 } });
+    expect((await spend("first")).outcome).toBe("fresh");
+    for (let i = 0; i < 5; i++) expect((await spend("first")).outcome).toBe("replayed");
+    expect((await spend("second")).outcome).toBe("fresh");
+    expect((await spend("third")).outcome).toBe("rate_limited");
   });
 
   it("schedules an alarm that purges expired rows and keeps live ones", async () => {
-    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-purge");
-    await insertRow(guard, "old-1", Date.now() - 10);
-    await insertRow(guard, "old-2", Date.now() - 5);
-    await guard.consume("live", Date.now() + 600_000);
-    const alarmSet = await runInDurableObject(guard, (_: ClientAuthority, state) => state.storage.getAlarm());
+    const { client, stub, spend } = await authorityOf();
+    await insertRow(stub, "old-1", Date.now() - 10);
+    await insertRow(stub, "old-2", Date.now() - 5);
+    await spend("live", Date.now() + 600_000);
+    const alarmSet = await runInDurableObject(stub, (_: ClientAuthority, state) => state.storage.getAlarm());
     expect(alarmSet).not.toBeNull();
-    expect(await runDurableObjectAlarm(guard)).toBe(true);
-    const rows = await runInDurableObject(guard, (_: ClientAuthority, state) =>
-      state.storage.sql.exec<{ jti: string }>("SELECT jti FROM spent_jti ORDER BY jti").toArray(),
-    );
-    expect(rows.map((r) => r.jti)).toEqual(["live"]);
-    const next = await runInDurableObject(guard, (_: ClientAuthority, state) => state.storage.getAlarm());
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await rowsOf(client.clientId)).map((r) => r.jti)).toEqual(["live"]);
+    const next = await runInDurableObject(stub, (_: ClientAuthority, state) => state.storage.getAlarm());
     expect(next).toBeGreaterThan(Date.now() + 500_000);
   });
 
-  it("leaves no alarm once the table is empty", async () => {
-    const guard = env.CLIENT_AUTHORITY.getByName("unit-guard-empty");
-    expect((await guard.consume("gone", Date.now() + 60_000)).outcome).toBe("fresh");
-    await runInDurableObject(guard, (_: ClientAuthority, state) => {
+  it("leaves no alarm once the table is empty and KV holds the record", async () => {
+    const { stub, spend } = await authorityOf();
+    expect((await spend("gone")).outcome).toBe("fresh");
+    await runInDurableObject(stub, (_: ClientAuthority, state) => {
       state.storage.sql.exec("UPDATE spent_jti SET expires_at = ?", Date.now() - 1);
     });
-    expect(await runDurableObjectAlarm(guard)).toBe(true);
-    expect(await runInDurableObject(guard, (_: ClientAuthority, state) => state.storage.getAlarm())).toBeNull();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (_: ClientAuthority, state) => state.storage.getAlarm())).toBeNull();
+  });
+});
+
+describe("ClientAuthority: the record", () => {
+  it("adopts the KV record of a client it has never held, as version 1, and writes the version back to KV", async () => {
+    const { client, version } = await authorityOf();
+    expect(version).toBe(1);
+    await vi.waitFor(async () => {
+      const { value, metadata } = await env.CLIENTS.getWithMetadata(`client:${client.clientId}`, "json");
+      expect({ version: (value as { version?: number }).version, metadata }).toEqual({
+        version: 1,
+        metadata: { status: "active", version: 1 },
+      });
+    });
+  });
+
+  it("answers unknown for a client KV does not hold, and adopts nothing", async () => {
+    const stub = env.CLIENT_AUTHORITY.getByName("never-registered");
+    expect(await stub.read("never-registered")).toBeNull();
+    const outcome = await stub.consume({
+      clientId: "never-registered",
+      jti: "j",
+      retainUntilMs: Date.now() + 60_000,
+      keyId: "k",
+      recordVersion: 0,
+    });
+    expect(outcome).toEqual({ outcome: "unknown" });
+  });
+
+  it("answers stale, with its own record, to a request made with another version, and spends nothing", async () => {
+    const { client, spend, version } = await authorityOf();
+    const outcome = await spend("j", undefined, undefined, version - 1);
+    expect(outcome).toMatchObject({ outcome: "stale", record: { client_id: client.clientId, version } });
+    expect(await rowsOf(client.clientId)).toEqual([]);
+  });
+
+  it("folds the kill switch an older version of the object kept into the record it adopts", async () => {
+    const client = await registerClient({ bootstrap: true });
+    const stub = env.CLIENT_AUTHORITY.getByName(client.clientId);
+    await runInDurableObject(stub, (_: ClientAuthority, state) => {
+      state.storage.sql.exec("CREATE TABLE revoked (subject TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL)");
+      state.storage.sql.exec("INSERT INTO revoked VALUES ('client', 1), ('kid:old', 1)");
+    });
+    const view = (await stub.read(client.clientId)) as ClientView | null;
+    expect(view!.record).toMatchObject({ status: "disabled", retired_kids: ["old"], version: 1 });
+  });
+
+  it("refuses a disabled client and a retired kid, writing nothing for either refusal", async () => {
+    const { client, stub, spend } = await authorityOf();
+    await stub.change(client.clientId, { kind: "status", status: "disabled" }, undefined, OPERATOR);
+    expect((await spend("a", undefined, undefined, 2)).outcome).toBe("disabled");
+    await stub.change(client.clientId, { kind: "status", status: "active" }, undefined, OPERATOR);
+    await stub.change(client.clientId, { kind: "patch", patch: { retired_kids: ["other"] } }, undefined, OPERATOR);
+    expect((await spend("b", undefined, "other", 4)).outcome).toBe("key_retired");
+    expect((await spend("c", undefined, client.key.kid, 4)).outcome).toBe("fresh");
+    expect((await rowsOf(client.clientId)).map((r) => r.jti)).toEqual(["c"]);
+  });
+
+  it("refuses a change that names another version, and applies one that names the current one", async () => {
+    const { client, stub, version } = await authorityOf();
+    const stale = await stub.change(client.clientId, { kind: "patch", patch: { name: "a" } }, version + 1, OPERATOR);
+    expect(stale).toMatchObject({ ok: false, refusal: "version_mismatch", version });
+    const done = await stub.change(client.clientId, { kind: "patch", patch: { name: "a" } }, version, OPERATOR);
+    expect(done).toMatchObject({ ok: true, version: version + 1, versionBefore: version, replicated: true });
+    expect(JSON.parse((await env.CLIENTS.get(`client:${client.clientId}`))!)).toMatchObject({ name: "a", version: 2 });
+  });
+
+  it("keeps the change it committed when KV refuses the replica, and writes it from its alarm", async () => {
+    const { client, stub, version } = await authorityOf();
+    vi.spyOn(env.CLIENTS, "put").mockRejectedValueOnce(new Error("KV PUT failed: 503"));
+    const result = await stub.change(client.clientId, { kind: "status", status: "disabled" }, undefined, OPERATOR);
+    expect(result).toMatchObject({ ok: true, version: version + 1, replicated: false });
+    expect(((await stub.read(client.clientId)) as unknown as ClientView).record).toMatchObject({ status: "disabled" });
+    expect(JSON.parse((await env.CLIENTS.get(`client:${client.clientId}`))!).status).toBe("active");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(JSON.parse((await env.CLIENTS.get(`client:${client.clientId}`))!)).toMatchObject({
+      status: "disabled",
+      version: version + 1,
+    });
+  });
+
+  it("removes a client: KV loses the record, a new one starts at the next version with a new budget, old jtis stay spent", async () => {
+    const { client, stub, spend, version } = await authorityOf({ rate_limit: { requests: 1, per_seconds: 3600 } });
+    expect((await spend("old")).outcome).toBe("fresh");
+    const removed = await stub.change(client.clientId, { kind: "delete" }, undefined, OPERATOR);
+    expect(removed).toMatchObject({ ok: true, record: null, version: version + 1 });
+    expect(await env.CLIENTS.get(`client:${client.clientId}`)).toBeNull();
+    expect((await spend("new", undefined, undefined, version + 1)).outcome).toBe("unknown");
+    const created = await stub.change(
+      client.clientId,
+      { kind: "create", record: client.record as unknown as Record<string, unknown> },
+      undefined,
+      OPERATOR,
+    );
+    expect(created).toMatchObject({ ok: true, version: version + 2 });
+    expect((await spend("old", undefined, undefined, version + 2)).outcome).toBe("replayed");
+    expect((await spend("new", undefined, undefined, version + 2)).outcome).toBe("fresh");
+  });
+});
+
+describe("ClientAuthority: the rate limit", () => {
+  it("still refuses over the limit when the object is rebuilt on the same storage (eviction, a deploy)", async () => {
+    const { client, stub, spend, version } = await authorityOf({ rate_limit: { requests: 2, per_seconds: 3600 } });
+    expect((await spend("a")).outcome).toBe("fresh");
+    expect((await spend("b")).outcome).toBe("fresh");
+    // A new instance on the same storage has none of the first one's memory: what hibernation does.
+    const outcome = await runInDurableObject(stub, (_: ClientAuthority, state) =>
+      new ClientAuthority(state, env).consume({
+        clientId: client.clientId,
+        jti: "c",
+        retainUntilMs: Date.now() + 60_000,
+        keyId: client.key.kid,
+        recordVersion: version,
+      }),
+    );
+    expect(outcome).toMatchObject({ outcome: "rate_limited" });
+  });
+
+  it("writes nothing for a request it refuses over the limit", async () => {
+    const { stub, spend } = await authorityOf({ rate_limit: { requests: 1, per_seconds: 3600 } });
+    expect((await spend("a")).outcome).toBe("fresh");
+    const before = await runInDurableObject(stub, (_: ClientAuthority, state) =>
+      state.storage.sql.exec("SELECT tokens, updated_ms FROM rate_bucket").toArray(),
+    );
+    expect((await spend("b")).outcome).toBe("rate_limited");
+    const after = await runInDurableObject(stub, (_: ClientAuthority, state) =>
+      state.storage.sql.exec("SELECT tokens, updated_ms FROM rate_bucket").toArray(),
+    );
+    expect(after).toEqual(before);
   });
 });

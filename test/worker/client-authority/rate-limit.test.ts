@@ -1,11 +1,11 @@
 // Per-client rate limiting: the pure token bucket with a frozen clock, and 429 with Retry-After through the
 // Worker for a client over its limit while other clients are still served.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { takeToken } from "../../../src/client-authority/rate-limit";
 import {
   buildAssertion,
   expectIssued,
-  passClientCacheTtl,
   postToken,
   refusalOf,
   registerClient,
@@ -56,10 +56,13 @@ describe("rate-limited client", () => {
       error: "temporarily_unavailable",
       reason: "rate_limited",
     });
-    // Lift the limit, and let the isolate's cached copy of the record (CLIENT_CACHE_TTL) expire: the very same
-    // assertion is still usable, so the refused attempt did not burn its jti.
-    await registerClient({ clientId: limited.clientId, record: { rate_limit: undefined } });
-    passClientCacheTtl();
+    // Lift the limit at the client's authority: the very same assertion is then accepted, so the refused attempt did
+    // not burn its jti (the Worker's cached record still has the limit; the authority's newer one wins).
+    const authority = env.CLIENT_AUTHORITY.getByName(limited.clientId);
+    const patch = { kind: "patch" as const, patch: { rate_limit: null } };
+    expect(await authority.change(limited.clientId, patch, undefined, { clientId: "test" })).toMatchObject({
+      ok: true,
+    });
     await expectIssued(await postToken(tokenForm(assertion)));
   });
 

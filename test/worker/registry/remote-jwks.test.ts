@@ -376,11 +376,8 @@ describe("jwks_uri clients through the Worker", () => {
       calls.push(url);
       return Response.json({ keys: serve().map((k) => k.publicJwk) }, { headers: { "Cache-Control": "max-age=300" } });
     });
-    const base = await registerClient();
-    const { jwks: _inline, ...rest } = base.record;
-    const record = { ...rest, jwks_uri: uri };
-    await env.CLIENTS.put(`client:${base.clientId}`, JSON.stringify(record));
-    return { client: { ...base, record }, calls };
+    const client = await registerClient({ record: { jwks: undefined, jwks_uri: uri } });
+    return { client, calls };
   }
 
   it("issues a token to a client whose key is at its jwks_uri", async () => {
@@ -441,9 +438,7 @@ describe("jwks_uri clients through the Worker", () => {
       calls.push(input instanceof Request ? input.url : String(input));
       throw new Error("connection refused");
     });
-    const base = await registerClient();
-    const { jwks: _inline, ...rest } = base.record;
-    await env.CLIENTS.put(`client:${base.clientId}`, JSON.stringify({ ...rest, jwks_uri: uniqueUri() }));
+    const base = await registerClient({ record: { jwks: undefined, jwks_uri: uniqueUri() } });
     vi.useFakeTimers({ toFake: ["Date"] });
     const start = Date.now();
     try {
@@ -506,9 +501,7 @@ describe("jwks_uri clients through the Worker", () => {
 
   it("refuses the client with invalid_client when its jwks_uri cannot be fetched", async () => {
     vi.spyOn(globalThis, "fetch").mockRejectedValue(new Error("down"));
-    const base = await registerClient();
-    const { jwks: _inline, ...rest } = base.record;
-    await env.CLIENTS.put(`client:${base.clientId}`, JSON.stringify({ ...rest, jwks_uri: uniqueUri() }));
+    const base = await registerClient({ record: { jwks: undefined, jwks_uri: uniqueUri() } });
     expect(await refusalOf(await postToken(tokenForm(await buildAssertion(base))))).toEqual(
       invalidClient("jwks_uri_unavailable"),
     );

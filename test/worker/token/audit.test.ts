@@ -1,6 +1,7 @@
 // The audit trail of the token endpoint: exactly one structured JSON line per token request decision, with the
 // reason code, and never the assertion, the access token, a key or a raw jti.
 import { exports } from "cloudflare:workers";
+import { decodeJwt } from "jose";
 import { describe, expect, it, vi } from "vitest";
 import {
   audited,
@@ -74,12 +75,35 @@ describe("audit log", () => {
     });
   }
 
-  it("names the kid a refused assertion carried, but never a jti it did not prove", async () => {
+  it("names the client and kid a refused assertion claimed as claimed, and never a jti it did not prove", async () => {
     const client = await registerClient();
     await postToken(tokenForm(await buildAssertion(client, { claims: { aud: "https://x.example" } })));
     const [line] = auditLog();
-    expect(line).toMatchObject({ kid: client.key.kid, reason: "aud_invalid" });
-    expect(line).not.toHaveProperty("jti_sha256");
+    expect(line).toMatchObject({
+      claimed_client_id: client.clientId,
+      claimed_kid: client.key.kid,
+      reason: "aud_invalid",
+    });
+    for (const proven of ["client_id", "kid", "jti_sha256", "token_jti_sha256"])
+      expect(line).not.toHaveProperty(proven);
+  });
+
+  it("names the issued token's jti (hashed), aud, scope and exp, and the client and key that proved themselves", async () => {
+    const client = await registerClient();
+    const response = await postToken(tokenForm(await buildAssertion(client), { scope: "read" }));
+    const { access_token } = (await response.json()) as { access_token: string };
+    const claims = decodeJwt(access_token);
+    const [line] = auditLog();
+    expect(line).toMatchObject({
+      outcome: "issued",
+      client_id: client.clientId,
+      kid: client.key.kid,
+      token_aud: claims.aud,
+      token_scope: "read",
+      token_exp: claims.exp,
+      token_jti_sha256: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
+    expect(JSON.stringify(line)).not.toContain(claims.jti);
   });
 
   it("names replayed for a second use", async () => {

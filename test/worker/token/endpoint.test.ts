@@ -338,7 +338,7 @@ describe("refuses client authentication with 401 invalid_client", () => {
   });
 
   it("rejects when the client record fails validation", async () => {
-    const client = await registerClient({ record: { status: "paused" as "active" } });
+    const client = await registerClient({ record: { status: "paused" as "active" }, bootstrap: true });
     expect(await refusalOf(await requestToken(client))).toEqual(invalidClient("client_record_invalid"));
   });
 

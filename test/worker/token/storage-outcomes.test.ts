@@ -49,7 +49,9 @@ describe("the replay guard's answer", () => {
 
   it.each([
     ["replayed", { outcome: "replayed" }, 401, "invalid_client", "replayed"],
-    ["revoked (kill switch)", { outcome: "revoked" }, 401, "invalid_client", "client_revoked"],
+    ["disabled by the client's authority", { outcome: "disabled" }, 401, "invalid_client", "client_disabled"],
+    ["the key retired at the client's authority", { outcome: "key_retired" }, 401, "invalid_client", "key_retired"],
+    ["no record at the client's authority (removed)", { outcome: "unknown" }, 401, "invalid_client", "client_unknown"],
     ["expired by the guard's clock before it could be spent", { outcome: "expired" }, 401, "invalid_client", "expired"],
     ["rate limited", { outcome: "rate_limited", retryAfterSeconds: 7 }, 429, "temporarily_unavailable", "rate_limited"],
     [
@@ -84,7 +86,13 @@ const failingGuard = {
     consume: async () => {
       throw new Error("Durable Object reset because its code was updated");
     },
-    revocations: async () => {
+    authorizeOperator: async () => {
+      throw new Error("Durable Object reset because its code was updated");
+    },
+    read: async () => {
+      throw new Error("Durable Object reset because its code was updated");
+    },
+    change: async () => {
       throw new Error("Durable Object reset because its code was updated");
     },
   }),
@@ -125,14 +133,27 @@ describe("storage outages", () => {
     const send = (request: Request, bindings: Partial<typeof env>) =>
       audited(() => Promise.resolve(worker.fetch(request, { ...env, ...bindings }, createExecutionContext())));
     const admin = "admin_request";
-    await expectUnavailable(await send(adminRequest("GET", ""), { CLIENTS: failingKv }), "registry_unavailable", admin);
+    // The operator's own authority answers; only the target client's fails.
+    const targetFails = {
+      getByName: (name: string) =>
+        name === target.clientId ? failingGuard.getByName(name) : env.CLIENT_AUTHORITY.getByName(name),
+    } as unknown as typeof env.CLIENT_AUTHORITY;
+    const list = new Request(`${ISSUER}/admin/clients`, { headers: { Authorization: `Bearer ${access_token}` } });
+    await expectUnavailable(await send(list, { CLIENTS: failingKv }), "registry_unavailable", admin);
+    for (const [method, path] of [
+      ["GET", ""],
+      ["POST", "/disable"],
+    ]) {
+      await expectUnavailable(
+        await send(adminRequest(method!, path!), { CLIENT_AUTHORITY: targetFails }),
+        "replay_guard_unavailable",
+        admin,
+      );
+    }
+    // The operator's authority failing is a 503 too, not a 401: nothing says the token is bad.
+    const allFail = failingGuard as unknown as typeof env.CLIENT_AUTHORITY;
     await expectUnavailable(
-      await send(adminRequest("POST", "/disable"), { CLIENTS: failingKv }),
-      "registry_unavailable",
-      admin,
-    );
-    await expectUnavailable(
-      await send(adminRequest("GET", ""), { CLIENT_AUTHORITY: failingGuard as unknown as typeof env.CLIENT_AUTHORITY }),
+      await send(adminRequest("GET", ""), { CLIENT_AUTHORITY: allFail }),
       "replay_guard_unavailable",
       admin,
     );

@@ -1,0 +1,77 @@
+// The client authority's RPC contract: what the token endpoint and the admin API ask of a client's Durable Object,
+// and what it answers. Types only: nothing here runs, and nothing here holds secrets.
+
+/** Spend a jti, after every other check of a token request has passed. */
+export interface ConsumeRequest {
+  clientId: string;
+  jti: string;
+  /** Epoch milliseconds until which the spent jti is kept (the assertion's exp plus the clock skew). */
+  retainUntilMs: number;
+  /** The id (kid, or RFC 7638 thumbprint) of the client key that verified the assertion. */
+  keyId: string;
+  /** The version of the record the Worker authenticated with; 0 for a record no authority has written. */
+  recordVersion: number;
+}
+
+export type ConsumeOutcome =
+  | { outcome: "fresh" }
+  /** The Worker's record is older than the authority's: check the request again against this one. */
+  | { outcome: "stale"; record: Record<string, unknown> }
+  /** The authority holds no record: never registered, or removed. */
+  | { outcome: "unknown" }
+  | { outcome: "disabled" }
+  | { outcome: "key_retired" }
+  | { outcome: "replayed" }
+  /** The jti's retention had already passed by the authority's clock: it is not spent. */
+  | { outcome: "expired" }
+  | { outcome: "rate_limited"; retryAfterSeconds: number };
+
+/** A change to a client, as the management API asks for it. Records are raw JSON objects until validated. */
+export type ClientChange =
+  | { kind: "create"; record: Record<string, unknown> }
+  | { kind: "replace"; record: Record<string, unknown> }
+  /** RFC 7396 JSON merge patch of the current record. */
+  | { kind: "patch"; patch: Record<string, unknown> }
+  | { kind: "status"; status: "active" | "disabled" }
+  | { kind: "add_keys"; keys: unknown[] }
+  | { kind: "retire_key"; kid: string }
+  | { kind: "restore_key"; kid: string }
+  | { kind: "delete" };
+
+/** Who asks for a change, for the record's history and the audit line. */
+export interface Actor {
+  /** The operator client that authenticated the admin request. */
+  clientId: string;
+}
+
+/** The authority's view of a client: its current record (null once removed) and version. */
+export interface ClientView {
+  record: Record<string, unknown> | null;
+  version: number;
+}
+
+export type ChangeRefusal = "unknown" | "exists" | "version_mismatch" | "invalid";
+
+export type ChangeResult =
+  | {
+      ok: true;
+      /** The record after the change; null after a removal. */
+      record: Record<string, unknown> | null;
+      version: number;
+      /** The version before the change; 0 when there was none. */
+      versionBefore: number;
+      /** Whether the KV replica was written; if not, the authority retries it from its alarm. */
+      replicated: boolean;
+    }
+  | { ok: false; refusal: ChangeRefusal; detail: string; version: number };
+
+/** What the admin API asks of the operator's authority before serving an admin token. */
+export interface OperatorCheck {
+  clientId: string;
+  /** The id of the key whose assertion obtained the admin token (its `client_key` claim). */
+  keyId: string;
+  adminAudience: string;
+  adminScope: string;
+}
+
+export type OperatorVerdict = { ok: true } | { ok: false; detail: string };
