@@ -13,11 +13,15 @@ import { DEFAULT_ISSUER } from "./lib/commands/token-command";
 import { type LocalServer, metadataIfServing, startLocalServer } from "./lib/local-server";
 import { writeNewFiles } from "./lib/new-files";
 import { readSigningKeyFile } from "./lib/private-key-file";
-import { describeTarget, type RegistryTarget } from "./lib/registry-target";
+import { KvClientStore } from "./lib/stores/kv-client-store";
 import { normalizeIssuer, requestToken } from "./lib/token-client";
 import { resolveUserPath } from "./lib/user-paths";
 
-const CLIENT_ID = "demo-client";
+/**
+ * A new client each run: once a client has been used, its authority holds its record and the bootstrap path that the
+ * demo takes (the local KV registry, no operator) can no longer change it.
+ */
+const CLIENT_ID = `demo-${crypto.randomUUID().slice(0, 8)}`;
 const SCOPE = "demo.read";
 const AUDIENCE = "https://api.example.test";
 
@@ -76,17 +80,18 @@ async function runDemo(options: { issuer: string; persistTo?: string }, started:
       `Generated the client's ES256 key pair in ${folder} (kid ${pair.kid}, the key's RFC 7638 thumbprint). The private key never leaves the client.`,
     );
 
-    const target: RegistryTarget =
-      options.persistTo === undefined ? { kind: "local" } : { kind: "local", persistTo: options.persistTo };
+    const store = new KvClientStore(
+      options.persistTo === undefined ? { kind: "local" } : { kind: "local", persistTo: options.persistTo },
+    );
     const { replaced } = await registerClient(
-      target,
+      store,
       CLIENT_ID,
       { path: publicPath },
       { scope: [SCOPE], audience: [AUDIENCE], name: "Demo client" },
     );
     step(
       3,
-      `${replaced ? "Re-registered" : "Registered"} client "${CLIENT_ID}" in ${describeTarget(target)} with only its public key, ` +
+      `${replaced ? "Re-registered" : "Registered"} client "${CLIENT_ID}" in ${store.where} with only its public key, ` +
         `allowed scope "${SCOPE}" and audience ${AUDIENCE}.`,
     );
 

@@ -1,24 +1,22 @@
-// Calls the service's admin API as an operator client: an admin token obtained the way `token` does (scope admin,
-// resource <issuer>/admin), then one admin call. Network and key-file I/O only; prints nothing, never the token.
+// Calls the service's management API as an operator client: an admin token obtained the way `token` does (scope admin,
+// resource <issuer>/admin, at most 300 s), then the calls. Network and key-file I/O only; prints nothing, never the
+// token. An answer other than 2xx becomes one CliError line: the API's error and description.
 import { ADMIN_PATH, ADMIN_SCOPE } from "../../src/admin/contract";
 import type { AdminTarget } from "./admin-target";
 import { CliError } from "./cli-error";
 import { readSigningKeyFile } from "./private-key-file";
 import { fetchOrExplain, requestToken } from "./token-client";
 
-/** What `GET /admin/clients/{id}` answers. */
-export interface AdminClientStatus {
-  client_id: string;
-  registry_status: unknown;
-  kill_switch: { client: boolean; kids: string[] };
+/** What one call answered: the JSON body and the record version its ETag names. */
+export interface AdminAnswer {
+  body: Record<string, unknown>;
+  version: number | undefined;
 }
 
 export interface AdminSession {
   issuer: string;
-  disableClient(clientId: string): Promise<Record<string, unknown>>;
-  enableClient(clientId: string): Promise<Record<string, unknown>>;
-  retireKey(clientId: string, kid: string): Promise<Record<string, unknown>>;
-  clientStatus(clientId: string): Promise<AdminClientStatus>;
+  /** `method` on `<issuer>/admin` + `path`, with a JSON body and an If-Match version when given. */
+  call(method: string, path: string, options?: { body?: unknown; ifVersion?: number }): Promise<AdminAnswer>;
 }
 
 /** An error body as one line: "<error>: <error_description>", or the HTTP status when the body says nothing. */
@@ -55,31 +53,35 @@ async function adminAccessToken(target: AdminTarget): Promise<{ issuer: string; 
   return { issuer: response.metadata.issuer, accessToken };
 }
 
-/** Gets an admin token once, and returns the calls that use it. */
+/** Gets an admin token once, and returns the session that uses it. */
 export async function openAdminSession(target: AdminTarget): Promise<AdminSession> {
   const { issuer, accessToken } = await adminAccessToken(target);
-  const clientPath = (clientId: string) => `${issuer}${ADMIN_PATH}/clients/${encodeURIComponent(clientId)}`;
-
-  async function call(method: "GET" | "POST", url: string): Promise<Record<string, unknown>> {
-    const response = await fetchOrExplain(url, {
-      method,
-      headers: { authorization: `Bearer ${accessToken}`, accept: "application/json" },
-    });
-    const body = await jsonObjectOf(response);
-    if (!response.ok) throw new CliError("admin_error_response", errorLine(response.status, body));
-    if (body === null)
-      throw new CliError(
-        "admin_error_response",
-        `the admin API answered HTTP ${response.status} without a JSON object`,
-      );
-    return body;
-  }
-
   return {
     issuer,
-    disableClient: (clientId) => call("POST", `${clientPath(clientId)}/disable`),
-    enableClient: (clientId) => call("POST", `${clientPath(clientId)}/enable`),
-    retireKey: (clientId, kid) => call("POST", `${clientPath(clientId)}/keys/${encodeURIComponent(kid)}/retire`),
-    clientStatus: async (clientId) => (await call("GET", clientPath(clientId))) as unknown as AdminClientStatus,
+    async call(method, path, options = {}) {
+      const headers: Record<string, string> = { authorization: `Bearer ${accessToken}`, accept: "application/json" };
+      if (options.body !== undefined) headers["content-type"] = "application/json";
+      if (options.ifVersion !== undefined) headers["if-match"] = `"${options.ifVersion}"`;
+      const response = await fetchOrExplain(`${issuer}${ADMIN_PATH}${path}`, {
+        method,
+        headers,
+        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      });
+      const body = await jsonObjectOf(response);
+      if (!response.ok) throw new CliError("admin_error_response", errorLine(response.status, body));
+      if (body === null) {
+        throw new CliError(
+          "admin_error_response",
+          `the admin API answered HTTP ${response.status} without a JSON object`,
+        );
+      }
+      const etag = /^"(\d+)"$/.exec(response.headers.get("etag") ?? "");
+      return { body, version: etag ? Number(etag[1]) : undefined };
+    },
   };
+}
+
+/** The admin API path of one client. */
+export function clientPath(clientId: string, rest = ""): string {
+  return `/clients/${encodeURIComponent(clientId)}${rest}`;
 }

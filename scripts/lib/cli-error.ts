@@ -13,7 +13,8 @@ export type CliErrorCode =
   | "server_unreachable"
   | "metadata_invalid"
   | "token_error_response"
-  | "admin_error_response";
+  | "admin_error_response"
+  | "managed_by_authority";
 
 export class CliError extends Error {
   readonly code: CliErrorCode;

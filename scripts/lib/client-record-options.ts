@@ -1,5 +1,5 @@
-// Turns the `clients add` flags into a client record (docs/registry.md). Pure: no I/O; the record is
-// validated by client-store before anything is written.
+// Turns the `clients add` flags into a client record, and the `clients update` flags into a JSON merge patch of one
+// (docs/registry.md). Pure: no I/O; the store validates the result with the Worker's rules before anything is written.
 
 import { LIMITS } from "../../src/protocol/constants";
 import type { ClientJwk } from "../../src/protocol/jwk";
@@ -77,4 +77,28 @@ export function clientRecordFrom(
   const rateLimit = RATE_LIMIT.exec(stringOption(values, "rate-limit") ?? "");
   if (rateLimit) record.rate_limit = { requests: Number(rateLimit[1]), per_seconds: Number(rateLimit[2]) };
   return record;
+}
+
+/** The `clients update` flags as an RFC 7396 merge patch: each given field replaces it, a --no-… flag removes it. */
+export function recordPatchFrom(commandName: string, values: OptionValues): Record<string, unknown> {
+  const patch: Record<string, unknown> = {};
+  const name = stringOption(values, "name");
+  if (name !== undefined) patch.name = name;
+  if (values.scope !== undefined) patch.scopes = scopeTokens(values, "scope");
+  if (values["default-scope"] !== undefined) patch.default_scopes = scopeTokens(values, "default-scope");
+  if (values.audience !== undefined) patch.audiences = listOption(values, "audience");
+  const ttl = stringOption(values, "token-ttl");
+  if (ttl !== undefined) patch.token_ttl = Number(ttl);
+  if (booleanOption(values, "legacy-audience") && booleanOption(values, "no-legacy-audience")) {
+    throw new CliError("usage", `${commandName}: choose one of --legacy-audience and --no-legacy-audience`);
+  }
+  if (booleanOption(values, "legacy-audience")) patch.legacy_audience = true;
+  if (booleanOption(values, "no-legacy-audience")) patch.legacy_audience = null;
+  const rateLimit = RATE_LIMIT.exec(stringOption(values, "rate-limit") ?? "");
+  if (rateLimit && booleanOption(values, "no-rate-limit")) {
+    throw new CliError("usage", `${commandName}: choose one of --rate-limit and --no-rate-limit`);
+  }
+  if (rateLimit) patch.rate_limit = { requests: Number(rateLimit[1]), per_seconds: Number(rateLimit[2]) };
+  if (booleanOption(values, "no-rate-limit")) patch.rate_limit = null;
+  return patch;
 }

@@ -102,7 +102,10 @@ export function applyChange(
       const base = existing(current);
       const keys = inlineKeys(base);
       if (keys === null)
-        throw new ChangeRefused("invalid", "the client publishes its keys at a jwks_uri: add them there");
+        throw new ChangeRefused(
+          "invalid",
+          `the client publishes its keys at ${String(base.jwks_uri)}: rotate them there`,
+        );
       for (const [index, key] of change.keys.entries()) {
         try {
           validatePublicJwk(key);
@@ -111,7 +114,10 @@ export function applyChange(
           throw err;
         }
         if (keys.some((k) => sameKey(k, key as Record<string, unknown>))) {
-          throw new ChangeRefused("invalid", `key ${index + 1} is already registered for this client`);
+          throw new ChangeRefused(
+            "invalid",
+            `key ${index + 1} is already registered (kid ${String(keys.find((k) => sameKey(k, key as Record<string, unknown>))?.kid ?? "none")})`,
+          );
         }
       }
       return validated({ ...base, jwks: { ...(base.jwks as object), keys: [...keys, ...change.keys] } }, clientId);
@@ -123,19 +129,25 @@ export function applyChange(
       const keys = inlineKeys(base);
       if (keys !== null) {
         if (!keys.some((k) => k.kid === change.kid))
-          throw new ChangeRefused("invalid", "the client has no key with that kid");
+          throw new ChangeRefused("invalid", `no key with kid ${JSON.stringify(change.kid)}`);
         const remaining = keys.filter((k) => k.kid !== change.kid);
-        if (remaining.length === 0) throw new ChangeRefused("invalid", "refusing to retire the client's last key");
+        if (remaining.length === 0)
+          throw new ChangeRefused(
+            "invalid",
+            "refusing to retire the last key: add its replacement first (add a key), or disable the client",
+          );
         return validated({ ...base, jwks: { ...(base.jwks as object), keys: remaining } }, clientId);
       }
       const kids = retiredKids(base);
-      if (kids.includes(change.kid)) throw new ChangeRefused("invalid", "that kid is already retired");
+      if (kids.includes(change.kid))
+        throw new ChangeRefused("invalid", `kid ${JSON.stringify(change.kid)} is already retired`);
       return validated({ ...base, retired_kids: [...kids, change.kid] }, clientId);
     }
     case "restore_key": {
       const base = existing(current);
       const kids = retiredKids(base);
-      if (!kids.includes(change.kid)) throw new ChangeRefused("invalid", "that kid is not retired");
+      if (!kids.includes(change.kid))
+        throw new ChangeRefused("invalid", `kid ${JSON.stringify(change.kid)} is not retired`);
       const { retired_kids: _, ...rest } = base;
       const remaining = kids.filter((kid) => kid !== change.kid);
       return validated(remaining.length > 0 ? { ...rest, retired_kids: remaining } : rest, clientId);

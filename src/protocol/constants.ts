@@ -77,6 +77,12 @@ export const LIMITS = {
    * key is retired or its operator disabled, and a short life bounds what a copy of it is worth.
    */
   maxAdminTokenTtl: 300,
+  /**
+   * Least time between two asks of a client's authority for a newer record when an assertion names a key its cached
+   * record lacks: a key just added works at once, and a stranger's garbage costs one Durable Object call per isolate
+   * per client per this many seconds.
+   */
+  authorityRefreshCooldownSeconds: 30,
   /** Most clients one page of `GET /admin/clients` lists (KV lists at most 1,000 keys a call). */
   maxAdminListPage: 100,
   /** Largest admin request body: a client record, with room for a JSON merge patch's nulls. */

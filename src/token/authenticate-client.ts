@@ -15,6 +15,7 @@ import { isValidClientId } from "../protocol/syntax";
 import { loadActiveClient } from "../registry/client-registry";
 import type { ClientRecord } from "../registry/record";
 import { type RemoteJwksOptions, remoteClientKeys } from "../registry/remote-jwks";
+import { fresherRecord, isKeyMiss } from "./fresher-record";
 
 /**
  * Verifies against inline keys, or against the keys at the client's jwks_uri; for the latter a kid that is not
@@ -96,6 +97,13 @@ export const authenticateClient: MiddlewareHandler<AppEnv> = async (c, next) => 
   const clientCache = { ttlSeconds: config.clientCacheTtl, now: c.get("now") };
   const record = await loadActiveClient(c.env.CLIENTS, checked.clientId, clientCache);
   const assertion = { compact: request.clientAssertion, header, aud: checked.aud, jti: checked.jti, exp: checked.exp };
-  c.set("client", await checkAgainstRecord(c, record, assertion));
+  try {
+    c.set("client", await checkAgainstRecord(c, record, assertion));
+  } catch (err) {
+    // A key added through the authority a moment ago is not in this record yet: ask the authority once.
+    const fresh = record.jwks && isKeyMiss(err) ? await fresherRecord(c, record) : null;
+    if (!fresh) throw err;
+    c.set("client", await checkAgainstRecord(c, fresh, assertion));
+  }
   await next();
 };

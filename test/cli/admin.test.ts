@@ -1,5 +1,7 @@
-// `clients disable|enable|retire-key|show --admin-key` against a real local server (throwaway state): each change
-// holds on the target's very next token request; refusals and usage mistakes exit non-zero with one line.
+// The `clients` commands through the management API of a real local server (throwaway state), as an operator given by
+// flags or by the environment: each change holds on the target's very next token request, a client is registered,
+// updated, rotated and removed with no Cloudflare credentials, every change is audited with its actor, and refusals
+// and usage mistakes exit non-zero with one line.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type LocalServer, startLocalServer } from "../../scripts/lib/local-server";
@@ -108,47 +110,126 @@ afterAll(async () => {
   await folder?.remove();
 });
 
-describe("clients commands through the admin API", () => {
-  it("disable refuses the target's next token request; show reports the kill switch; enable lets it in again", async () => {
+/** The operator in the environment, as a deployment would configure the CLI once. */
+const operatorEnv = () => ({
+  TOKEN_SERVICE_ADMIN_KEY: file("ops.private.json"),
+  TOKEN_SERVICE_ADMIN_CLIENT_ID: "ops",
+  TOKEN_SERVICE_ISSUER: issuer,
+});
+
+/** The server's admin audit lines printed so far. */
+function adminAuditLines(): Array<Record<string, unknown>> {
+  return server!
+    .log()
+    .split("\n")
+    .flatMap((line) => {
+      const at = line.indexOf('{"event":"admin_request"');
+      return at < 0 ? [] : [JSON.parse(line.slice(at)) as Record<string, unknown>];
+    });
+}
+
+describe("clients commands through the management API", () => {
+  it("disable refuses the target's next token request; show prints the authoritative record; enable lets it in again", async () => {
     await ok(targetToken("old"));
 
     const disabled = await ok(runCli(["clients", "disable", "target", ...asAdmin()]));
     expect(disabled.stdout).toBe(
-      `Client "target" is now disabled through the admin API at ${issuer}, effective on its next token request.\n`,
+      `Client "target" is now disabled in the management API at ${issuer}, effective on its next token request.\n`,
     );
     const refused = await targetToken("old");
     expect(refused.status).toBe(1);
     expect(JSON.parse(refused.stdout)).toMatchObject({ error: "invalid_client" });
 
-    const shown = await ok(runCli(["clients", "show", "target", ...asAdmin()]));
-    expect(JSON.parse(shown.stdout)).toEqual({
-      client_id: "target",
-      registry_status: "disabled",
-      kill_switch: { client: true, kids: [] },
-    });
+    const shown = JSON.parse((await ok(runCli(["clients", "show", "target", ...asAdmin()]))).stdout);
+    expect(shown).toMatchObject({ client_id: "target", status: "disabled" });
+    expect(shown.version).toBeGreaterThanOrEqual(2);
 
     const enabled = await ok(runCli(["clients", "enable", "target", ...asAdmin()]));
     expect(enabled.stdout).toBe(
-      `Client "target" is now active through the admin API at ${issuer}, effective on its next token request.\n`,
+      `Client "target" is now active in the management API at ${issuer}, effective on its next token request.\n`,
     );
     await ok(targetToken("old"));
   });
 
-  it("retire-key refuses the retired key at once and keeps the other; show lists the kid", async () => {
+  it("retire-key refuses the retired key at once and keeps the other", async () => {
     const retired = await ok(runCli(["clients", "retire-key", "target", "--kid", oldKid, ...asAdmin()]));
     expect(stderrLines(retired)).toEqual([]);
-    expect(retired.stdout).toMatch(new RegExp(`^Retired key ${oldKid} of client "target" through the admin API`));
+    expect(retired.stdout).toBe(
+      `Retired key ${oldKid} of client "target" in the management API at ${issuer}, effective on its next token request; 1 key left.\n`,
+    );
     const refused = await targetToken("old");
     expect(refused.status).toBe(1);
     expect(JSON.parse(refused.stdout)).toMatchObject({ error: "invalid_client" });
     await ok(targetToken("new"));
+  });
 
-    const shown = await ok(runCli(["clients", "show", "target", ...asAdmin()]));
-    expect(JSON.parse(shown.stdout)).toEqual({
-      client_id: "target",
-      registry_status: "active",
-      kill_switch: { client: false, kids: [oldKid] },
+  it("registers, updates, rotates and removes a client with the operator in the environment and no wrangler", async () => {
+    const [first, second] = await Promise.all([testKeyPair(), testKeyPair("EdDSA")]);
+    await writeJson(file("newco-1.public.json"), first.publicJwk);
+    await writeJson(file("newco-1.private.json"), first.privateJwk);
+    await writeJson(file("newco-2.public.json"), second.publicJwk);
+    await writeJson(file("newco-2.private.json"), second.privateJwk);
+    // No flag at all: the operator in the environment sends every command to the management API; the audit lines
+    // the server wrote below show each change arriving there.
+    const env = operatorEnv();
+    const run = (...args: string[]) => ok(runCli(args, { env }));
+    const token = (n: 1 | 2) =>
+      runCli([
+        "token",
+        "--client-id",
+        "newco",
+        "--key",
+        file(`newco-${n}.private.json`),
+        "--issuer",
+        issuer,
+        "--scope",
+        "orders.read",
+      ]);
+
+    const added = await run(
+      "clients",
+      "add",
+      "newco",
+      "--jwks",
+      file("newco-1.public.json"),
+      "--scope",
+      "orders.read orders.write",
+    );
+    expect(added.stdout).toMatch(
+      /^Added client "newco" in the management API at http:\/\/127\.0\.0\.1:\d+: active, 1 key/,
+    );
+    await ok(token(1));
+
+    await run("clients", "update", "newco", "--scope", "orders.read", "--rate-limit", "100/60");
+    expect(JSON.parse((await run("clients", "show", "newco")).stdout)).toMatchObject({
+      scopes: ["orders.read"],
+      rate_limit: { requests: 100, per_seconds: 60 },
+      version: 2,
     });
+
+    await run("clients", "add-key", "newco", "--jwks", file("newco-2.public.json"));
+    await ok(token(2));
+    await run("clients", "retire-key", "newco", "--kid", first.kid);
+    expect((await token(1)).status).toBe(1);
+    await ok(token(2));
+
+    const listed = await run("clients", "list");
+    expect(listed.stdout).toMatch(/^newco\s+active\s+4\s+-\s+-/m);
+
+    await run("clients", "remove", "newco");
+    expect((await token(2)).status).toBe(1);
+    expect((await runCli(["clients", "show", "newco"], { env })).status).toBe(1);
+
+    const changes = adminAuditLines().filter(
+      (line) => line.client_id === "newco" && line.outcome === "done" && line.method !== "GET",
+    );
+    expect(changes.map((line) => [line.method, line.operator, line.version_before, line.version_after])).toEqual([
+      ["POST", "ops", 0, 1],
+      ["PATCH", "ops", 1, 2],
+      ["POST", "ops", 2, 3],
+      ["POST", "ops", 3, 4],
+      ["DELETE", "ops", 4, 5],
+    ]);
   });
 
   it.each([
@@ -158,19 +239,19 @@ describe("clients commands through the admin API", () => {
       line: "error: invalid_scope: The requested scope is invalid or not allowed",
     },
     {
-      name: "passes on the admin API's refusal to retire a kid the client does not have",
+      name: "passes on the management API's refusal to retire a kid the client does not have",
       args: () => ["clients", "retire-key", "target", "--kid", "no-such-kid", ...asAdmin()],
-      line: "error: invalid_request: The admin request cannot be applied",
+      line: "error: invalid_request: no key with kid 'no-such-kid'",
     },
     {
-      name: "passes on the admin API's 404 for an unknown client",
+      name: "says so when the client does not exist",
       args: () => ["clients", "show", "nobody", ...asAdmin()],
-      line: "error: invalid_request: No such client",
+      line: () => `error: no client "nobody" in the management API at ${issuer}`,
     },
   ])("$name: one line, exit 1", async ({ args, line }) => {
     const result = await runCli(args());
     expect(result.status).toBe(1);
-    expect(stderrLines(result)).toEqual([line]);
+    expect(stderrLines(result)).toEqual([typeof line === "function" ? line() : line]);
     expect(result.stdout).toBe("");
   });
 
@@ -196,10 +277,17 @@ describe("clients commands through the admin API", () => {
   it.each([
     {
       args: ["clients", "disable", "target", "--admin-key", "k.json"],
+      env: {},
       line: "error: clients disable: --admin-key needs --admin-client-id <id>",
     },
     {
+      args: ["clients", "disable", "target"],
+      env: { TOKEN_SERVICE_ADMIN_KEY: "k.json" },
+      line: "error: clients disable: TOKEN_SERVICE_ADMIN_KEY needs TOKEN_SERVICE_ADMIN_CLIENT_ID",
+    },
+    {
       args: ["clients", "show", "target", "--admin-key", "k.json", "--admin-client-id", "ops", "--remote"],
+      env: {},
       line: "error: clients show: --remote does not apply with --admin-key",
     },
     {
@@ -214,30 +302,21 @@ describe("clients commands through the admin API", () => {
         "--persist-to",
         "state",
       ],
+      env: {},
       line: "error: clients enable: --persist-to does not apply with --admin-key",
     },
     {
       args: ["clients", "disable", "target", "--admin-client-id", "ops"],
+      env: {},
       line: "error: clients disable: --admin-client-id applies only with --admin-key",
     },
     {
-      args: [
-        "clients",
-        "retire-key",
-        "target",
-        "--kid",
-        "k",
-        "--kty",
-        "EC",
-        "--admin-key",
-        "k.json",
-        "--admin-client-id",
-        "ops",
-      ],
-      line: "error: clients retire-key: --kty does not apply with --admin-key (the admin API retires a kid)",
+      args: ["clients", "update", "target", "--admin-key", "k.json", "--admin-client-id", "ops"],
+      env: {},
+      line: "error: clients update: name at least one field to change",
     },
-  ])("usage: $line (exit 2)", async ({ args, line }) => {
-    const result = await runCli(args);
+  ])("usage: $line (exit 2)", async ({ args, env, line }) => {
+    const result = await runCli(args, { env });
     expect(result.status).toBe(2);
     expect(stderrLines(result)).toEqual([line]);
     expect(result.stdout).toBe("");

@@ -131,9 +131,9 @@ describe("clients commands", () => {
   it("lists clients as a table and as JSON", async () => {
     const table = await cli("clients", "list");
     expect(table.status, table.stderr).toBe(0);
-    expect(table.stdout.split("\n")[0]).toMatch(/^CLIENT_ID\s+STATUS\s+KEYS\s+SCOPES\s+NAME$/);
-    expect(table.stdout).toMatch(/^acme\s+active\s+1\s+orders\.read$/m);
-    expect(table.stdout).toMatch(/^pem-client\s+active\s+5\s+-$/m);
+    expect(table.stdout.split("\n")[0]).toMatch(/^CLIENT_ID\s+STATUS\s+VERSION\s+KEYS\s+SCOPES\s+NAME$/);
+    expect(table.stdout).toMatch(/^acme\s+active\s+-\s+1\s+orders\.read$/m);
+    expect(table.stdout).toMatch(/^pem-client\s+active\s+-\s+5\s+-$/m);
     const json = await cli("clients", "list", "--json");
     expect((JSON.parse(json.stdout) as Array<{ client_id: string }>).map((r) => r.client_id)).toEqual([
       "acme",
@@ -180,9 +180,7 @@ describe("clients commands", () => {
     });
     const addKey = await cli("clients", "add-key", "billing", "--jwks", file("first.jwk"));
     expect(addKey.status).toBe(1);
-    expect(addKey.stderr).toBe(
-      `error: client "billing" publishes its keys at ${uri}: rotate them there, not in the registry\n`,
-    );
+    expect(addKey.stderr).toBe(`error: client "billing": the client publishes its keys at ${uri}: rotate them there\n`);
   });
 
   it("keeps record members it does not know when changing a record", async () => {
@@ -197,6 +195,30 @@ describe("clients commands", () => {
     await kvPut({ kind: "local", persistTo: state }, "client:legacy", JSON.stringify(record));
     expect((await cli("clients", "disable", "legacy")).status).toBe(0);
     expect(await showRecord("legacy")).toEqual({ ...record, status: "disabled" });
+  });
+
+  it("refuses to change a record its authority holds, pointing to the management API, and writes nothing", async () => {
+    const record = {
+      client_id: "held",
+      status: "active",
+      jwks: { keys: [first.publicJwk] },
+      scopes: [],
+      audiences: [],
+      version: 4,
+    };
+    await kvPut({ kind: "local", persistTo: state }, "client:held", JSON.stringify(record));
+    for (const args of [
+      ["disable", "held"],
+      ["remove", "held"],
+      ["retire-key", "held", "--kid", first.kid],
+    ]) {
+      const result = await cli("clients", ...args);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(
+        'error: client "held" is held by its authority (version 4): change it through the management API (--admin-key and --admin-client-id, or TOKEN_SERVICE_ADMIN_KEY and TOKEN_SERVICE_ADMIN_CLIENT_ID)\n',
+      );
+    }
+    expect(await showRecord("held")).toEqual(record);
   });
 
   it("shows a stored record the Worker would refuse, and exits 1 saying why", async () => {

@@ -39,12 +39,12 @@ describe("npm run demo", () => {
       const issuer = /a local server was started at (http:\/\/127\.0\.0\.1:(\d+))\./.exec(out);
       expect(issuer, out).not.toBeNull();
       expect(out).toMatch(/^2\. Generated the client's ES256 key pair/m);
-      expect(out).toMatch(/^3\. Registered client "demo-client" in the local registry at /m);
+      expect(out).toMatch(/^3\. Registered client "demo-[0-9a-f]{8}" in the local registry at /m);
       expect(out).toMatch(/^4\. Found the token endpoint http:\/\/127\.0\.0\.1:\d+\/token in the server's metadata/m);
       expect(out).toMatch(
-        /^5\. Verified the token's ES256 signature against http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json .* typ at\+jwt, iss http:\/\/127\.0\.0\.1:\d+, aud https:\/\/api\.example\.test, sub demo-client/m,
+        /^5\. Verified the token's ES256 signature against http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json .* typ at\+jwt, iss http:\/\/127\.0\.0\.1:\d+, aud https:\/\/api\.example\.test, sub demo-[0-9a-f]{8}/m,
       );
-      expect(out).toMatch(/^Done: a verified access token for "demo-client":\neyJ[\w-]+\.[\w-]+\.[\w-]+$/m);
+      expect(out).toMatch(/^Done: a verified access token for "demo-[0-9a-f]{8}":\neyJ[\w-]+\.[\w-]+\.[\w-]+$/m);
       expect(out).toContain("The local server started for the demo has been stopped.");
 
       // Nothing of the server is left: the port is closed and no process of it remains.

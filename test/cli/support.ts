@@ -24,7 +24,10 @@ function cleanEnv(): NodeJS.ProcessEnv {
     WRANGLER_SEND_METRICS: "false",
     CLOUDFLARE_CF_FETCH_ENABLED: "false",
   };
-  for (const name of Object.keys(env)) if (name.startsWith("npm_") || name === "INIT_CWD") delete env[name];
+  // A developer's own npm and operator settings never reach the commands under test.
+  for (const name of Object.keys(env)) {
+    if (name.startsWith("npm_") || name.startsWith("TOKEN_SERVICE_") || name === "INIT_CWD") delete env[name];
+  }
   return env;
 }
 

@@ -1,11 +1,7 @@
-// The `clients` commands: register, inspect, disable, enable and remove clients, and add or retire one key
-// (rotation without downtime). Every input is validated before the registry is read or written. With
-// --admin-key, disable, enable, retire-key and show go through the running service's admin API instead.
-import { calculateJwkThumbprint, type JWK } from "jose";
-import type { ClientJwk } from "../../../src/protocol/jwk";
+// The `clients` commands that register, change, inspect and remove a client: add, update, show, list, disable,
+// enable, remove. Every input is validated before the store is read or written. With operator credentials (flags or
+// environment) they go through the management API; without, through the KV registry (the bootstrap path).
 import type { ClientRecord } from "../../../src/registry/record";
-import { openAdminSession } from "../admin-client";
-import { ADMIN_TARGET_HELP, ADMIN_TARGET_OPTIONS, adminTargetFrom } from "../admin-target";
 import { CliError } from "../cli-error";
 import {
   CLIENT_RECORD_HELP,
@@ -13,50 +9,33 @@ import {
   checkClientId,
   checkRecordFlags,
   clientRecordFrom,
+  recordPatchFrom,
 } from "../client-record-options";
-import {
-  checkRecord,
-  deleteClient,
-  listClients,
-  loadClient,
-  loadValidClient,
-  type StoredClient,
-  saveClient,
-} from "../client-store";
-import { booleanOption, type Command, type OptionValues, requiredStringOption, stringOption } from "../command-line";
+import { booleanOption, type Command, type OptionValues, stringOption } from "../command-line";
 import { readPublicKeyFile } from "../public-key-file";
-import {
-  describeTarget,
-  REGISTRY_TARGET_HELP,
-  REGISTRY_TARGET_OPTIONS,
-  type RegistryTarget,
-  registryTargetFrom,
-} from "../registry-target";
+import { CLIENT_STORE_HELP, CLIENT_STORE_OPTIONS, type ClientStore, clientStoreFrom } from "../stores/client-store";
 import { resolveUserPath } from "../user-paths";
+import { clientKeyCommands, kidList } from "./client-key-commands";
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function kidList(keys: ClientJwk[]): string {
-  return keys.map((k) => `${k.kid ?? "(no kid)"} (${k.kty}${k.crv ? ` ${k.crv}` : ""})`).join(", ");
-}
-
 export interface Registration {
   replaced: boolean;
   record: Record<string, unknown>;
-  keys: ClientJwk[];
+  keyCount: number;
 }
 
 /** Where a new client's keys come from: a key file (inline keys) or a URL the client publishes them at. */
 export type KeySource = { path: string; label?: string } | { uri: string };
 
 /**
- * `clients add`, as a function the demo reuses: reads and validates the keys and the record first, then writes
- * (overwriting any record of that client_id).
+ * `clients add`, as a function the demo reuses: reads and validates the keys and the flags first, then creates the
+ * client, or replaces the record of an existing one.
  */
 export async function registerClient(
-  target: RegistryTarget,
+  store: ClientStore,
   clientId: string,
   source: KeySource,
   values: OptionValues,
@@ -65,23 +44,22 @@ export async function registerClient(
   checkRecordFlags("clients add", values);
   const keys = "uri" in source ? source.uri : await readPublicKeyFile(source.path, source.label ?? source.path);
   const record = clientRecordFrom(clientId, keys, values);
-  checkRecord(record);
-  const replaced = (await loadClient(target, clientId)) !== null;
-  await saveClient(target, record);
-  return { replaced, record, keys: typeof keys === "string" ? [] : keys };
+  const replaced = (await store.load(clientId)) !== null;
+  const saved = await store.apply(clientId, { kind: replaced ? "replace" : "create", record });
+  return { replaced, record: saved ?? record, keyCount: typeof keys === "string" ? 0 : keys.length };
 }
 
 const clientsAdd: Command = {
   name: "clients add",
-  summary: "Register a client with its public key(s); replaces an existing record of that client_id.",
+  summary: "Register a client with its public key(s); replaces the record of an existing client_id.",
   usage:
-    'clients add <client_id> (--jwks <file> | --jwks-uri <url>) [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--disabled] [--legacy-audience] [--rate-limit <n>/<s>] [--remote | --persist-to <dir>]',
+    'clients add <client_id> (--jwks <file> | --jwks-uri <url>) [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--disabled] [--legacy-audience] [--rate-limit <n>/<s>] [store options]',
   positionals: ["client_id"],
   options: {
     jwks: { type: "string" },
     "jwks-uri": { type: "string" },
     ...CLIENT_RECORD_OPTIONS,
-    ...REGISTRY_TARGET_OPTIONS,
+    ...CLIENT_STORE_OPTIONS,
   },
   help: `Keys (one of):
   --jwks <file>          one public JWK, a JWK Set, or PEM public key(s) (SPKI, as \`openssl pkey -pubout\` writes).
@@ -93,7 +71,7 @@ const clientsAdd: Command = {
 
 ${CLIENT_RECORD_HELP}
 
-${REGISTRY_TARGET_HELP}
+${CLIENT_STORE_HELP}
 
 Example:
   npm run cli -- clients add acme --jwks acme.public.pem --scope "orders.read orders.write" --audience https://api.example.com`,
@@ -104,24 +82,108 @@ Example:
     if (jwks !== undefined && jwksUri !== undefined)
       throw new CliError("usage", `${this.name}: choose one of --jwks and --jwks-uri`);
     if (!jwks && !jwksUri) throw new CliError("usage", `${this.name}: --jwks <file> or --jwks-uri <url> is required`);
-    const target = registryTargetFrom(this.name, values);
+    checkClientId(this.name, clientId);
+    checkRecordFlags(this.name, values);
+    const store = await clientStoreFrom(this.name, values);
     const source: KeySource = jwks ? { path: resolveUserPath(jwks), label: jwks } : { uri: jwksUri! };
-    const { replaced, record, keys } = await registerClient(target, clientId, source, values);
+    const { replaced, record, keyCount } = await registerClient(store, clientId, source, values);
     const scopes = (record.scopes as string[]).join(" ") || "(none)";
     const keyText =
       "uri" in source
         ? `keys at ${source.uri}`
-        : `${keys.length} key${keys.length === 1 ? "" : "s"} [${kidList(keys)}]`;
+        : `${keyCount} key${keyCount === 1 ? "" : "s"} [${kidList((record.jwks as { keys: never[] }).keys)}]`;
     say(
-      `${replaced ? "Replaced the existing record of" : "Added"} client ${JSON.stringify(clientId)} in ${describeTarget(target)}: ` +
+      `${replaced ? "Replaced the existing record of" : "Added"} client ${JSON.stringify(clientId)} in ${store.where}: ` +
         `${record.status}, ${keyText}, scopes ${scopes}.`,
     );
   },
 };
 
-function statusLabel(client: StoredClient): string {
-  return client.record ? client.record.status : "INVALID";
-}
+const clientsUpdate: Command = {
+  name: "clients update",
+  summary: "Change some fields of a client's record, keeping the others (and its keys).",
+  usage:
+    'clients update <client_id> [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--legacy-audience | --no-legacy-audience] [--rate-limit <n>/<s> | --no-rate-limit] [store options]',
+  positionals: ["client_id"],
+  options: {
+    ...CLIENT_RECORD_OPTIONS,
+    "no-legacy-audience": { type: "boolean" },
+    "no-rate-limit": { type: "boolean" },
+    ...CLIENT_STORE_OPTIONS,
+  },
+  help: `Each field given replaces that field; fields not given stay as they are (a JSON merge patch through the
+management API). --disabled is not accepted here: use \`clients disable\`.
+
+${CLIENT_RECORD_HELP}
+  --no-legacy-audience   accept only the issuer as assertion aud again
+  --no-rate-limit        remove the client's rate limit
+
+${CLIENT_STORE_HELP}
+
+Example:
+  npm run cli -- clients update acme --scope "orders.read" --rate-limit 100/60`,
+  async run({ values, positionals }) {
+    const clientId = positionals[0]!;
+    checkClientId(this.name, clientId);
+    checkRecordFlags(this.name, values);
+    if (booleanOption(values, "disabled"))
+      throw new CliError("usage", `${this.name}: use clients disable, not --disabled`);
+    const patch = recordPatchFrom(this.name, values);
+    if (Object.keys(patch).length === 0) throw new CliError("usage", `${this.name}: name at least one field to change`);
+    const store = await clientStoreFrom(this.name, values);
+    const saved = await store.apply(clientId, { kind: "patch", patch });
+    const version = typeof saved?.version === "number" ? ` (version ${saved.version})` : "";
+    say(`Updated ${Object.keys(patch).join(", ")} of client ${JSON.stringify(clientId)} in ${store.where}${version}.`);
+  },
+};
+
+const clientsList: Command = {
+  name: "clients list",
+  summary: "List the registered clients.",
+  usage: "clients list [--json] [store options]",
+  positionals: [],
+  options: { json: { type: "boolean" }, ...CLIENT_STORE_OPTIONS },
+  help: `Options:
+  --json   print a JSON array instead of a table (the stored records, from the registry)
+
+${CLIENT_STORE_HELP}
+
+Through the management API the list comes from KV's replica, which can trail a change by up to a minute; each
+client's own record (\`clients show\`) is always current.
+
+Example:
+  npm run cli -- clients list`,
+  async run({ values }) {
+    const store = await clientStoreFrom(this.name, values);
+    const clients = await store.list();
+    if (booleanOption(values, "json")) {
+      const rows = clients.map((c) =>
+        c.client
+          ? (c.client.stored ?? { client_id: c.clientId, invalid: c.client.problem })
+          : { client_id: c.clientId, status: c.status, version: c.version },
+      );
+      say(JSON.stringify(rows, null, 2));
+      return;
+    }
+    if (clients.length === 0) {
+      say(`No clients in ${store.where}.`);
+      return;
+    }
+    const rows = [["CLIENT_ID", "STATUS", "VERSION", "KEYS", "SCOPES", "NAME"]];
+    for (const { clientId, status, version, client } of clients) {
+      const record: ClientRecord | null | undefined = client?.record;
+      rows.push([
+        clientId,
+        client && !record ? "INVALID" : (status ?? "-"),
+        version === null ? "-" : String(version),
+        record ? (record.jwks ? String(record.jwks.keys.length) : "uri") : "-",
+        record ? record.scopes.join(" ") || "-" : "-",
+        record ? (record.name ?? "") : client ? `(${client.problem})` : "",
+      ]);
+    }
+    say(table(rows));
+  },
+};
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
@@ -135,86 +197,28 @@ function table(rows: string[][]): string {
     .join("\n");
 }
 
-const clientsList: Command = {
-  name: "clients list",
-  summary: "List the registered clients.",
-  usage: "clients list [--json] [--remote | --persist-to <dir>]",
-  positionals: [],
-  options: { json: { type: "boolean" }, ...REGISTRY_TARGET_OPTIONS },
-  help: `Options:
-  --json   print the stored records as a JSON array instead of a table
-
-${REGISTRY_TARGET_HELP}
-
-Example:
-  npm run cli -- clients list`,
-  async run({ values }) {
-    const target = registryTargetFrom(this.name, values);
-    const clients = await listClients(target);
-    if (booleanOption(values, "json")) {
-      say(
-        JSON.stringify(
-          clients.map((c) => c.stored ?? { client_id: c.clientId, invalid: c.problem }),
-          null,
-          2,
-        ),
-      );
-      return;
-    }
-    if (clients.length === 0) {
-      say(`No clients in ${describeTarget(target)}.`);
-      return;
-    }
-    const rows = [["CLIENT_ID", "STATUS", "KEYS", "SCOPES", "NAME"]];
-    for (const client of clients) {
-      const record = client.record;
-      rows.push(
-        record
-          ? [
-              client.clientId,
-              record.status,
-              record.jwks ? String(record.jwks.keys.length) : "uri",
-              record.scopes.join(" ") || "-",
-              record.name ?? "",
-            ]
-          : [client.clientId, statusLabel(client), "-", "-", `(${client.problem})`],
-      );
-    }
-    say(table(rows));
-  },
-};
-
 const clientsShow: Command = {
   name: "clients show",
-  summary: "Print a client's stored record as JSON (with --admin-key: its status and kill switch).",
-  usage:
-    "clients show <client_id> [--remote | --persist-to <dir> | --admin-key <file> --admin-client-id <id> [--issuer URL]]",
+  summary: "Print a client's record as JSON: the authoritative one through the management API, else KV's.",
+  usage: "clients show <client_id> [store options]",
   positionals: ["client_id"],
-  options: { ...REGISTRY_TARGET_OPTIONS, ...ADMIN_TARGET_OPTIONS },
-  help: `${REGISTRY_TARGET_HELP}
+  options: { ...CLIENT_STORE_OPTIONS },
+  help: `${CLIENT_STORE_HELP}
 
-${ADMIN_TARGET_HELP}
-
-Exits 1 if the client does not exist, or if its stored record is one the Worker would refuse (the record is
-still printed when it is JSON). With --admin-key it prints what the admin API reports instead:
-{client_id, registry_status, kill_switch: {client, kids}}.
+Exits 1 if the client does not exist, or if its record is one the Worker would refuse (the record is still printed
+when it is JSON). Through the management API the record is the client's authority's, with its version; from the
+registry it is KV's replica, which can trail a change by up to a minute.
 
 Example:
   npm run cli -- clients show acme
-  npm run cli -- clients show acme --admin-key ops.private.jwk --admin-client-id ops --issuer https://auth.example.com`,
+  TOKEN_SERVICE_ADMIN_KEY=ops.private.jwk TOKEN_SERVICE_ADMIN_CLIENT_ID=ops npm run cli -- clients show acme`,
   async run({ values, positionals }) {
     const clientId = positionals[0]!;
     checkClientId(this.name, clientId);
-    const admin = adminTargetFrom(this.name, values);
-    if (admin) {
-      const session = await openAdminSession(admin);
-      say(JSON.stringify(await session.clientStatus(clientId), null, 2));
-      return;
-    }
-    const target = registryTargetFrom(this.name, values);
-    const client = await loadClient(target, clientId);
+    const store = await clientStoreFrom(this.name, values);
+    const client = await store.load(clientId);
     if (client === null)
-      throw new CliError("client_not_found", `no client ${JSON.stringify(clientId)} in ${describeTarget(target)}`);
+      throw new CliError("client_not_found", `no client ${JSON.stringify(clientId)} in ${store.where}`);
     if (client.stored !== null) say(JSON.stringify(client.stored, null, 2));
     if (client.problem !== null) {
       throw new CliError(
@@ -233,51 +237,44 @@ function statusCommand(status: "active" | "disabled"): Command {
       status === "active"
         ? "Enable a disabled client: it can get tokens again."
         : "Disable a client: its assertions are refused until it is enabled; the record and keys stay.",
-    usage: `clients ${verb} <client_id> [--remote | --persist-to <dir> | --admin-key <file> --admin-client-id <id> [--issuer URL]]`,
+    usage: `clients ${verb} <client_id> [store options]`,
     positionals: ["client_id"],
-    options: { ...REGISTRY_TARGET_OPTIONS, ...ADMIN_TARGET_OPTIONS },
-    help: `${REGISTRY_TARGET_HELP}
+    options: { ...CLIENT_STORE_OPTIONS },
+    help: `${CLIENT_STORE_HELP}
 
-${ADMIN_TARGET_HELP}
-
-Through the registry, a running Worker may serve a cached record for up to CLIENT_CACHE_TTL seconds. Through
-the admin API the change reaches the client's kill switch and its record at once.
+Through the management API the change holds from the client's next token request, everywhere. Through the registry
+(a client no authority holds yet), a running Worker may serve a cached record for up to CLIENT_CACHE_TTL seconds.
 
 Example:
-  npm run cli -- clients ${verb} acme
   npm run cli -- clients ${verb} acme --admin-key ops.private.jwk --admin-client-id ops --issuer https://auth.example.com`,
     async run({ values, positionals }) {
       const clientId = positionals[0]!;
       checkClientId(this.name, clientId);
-      const admin = adminTargetFrom(this.name, values);
-      if (admin) {
-        const session = await openAdminSession(admin);
-        await (status === "active" ? session.enableClient(clientId) : session.disableClient(clientId));
-        say(
-          `Client ${JSON.stringify(clientId)} is now ${status} through the admin API at ${session.issuer}, effective on its next token request.`,
-        );
-        return;
-      }
-      const target = registryTargetFrom(this.name, values);
-      const { stored, record } = await loadValidClient(target, clientId, describeTarget(target));
-      if (record.status === status) {
+      const store = await clientStoreFrom(this.name, values);
+      const current = await store.load(clientId);
+      if (current === null)
+        throw new CliError("client_not_found", `no client ${JSON.stringify(clientId)} in ${store.where}`);
+      if (current.record?.status === status) {
         say(`Client ${JSON.stringify(clientId)} is already ${status}; nothing changed.`);
         return;
       }
-      await saveClient(target, { ...stored, status });
-      say(`Client ${JSON.stringify(clientId)} is now ${status} in ${describeTarget(target)}.`);
+      await store.apply(clientId, { kind: "status", status });
+      const when = store.authoritative ? ", effective on its next token request" : "";
+      say(`Client ${JSON.stringify(clientId)} is now ${status} in ${store.where}${when}.`);
     },
   };
 }
 
 const clientsRemove: Command = {
   name: "clients remove",
-  summary: "Delete a client's record: it can no longer authenticate.",
-  usage: "clients remove <client_id> [--remote | --persist-to <dir>]",
+  summary: "Delete a client: it can no longer authenticate.",
+  usage: "clients remove <client_id> [store options]",
   positionals: ["client_id"],
-  options: { ...REGISTRY_TARGET_OPTIONS },
-  help: `${REGISTRY_TARGET_HELP}
+  options: { ...CLIENT_STORE_OPTIONS },
+  help: `${CLIENT_STORE_HELP}
 
+Through the management API the record, its retired keys and its rate-limit budget go at once; the jtis it spent
+stay spent until they expire, so an assertion used before the removal is still refused if the client is added again.
 To stop a client temporarily, prefer \`clients disable\`, which keeps its keys.
 
 Example:
@@ -285,159 +282,22 @@ Example:
   async run({ values, positionals }) {
     const clientId = positionals[0]!;
     checkClientId(this.name, clientId);
-    const target = registryTargetFrom(this.name, values);
-    if ((await loadClient(target, clientId)) === null) {
-      throw new CliError("client_not_found", `no client ${JSON.stringify(clientId)} in ${describeTarget(target)}`);
+    const store = await clientStoreFrom(this.name, values);
+    if ((await store.load(clientId)) === null) {
+      throw new CliError("client_not_found", `no client ${JSON.stringify(clientId)} in ${store.where}`);
     }
-    await deleteClient(target, clientId);
-    say(`Removed client ${JSON.stringify(clientId)} from ${describeTarget(target)}.`);
-  },
-};
-
-async function thumbprint(key: unknown): Promise<string> {
-  return calculateJwkThumbprint(key as JWK);
-}
-
-const clientsAddKey: Command = {
-  name: "clients add-key",
-  summary: "Add public key(s) to a client, keeping its current keys (first step of a key rotation).",
-  usage: "clients add-key <client_id> --jwks <file> [--remote | --persist-to <dir>]",
-  positionals: ["client_id"],
-  options: { jwks: { type: "string" }, ...REGISTRY_TARGET_OPTIONS },
-  help: `Options:
-  --jwks <file>   the new key(s): a public JWK, a JWK Set or PEM public key(s), checked as in \`clients add\`
-
-Rotation without downtime: add the new key, move the client to signing with it, then
-\`clients retire-key <client_id> --kid <old kid>\`. A key already registered for the client is refused.
-
-${REGISTRY_TARGET_HELP}
-
-Example:
-  npm run cli -- clients add-key acme --jwks acme-2026.public.jwk`,
-  async run({ values, positionals }) {
-    const clientId = positionals[0]!;
-    checkClientId(this.name, clientId);
-    const jwksPath = requiredStringOption(this, values, "jwks");
-    const target = registryTargetFrom(this.name, values);
-    const added = await readPublicKeyFile(resolveUserPath(jwksPath), jwksPath);
-    const { stored, record } = await loadValidClient(target, clientId, describeTarget(target));
-    const inline = inlineKeysOf(record, clientId);
-    const present = new Map<string, string>();
-    for (const key of inline) present.set(await thumbprint(key), key.kid ?? "(no kid)");
-    for (const key of added) {
-      const existing = present.get(await thumbprint(key));
-      if (existing !== undefined) {
-        throw new CliError(
-          "key_refused",
-          `${jwksPath}: this key is already registered for ${JSON.stringify(clientId)} (kid ${existing})`,
-        );
-      }
-    }
-    const storedJwks = stored.jwks as { keys: unknown[] };
-    const next = { ...stored, jwks: { ...storedJwks, keys: [...storedJwks.keys, ...added] } };
-    const saved = await saveClient(target, next);
-    say(
-      `Added ${kidList(added)} to client ${JSON.stringify(clientId)} in ${describeTarget(target)}; it now has ${inlineKeysOf(saved, clientId).length} keys.`,
-    );
-  },
-};
-
-/** The inline keys of a client; a client whose keys live at a jwks_uri rotates them there, not here. */
-function inlineKeysOf(record: ClientRecord, clientId: string): ClientJwk[] {
-  if (!record.jwks) {
-    throw new CliError(
-      "input_invalid",
-      `client ${JSON.stringify(clientId)} publishes its keys at ${record.jwks_uri}: rotate them there, not in the registry`,
-    );
-  }
-  return record.jwks.keys;
-}
-
-const clientsRetireKey: Command = {
-  name: "clients retire-key",
-  summary: "Remove one public key from a client (last step of a key rotation); the last key is never removed.",
-  usage:
-    "clients retire-key <client_id> --kid <kid> [--kty RSA|EC|OKP] [--remote | --persist-to <dir> | --admin-key <file> --admin-client-id <id> [--issuer URL]]",
-  positionals: ["client_id"],
-  options: { kid: { type: "string" }, kty: { type: "string" }, ...REGISTRY_TARGET_OPTIONS, ...ADMIN_TARGET_OPTIONS },
-  help: `Options:
-  --kid <kid>             the key to retire (see \`clients show\`)
-  --kty RSA|EC|OKP        needed only when keys of different types share that kid
-
-Refuses to remove a client's last key: add its replacement first (\`clients add-key\`), or disable the client.
-
-${REGISTRY_TARGET_HELP}
-
-${ADMIN_TARGET_HELP}
-
-Through the admin API the key is refused from the next token request on (its kid goes into the client's kill
-switch), and --kty does not apply: every key with that kid is retired.
-
-Example:
-  npm run cli -- clients retire-key acme --kid NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs
-  npm run cli -- clients retire-key acme --kid NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs --admin-key ops.private.jwk --admin-client-id ops`,
-  async run({ values, positionals }) {
-    const clientId = positionals[0]!;
-    checkClientId(this.name, clientId);
-    const kid = requiredStringOption(this, values, "kid");
-    const kty = stringOption(values, "kty");
-    if (kty !== undefined && kty !== "RSA" && kty !== "EC" && kty !== "OKP") {
-      throw new CliError("usage", `${this.name}: --kty must be RSA, EC or OKP`);
-    }
-    const admin = adminTargetFrom(this.name, values);
-    if (admin) {
-      if (kty !== undefined)
-        throw new CliError(
-          "usage",
-          `${this.name}: --kty does not apply with --admin-key (the admin API retires a kid)`,
-        );
-      const session = await openAdminSession(admin);
-      await session.retireKey(clientId, kid);
-      say(
-        `Retired key ${kid} of client ${JSON.stringify(clientId)} through the admin API at ${session.issuer}, effective on its next token request.`,
-      );
-      return;
-    }
-    const target = registryTargetFrom(this.name, values);
-    const { stored, record } = await loadValidClient(target, clientId, describeTarget(target));
-    const matches = (key: { kid?: unknown; kty?: unknown }) =>
-      key.kid === kid && (kty === undefined || key.kty === kty);
-    const inline = inlineKeysOf(record, clientId);
-    const hits = inline.filter(matches);
-    if (hits.length === 0) {
-      throw new CliError(
-        "input_invalid",
-        `client ${JSON.stringify(clientId)} has no key with kid ${JSON.stringify(kid)}${kty ? ` and kty ${kty}` : ""}`,
-      );
-    }
-    if (hits.length > 1) {
-      throw new CliError(
-        "usage",
-        `${this.name}: kid ${JSON.stringify(kid)} names ${hits.length} keys of different types; add --kty`,
-      );
-    }
-    if (inline.length === 1) {
-      throw new CliError(
-        "key_refused",
-        `refusing to retire the last key of ${JSON.stringify(clientId)}: add its replacement first (clients add-key), or disable the client`,
-      );
-    }
-    const storedJwks = stored.jwks as { keys: Array<{ kid?: unknown; kty?: unknown }> };
-    const next = { ...stored, jwks: { ...storedJwks, keys: storedJwks.keys.filter((key) => !matches(key)) } };
-    const saved = await saveClient(target, next);
-    say(
-      `Retired key ${kid} of client ${JSON.stringify(clientId)} in ${describeTarget(target)}; ${inlineKeysOf(saved, clientId).length} key${inlineKeysOf(saved, clientId).length === 1 ? "" : "s"} left.`,
-    );
+    await store.apply(clientId, { kind: "delete" });
+    say(`Removed client ${JSON.stringify(clientId)} from ${store.where}.`);
   },
 };
 
 export const clientsCommands: Command[] = [
   clientsAdd,
+  clientsUpdate,
   clientsList,
   clientsShow,
   statusCommand("disabled"),
   statusCommand("active"),
   clientsRemove,
-  clientsAddKey,
-  clientsRetireKey,
+  ...clientKeyCommands,
 ];
