@@ -1,5 +1,6 @@
 // Restarting `npm run dev` on the same state after rotating its signing key (CLI `signing-key rotate --in-place`):
-// spent jtis stay spent, registered clients still work, old tokens still verify and new ones carry the new kid.
+// spent jtis stay spent, a client over its rate limit stays over it, registered clients still work, old tokens still
+// verify and new ones carry the new kid.
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { withAuditLine } from "./support/server-audit";
 import { postAssertion, signAssertion, type TokenResponse } from "./support/token-request";
 
 const CLIENT_ID = "e2e-lifecycle";
+const LIMITED_ID = "e2e-lifecycle-limited";
 const SCOPE = "reports.read";
 /** Long enough to outlive a slow restart, within the server's 300 s limit. */
 const ASSERTION_LIFETIME_SECONDS = 290;
@@ -27,6 +29,9 @@ let tokenBeforeRestart: string;
 let kidBeforeRestart: string | undefined;
 let replayAfterRestart: TokenResponse;
 let replayReason: string | undefined;
+let limitedKey: ClientKey;
+const limitedBeforeRestart: string[] = [];
+let limitedAfterRestart: string | undefined;
 let freshJtiAfterRestart: TokenResponse;
 let tokenAfterRestart: string;
 let activeKidInEnvFile: string;
@@ -46,6 +51,19 @@ beforeAll(async () => {
   server = await startDevServer({ persistTo, envFile, logFile });
   issuer = server.issuer;
   await addClient(persistTo, CLIENT_ID, await writePublicJwks(folder, CLIENT_ID, [key]), ["--scope", SCOPE]);
+  limitedKey = await generateClientKey("ES256");
+  await addClient(persistTo, LIMITED_ID, await writePublicJwks(folder, LIMITED_ID, [limitedKey]), [
+    "--rate-limit",
+    "3/3600",
+  ]);
+  const limited = async () =>
+    withAuditLine(logFile, async () =>
+      postAssertion(issuer, await signAssertion({ clientId: LIMITED_ID, key: limitedKey, audience: issuer })),
+    );
+  for (let i = 0; i < 4; i++) {
+    const { result, audit } = await limited();
+    limitedBeforeRestart.push(audit.reason ?? String(result.status));
+  }
   const first = await getTokenWithOpenidClient({
     issuer,
     clientId: CLIENT_ID,
@@ -77,6 +95,7 @@ beforeAll(async () => {
   server = await startDevServer({ persistTo, envFile, port: server.port, logFile });
   expect(server.issuer).toBe(issuer);
 
+  limitedAfterRestart = (await limited()).audit.reason;
   const replay = await withAuditLine(logFile, () => postAssertion(issuer, spent));
   replayAfterRestart = replay.result;
   replayReason = replay.audit.reason;
@@ -97,6 +116,12 @@ afterAll(async () => {
 });
 
 describe("after a signing-key rotation and a restart on the same state", () => {
+  it("still refuses a client over its rate limit: the bucket is stored, not held in memory", () => {
+    // --rate-limit 3/3600: three tokens, then 429, and still 429 once the server has restarted.
+    expect(limitedBeforeRestart).toEqual(["200", "200", "200", "rate_limited"]);
+    expect(limitedAfterRestart).toBe("rate_limited");
+  });
+
   it("still refuses a jti spent before the restart with invalid_client", () => {
     expect(replayAfterRestart).toMatchObject({ status: 401, body: { error: "invalid_client" } });
     expect(replayReason).toBe("replayed");

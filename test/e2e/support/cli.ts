@@ -3,6 +3,7 @@
 import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { PROJECT_ROOT, QUIET_WRANGLER_ENV } from "./dev-server";
 
 /** A CLI command makes at most a couple of wrangler kv calls (about three seconds each). */
@@ -33,9 +34,34 @@ function run(file: string, args: string[], env: Record<string, string> = {}): Pr
   });
 }
 
-/** `npm run --silent cli -- <args>`. */
-export function cli(args: string[]): Promise<CommandOutput> {
-  return run("npm", ["run", "--silent", "cli", "--", ...args]);
+/** `npm run --silent cli -- <args>`, with more environment variables when given. */
+export function cli(args: string[], env: Record<string, string> = {}): Promise<CommandOutput> {
+  return run("npm", ["run", "--silent", "cli", "--", ...args], env);
+}
+
+/**
+ * Registers an operator client (scope admin, the admin audience) through the registry, as the README's bootstrap
+ * does, with its private key in a file of `folder`, and returns the environment that sends `clients` commands to the
+ * management API as that operator.
+ */
+export async function registerOperator(
+  folder: string,
+  persistTo: string,
+  issuer: string,
+): Promise<Record<string, string>> {
+  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  const keyFile = join(folder, "operator.private.jwk");
+  await writeFile(keyFile, JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: "ES256" }), { mode: 0o600 });
+  const jwksFile = join(folder, "operator.jwks.json");
+  await writeFile(jwksFile, JSON.stringify({ keys: [{ ...publicJwk, kid, alg: "ES256" }] }));
+  await addClient(persistTo, "e2e-operator", jwksFile, ["--scope", "admin", "--audience", `${issuer}/admin`]);
+  return {
+    TOKEN_SERVICE_ADMIN_KEY: keyFile,
+    TOKEN_SERVICE_ADMIN_CLIENT_ID: "e2e-operator",
+    TOKEN_SERVICE_ISSUER: issuer,
+  };
 }
 
 /** Registers a client in the registry under `persistTo` with the public keys in `jwksFile`. */
@@ -48,13 +74,13 @@ export async function addClient(
   await cli(["clients", "add", clientId, "--jwks", jwksFile, "--persist-to", persistTo, ...extra]);
 }
 
-/** `clients disable|enable <id>` against the registry under `persistTo`. */
+/** `clients disable|enable <id>` through the management API, as the operator `operatorEnv` names. */
 export async function setClientStatus(
-  persistTo: string,
+  operatorEnv: Record<string, string>,
   clientId: string,
   action: "disable" | "enable",
 ): Promise<void> {
-  await cli(["clients", action, clientId, "--persist-to", persistTo]);
+  await cli(["clients", action, clientId], operatorEnv);
 }
 
 /** Writes a fresh private env file for `wrangler dev --env-file` holding a SIGNING_KEYS secret made by the CLI. */
