@@ -6,6 +6,7 @@
 // validates assertions: callers spend a jti only after every other check has passed.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import { LIMITS } from "../protocol/constants";
 import { keyIdOf } from "../protocol/key-id";
 import { applyChange, ChangeRefused } from "./changes";
 import { ClientStateStore, type StoredState } from "./client-state";
@@ -27,6 +28,18 @@ import { ReplayStore } from "./replay-store";
 const PURGE_BATCH_DELAY_MS = 5_000;
 /** A KV write that failed is tried again this long after, from the alarm. */
 const REPLICATION_RETRY_MS = 10_000;
+
+/**
+ * Whether a removed client's record may be adopted from KV again: its removal has reached KV (the replica is deleted)
+ * and is older than KV's propagation window, so what KV serves now was written after it.
+ */
+function mayReadopt(state: StoredState, nowMs: number): boolean {
+  return (
+    state.record === null &&
+    state.replicatedVersion >= state.version &&
+    nowMs - state.changedAtMs >= LIMITS.kvPropagationSeconds * 1000
+  );
+}
 
 function retiredKidsOf(record: Record<string, unknown>): string[] {
   return Array.isArray(record.retired_kids) ? (record.retired_kids as string[]) : [];
@@ -160,15 +173,21 @@ export class ClientAuthority extends DurableObject<Env> {
     await this.#replica.replicate();
   }
 
-  /** This object's state, adopting the client's KV record the first time the object is asked about it. */
+  /**
+   * This object's state, adopting the client's KV record the first time the object is asked about it, or after the
+   * client was removed when the bootstrap path has written it to KV again.
+   */
   async #stateFor(clientId: string): Promise<StoredState | null> {
-    return this.#state.read() ?? this.#adopt(clientId);
+    const state = this.#state.read();
+    return state !== null && !mayReadopt(state, Date.now()) ? state : this.#adopt(clientId);
   }
 
   /**
-   * Adopts the KV record of a client this object has never held (registered before the authority existed, or by the
-   * CLI's bootstrap path), folding in any kill switch an older version of this object kept. Concurrent callers share
-   * one adoption, and its writes are synchronous, so a client is adopted once. A missing or invalid KV record is not
+   * Adopts the KV record of a client this object does not hold: one it has never held (registered before the
+   * authority existed, or by the CLI's bootstrap path), folding in any kill switch an older version of this object
+   * kept; or, after a removal, a record without a version (only the bootstrap path writes those), as the next version.
+   * A record with a version is this object's own replica and never adopted over a removal. Concurrent callers share one
+   * adoption, and its writes are synchronous, so a record is adopted once. A missing or invalid KV record is not
    * adopted; a KV failure rejects (and the next call tries again).
    */
   #adopt(clientId: string): Promise<StoredState | null> {
@@ -176,13 +195,16 @@ export class ClientAuthority extends DurableObject<Env> {
     const adoption = (async () => {
       const replica = await readReplica(this.env.CLIENTS, clientId);
       const already = this.#state.read();
-      if (already || replica === null) return already;
-      const { record, changed } = foldLegacyRevocations(replica, this.#state.takeLegacyRevocations());
-      // The replica's own version when it has one and nothing was folded in; otherwise a new version, which KV does
-      // not hold yet (a record from the bootstrap path has none).
+      if (replica === null) return already;
       const replicaVersion = typeof replica.version === "number" ? replica.version : 0;
-      const version = changed || replicaVersion === 0 ? replicaVersion + 1 : replicaVersion;
-      const adopted = this.#state.adopt(clientId, record, version, replicaVersion, Date.now());
+      if (already !== null && (!mayReadopt(already, Date.now()) || replicaVersion !== 0)) return already;
+      const { record, changed } = foldLegacyRevocations(replica, this.#state.takeLegacyRevocations());
+      // After a removal: the version after it. Otherwise the replica's own version when it has one and nothing was
+      // folded in, else a new version, which KV does not hold yet (a record from the bootstrap path has none).
+      const version =
+        already !== null ? already.version + 1 : changed || replicaVersion === 0 ? replicaVersion + 1 : replicaVersion;
+      const replicated = already !== null ? already.replicatedVersion : replicaVersion;
+      const adopted = this.#state.adopt(clientId, record, version, replicated, Date.now());
       if (adopted.replicatedVersion < adopted.version) this.ctx.waitUntil(this.#replica.replicate());
       return adopted;
     })();

@@ -10,6 +10,8 @@ export interface StoredState {
   version: number;
   /** The last version written to the KV replica. */
   replicatedVersion: number;
+  /** When the record last changed, ms since the epoch. */
+  changedAtMs: number;
 }
 
 interface StateRow extends Record<string, SqlStorageValue> {
@@ -17,6 +19,7 @@ interface StateRow extends Record<string, SqlStorageValue> {
   record: string | null;
   version: number;
   replicated_version: number;
+  changed_at: number;
 }
 
 export class ClientStateStore {
@@ -46,7 +49,9 @@ export class ClientStateStore {
   read(): StoredState | null {
     if (this.#cached === undefined) {
       const row = this.#sql
-        .exec<StateRow>("SELECT client_id, record, version, replicated_version FROM client_state WHERE id = 1")
+        .exec<StateRow>(
+          "SELECT client_id, record, version, replicated_version, changed_at FROM client_state WHERE id = 1",
+        )
         .toArray()[0];
       this.#cached = row
         ? {
@@ -54,6 +59,7 @@ export class ClientStateStore {
             record: row.record === null ? null : (JSON.parse(row.record) as Record<string, unknown>),
             version: row.version,
             replicatedVersion: row.replicated_version,
+            changedAtMs: row.changed_at,
           }
         : null;
     }
@@ -80,13 +86,14 @@ export class ClientStateStore {
       record: stored,
       version,
       replicatedVersion: this.read()?.replicatedVersion ?? 0,
+      changedAtMs: nowMs,
     };
     return version;
   }
 
   /**
-   * Takes `record` (adopted from the KV replica) as this object's first state, at `version`; `replicatedVersion` says
-   * which version KV already holds (the same one when the replica is taken as it is).
+   * Takes `record` (adopted from the KV replica) as this object's state, at `version`: its first, or the one after a
+   * removal. `replicatedVersion` says which version KV already holds (the same one when the replica is taken as it is).
    */
   adopt(
     clientId: string,
@@ -98,14 +105,16 @@ export class ClientStateStore {
     const stored = { ...record, version };
     this.#sql.exec(
       `INSERT INTO client_state (id, client_id, record, version, replicated_version, changed_at, changed_by)
-       VALUES (1, ?1, ?2, ?3, ?4, ?5, 'adopted')`,
+       VALUES (1, ?1, ?2, ?3, ?4, ?5, 'adopted')
+       ON CONFLICT (id) DO UPDATE SET record = ?2, version = ?3, replicated_version = ?4, changed_at = ?5,
+         changed_by = 'adopted'`,
       clientId,
       JSON.stringify(stored),
       version,
       replicatedVersion,
       nowMs,
     );
-    this.#cached = { clientId, record: stored, version, replicatedVersion };
+    this.#cached = { clientId, record: stored, version, replicatedVersion, changedAtMs: nowMs };
     return this.#cached;
   }
 

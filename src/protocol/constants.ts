@@ -83,6 +83,13 @@ export const LIMITS = {
    * per client per this many seconds.
    */
   authorityRefreshCooldownSeconds: 30,
+  /**
+   * Workers KV may serve a value about this old in another location, and for about this long after a write in the
+   * same one. A client's authority adopts a record written to KV by the bootstrap path after the client was removed
+   * only once this long has passed since the removal, so a stale read of the record from before the removal can never
+   * bring a removed client back.
+   */
+  kvPropagationSeconds: 60,
   /** Most clients one page of `GET /admin/clients` lists (KV lists at most 1,000 keys a call). */
   maxAdminListPage: 100,
   /** Largest admin request body: a client record, with room for a JSON merge patch's nulls. */

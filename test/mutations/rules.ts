@@ -1139,6 +1139,33 @@ export const REQUIREMENTS: Requirement[] = [
         replace: "{ record: replica, changed: false }",
         tests: t(GUARD, "folds the kill switch an older version of the object kept into the record it adopts"),
       },
+      {
+        id: "readopt-after-propagation-window",
+        file: "src/client-authority/authority.ts",
+        find: "nowMs - state.changedAtMs >= LIMITS.kvPropagationSeconds * 1000",
+        replace: "true",
+        tests: t(
+          GUARD,
+          "never adopts KV's copy within the window, where a stale read of the removed record may still be served",
+        ),
+      },
+      {
+        id: "readopt-only-bootstrap-records",
+        file: "src/client-authority/authority.ts",
+        find: "if (already !== null && (!mayReadopt(already, Date.now()) || replicaVersion !== 0)) return already;",
+        replace: "if (already !== null && !mayReadopt(already, Date.now())) return already;",
+        tests: t(GUARD, "never adopts a record with a version over a removal: that is its own replica from before"),
+      },
+      {
+        id: "authority-state-survives-rebuild",
+        file: "src/client-authority/client-state.ts",
+        find: "        .toArray()[0];\n      this.#cached = row",
+        replace: "        .toArray()[0] && undefined; // memory only\n      this.#cached = row",
+        tests: t(
+          GUARD,
+          "keeps its record, version and spent jtis when rebuilt on the same storage, and never re-adopts KV's older copy",
+        ),
+      },
     ],
   },
   {

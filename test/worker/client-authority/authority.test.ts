@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { ClientAuthority } from "../../../src/client-authority/authority";
 import type { ClientView } from "../../../src/client-authority/contract";
+import { LIMITS } from "../../../src/protocol/constants";
 import type { ClientRecord } from "../../../src/registry/record";
 import {
   auditLog,
@@ -270,6 +271,38 @@ describe("ClientAuthority: the record", () => {
     });
   });
 
+  it("keeps its record, version and spent jtis when rebuilt on the same storage, and never re-adopts KV's older copy", async () => {
+    const { client, stub, spend, version } = await authorityOf();
+    expect((await spend("spent")).outcome).toBe("fresh");
+    await stub.change(client.clientId, { kind: "status", status: "disabled" }, undefined, OPERATOR);
+    await stub.change(client.clientId, { kind: "status", status: "active" }, undefined, OPERATOR);
+    await stub.change(client.clientId, { kind: "patch", patch: { retired_kids: ["old"] } }, undefined, OPERATOR);
+    await stub.change(client.clientId, { kind: "status", status: "disabled" }, undefined, OPERATOR);
+    // KV serves the record as it was before any change (a stale read), and a new instance on the same storage has
+    // none of the first one's memory: what eviction, hibernation or a deploy leaves.
+    await env.CLIENTS.put(`client:${client.clientId}`, JSON.stringify(client.record));
+    const rebuilt = await runInDurableObject(stub, async (_: ClientAuthority, state) => {
+      const fresh = new ClientAuthority(state, env);
+      const consume = (jti: string, keyId: string) =>
+        fresh.consume({
+          clientId: client.clientId,
+          jti,
+          retainUntilMs: Date.now() + 60_000,
+          keyId,
+          recordVersion: version + 4,
+        });
+      return {
+        view: await fresh.read(client.clientId),
+        disabled: (await consume("new", client.key.kid)).outcome,
+      };
+    });
+    expect(rebuilt.view).toMatchObject({ version: version + 4, record: { status: "disabled", retired_kids: ["old"] } });
+    expect(rebuilt.disabled).toBe("disabled");
+    await stub.change(client.clientId, { kind: "status", status: "active" }, undefined, OPERATOR);
+    expect((await spend("spent", undefined, undefined, version + 5)).outcome).toBe("replayed");
+    expect((await spend("other", undefined, "old", version + 5)).outcome).toBe("key_retired");
+  });
+
   it("removes a client: KV loses the record, a new one starts at the next version with a new budget, old jtis stay spent", async () => {
     const { client, stub, spend, version } = await authorityOf({ rate_limit: { requests: 1, per_seconds: 3600 } });
     expect((await spend("old")).outcome).toBe("fresh");
@@ -286,6 +319,53 @@ describe("ClientAuthority: the record", () => {
     expect(created).toMatchObject({ ok: true, version: version + 2 });
     expect((await spend("old", undefined, undefined, version + 2)).outcome).toBe("replayed");
     expect((await spend("new", undefined, undefined, version + 2)).outcome).toBe("fresh");
+  });
+});
+
+describe("ClientAuthority: a client removed, then registered again through the bootstrap path", () => {
+  /** Removes the client through its authority and lets `agoMs` pass since, as seen by a rebuilt object. */
+  async function removed(agoMs: number) {
+    const { client, stub, version } = await authorityOf();
+    await stub.change(client.clientId, { kind: "delete" }, undefined, OPERATOR);
+    await runInDurableObject(stub, (_: ClientAuthority, state) => {
+      state.storage.sql.exec("UPDATE client_state SET changed_at = changed_at - ?", agoMs);
+    });
+    const consume = (jti: string) =>
+      runInDurableObject(stub, (_: ClientAuthority, state) =>
+        new ClientAuthority(state, env).consume({
+          clientId: client.clientId,
+          jti,
+          retainUntilMs: Date.now() + 60_000,
+          keyId: client.key.kid,
+          recordVersion: 0,
+        }),
+      );
+    return { client, stub, version, consume };
+  }
+  const windowMs = LIMITS.kvPropagationSeconds * 1000;
+
+  it("adopts a record the bootstrap path wrote once KV's propagation window has passed since the removal", async () => {
+    const { client, stub, version, consume } = await removed(windowMs + 1_000);
+    await env.CLIENTS.put(`client:${client.clientId}`, JSON.stringify({ ...client.record, name: "again" }));
+    expect(await consume("a")).toMatchObject({ outcome: "stale", record: { version: version + 2 } });
+    // Read from SQLite: the first instance's memory still holds the removal (on Cloudflare only one instance runs).
+    const row = await runInDurableObject(stub, (_: ClientAuthority, state) =>
+      state.storage.sql.exec<{ record: string; version: number }>("SELECT record, version FROM client_state").one(),
+    );
+    expect(row.version).toBe(version + 2);
+    expect(JSON.parse(row.record)).toMatchObject({ name: "again", version: version + 2 });
+  });
+
+  it("never adopts KV's copy within the window, where a stale read of the removed record may still be served", async () => {
+    const { client, consume } = await removed(windowMs - 5_000);
+    await env.CLIENTS.put(`client:${client.clientId}`, JSON.stringify(client.record));
+    expect(await consume("a")).toMatchObject({ outcome: "unknown" });
+  });
+
+  it("never adopts a record with a version over a removal: that is its own replica from before", async () => {
+    const { client, version, consume } = await removed(windowMs + 1_000);
+    await env.CLIENTS.put(`client:${client.clientId}`, JSON.stringify({ ...client.record, version }));
+    expect(await consume("a")).toMatchObject({ outcome: "unknown" });
   });
 });
 
