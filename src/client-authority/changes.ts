@@ -88,9 +88,14 @@ export function applyChange(
       if (current !== null) throw new ChangeRefused("exists", "the client already exists: replace or update it");
       return validated({ client_id: clientId, ...withoutServerMembers(change.record) }, clientId);
     }
-    case "replace":
-      existing(current);
-      return validated({ client_id: clientId, ...withoutServerMembers(change.record) }, clientId);
+    case "replace": {
+      // A retirement is lifted only on purpose (restore, or a record naming retired_kids): a replacement that does
+      // not mention them keeps them, so re-registering a jwks_uri client never brings back a key it still publishes.
+      const base = existing(current);
+      const next: Record<string, unknown> = { client_id: clientId, ...withoutServerMembers(change.record) };
+      if (!("retired_kids" in next) && retiredKids(base).length > 0) next.retired_kids = retiredKids(base);
+      return validated(next, clientId);
+    }
     case "patch": {
       const base = existing(current);
       const patch = withoutServerMembers(change.patch);

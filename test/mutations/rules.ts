@@ -1170,7 +1170,7 @@ export const REQUIREMENTS: Requirement[] = [
   },
   {
     requirement:
-      "every change goes through the client's authority in arrival order and is validated by the registry's rules; a write naming another version (If-Match) is refused with 412, so no concurrent write is silently undone; KV gets the replica after the commit, retried from the alarm; a removed client's budget goes with it while its spent `jti`s stay spent",
+      "every change goes through the client's authority in arrival order and is validated by the registry's rules; a write naming another version (If-Match) is refused with 412, so no concurrent write is silently undone; KV gets the replica after the commit, retried from the alarm; a replacement keeps the client's retired kids unless it names them; a removed client's budget goes with it while its spent `jti`s stay spent",
     source: "RFC 9110 §13.1.1, security model",
     rules: [
       {
@@ -1182,6 +1182,13 @@ export const REQUIREMENTS: Requirement[] = [
           ...t(ADMIN, "lets only one of two racing updates that name the same version through; the other gets 412"),
           ...t(GUARD, "refuses a change that names another version, and applies one that names the current one"),
         ],
+      },
+      {
+        id: "replace-keeps-retired-kids",
+        file: "src/client-authority/changes.ts",
+        find: 'if (!("retired_kids" in next) && retiredKids(base).length > 0) next.retired_kids = retiredKids(base);',
+        replace: "",
+        tests: t(ADMIN, "keeps the retired kids of a jwks_uri client across a replacement that does not name them"),
       },
       {
         id: "change-validated",

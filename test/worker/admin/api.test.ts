@@ -196,6 +196,25 @@ describe("records and versions", () => {
     expect(await (await admin(`/clients/${client.clientId}`, token, "GET")).json()).toMatchObject({ name: "renamed" });
   });
 
+  it("keeps the retired kids of a jwks_uri client across a replacement that does not name them", async () => {
+    const token = await adminToken();
+    const key = await clientKey("ES256", 61);
+    const uri = `https://keys.client.example/${crypto.randomUUID()}/jwks.json`;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json({ keys: [key.publicJwk] }));
+    const client = { ...(await registerClient({ record: { jwks: undefined, jwks_uri: uri } })), key };
+    expect((await admin(`/clients/${client.clientId}/keys/${key.kid}/retire`, token)).status).toBe(200);
+    const replaced = await admin(`/clients/${client.clientId}`, token, "PUT", {
+      body: { ...client.record, name: "re-registered" },
+    });
+    expect(await replaced.json()).toMatchObject({ name: "re-registered", retired_kids: [key.kid] });
+    expect(await refusalOf(await requestToken(client))).toEqual(invalidClient("key_retired"));
+    const cleared = await admin(`/clients/${client.clientId}`, token, "PUT", {
+      body: { ...client.record, retired_kids: [] },
+    });
+    expect(((await cleared.json()) as { retired_kids?: string[] }).retired_kids ?? []).toEqual([]);
+    await expectIssued(await requestToken(client));
+  });
+
   it("applies two racing updates of different fields, both of them", async () => {
     const token = await adminToken();
     const client = await registerClient();
