@@ -598,7 +598,10 @@ export const REQUIREMENTS: Requirement[] = [
         file: "src/registry/client-registry.ts",
         find: 'if (record.status !== "active") throw new TokenServiceError("client_disabled");',
         replace: "",
-        tests: t(ENDPOINT, "rejects when the client is disabled"),
+        tests: t(
+          ENDPOINT,
+          "refuses a disabled client from its record, before any signature check or call to its authority",
+        ),
       },
       {
         id: "record-matches-key",

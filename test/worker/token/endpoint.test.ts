@@ -3,7 +3,7 @@
 // wire and by the reason code of its audit line, so a test fails when the request is refused for another reason.
 import { env, exports } from "cloudflare:workers";
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { LIMITS } from "../../../src/protocol/constants";
 import {
   audited,
@@ -329,6 +329,15 @@ describe("refuses client authentication with 401 invalid_client", () => {
   it("rejects when the client is disabled", async () => {
     const client = await registerClient({ record: { status: "disabled" } });
     expect(await refusalOf(await requestToken(client))).toEqual(invalidClient("client_disabled"));
+  });
+
+  it("refuses a disabled client from its record, before any signature check or call to its authority", async () => {
+    const client = await registerClient({ record: { status: "disabled" } });
+    const stranger = await clientKey("ES256", 9);
+    const forged = await buildAssertion(client, { signWith: { ...stranger, kid: client.key.kid } });
+    const authority = vi.spyOn(env.CLIENT_AUTHORITY, "getByName");
+    expect(await refusalOf(await postToken(tokenForm(forged)))).toEqual(invalidClient("client_disabled"));
+    expect(authority).not.toHaveBeenCalled();
   });
 
   it("rejects when the client record is broken JSON", async () => {
