@@ -2,12 +2,21 @@
 // A bad value fails with a message naming the variable. No I/O beyond reading env; no clock.
 import { ADMIN_PATH } from "./admin/contract";
 import type { Env } from "./env";
-import { CONFIG_BOUNDS } from "./protocol/constants";
+import {
+  ASSERTION_ALGORITHMS,
+  type AssertionAlgorithm,
+  CONFIG_BOUNDS,
+  FAPI2_ALGORITHMS,
+  FAPI2_CLOCK_SKEW,
+  LIMITS,
+  PROFILES,
+  type Profile,
+} from "./protocol/constants";
 import { TokenServiceError } from "./protocol/errors";
 import { isLoopbackHost } from "./protocol/syntax";
 
 export interface Config {
-  /** Issuer identifier: an origin without path or trailing slash; the only accepted assertion audience. */
+  /** Issuer identifier: an origin without path or trailing slash; the only accepted assertion audience (RFC 10070). */
   issuer: string;
   tokenEndpoint: string;
   jwksUri: string;
@@ -22,6 +31,20 @@ export interface Config {
   clientCacheTtl: number;
   /** Whether jwks_uri may be plain http on a loopback host (local testing only). */
   allowInsecureJwksUri: boolean;
+  /** `default` (RFC 7523, RFC 10070, RFC 9449) or `fapi2` (FAPI 2.0 Security Profile). */
+  profile: Profile;
+  /** Algorithms accepted for client assertions and DPoP proofs: all asymmetric ones, or FAPI 2.0's three. */
+  algorithms: readonly AssertionAlgorithm[];
+  dpop: {
+    /** Seconds a proof's iat may lie in the past (plus the clock skew). */
+    proofMaxAge: number;
+    /** Whether proofs must carry a server nonce (RFC 9449 section 8). */
+    nonceRequired: boolean;
+    /** The secret nonces are derived from; set whenever nonceRequired is. */
+    nonceSecret: string | undefined;
+    /** Whether every token must be DPoP-bound (PROFILE=fapi2), whatever the client's record says. */
+    requiredForAll: boolean;
+  };
 }
 
 export const TOKEN_PATH = "/token";
@@ -58,6 +81,14 @@ function parseSeconds(name: string, raw: string | undefined, bounds: { min: numb
   return value;
 }
 
+function parseChoice<T extends string>(name: string, raw: string | undefined, choices: readonly T[], fallback: T): T {
+  if (raw === undefined || raw === "") return fallback;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new TokenServiceError("config_invalid", `${name} must be one of ${choices.map((c) => `"${c}"`).join(", ")}`);
+  }
+  return raw as T;
+}
+
 function parseFlag(name: string, raw: string | undefined): boolean {
   if (raw === undefined || raw === "" || raw === "false") return false;
   if (raw === "true") return true;
@@ -75,6 +106,10 @@ export function parseConfig(
     | "DEFAULT_AUDIENCE"
     | "CLIENT_CACHE_TTL"
     | "ALLOW_INSECURE_JWKS_URI"
+    | "PROFILE"
+    | "DPOP_PROOF_MAX_AGE"
+    | "DPOP_NONCE"
+    | "DPOP_NONCE_SECRET"
   >,
 ): Config {
   const issuer = parseIssuer(env.ISSUER);
@@ -84,13 +119,32 @@ export function parseConfig(
   } catch {
     throw new TokenServiceError("config_invalid", "DEFAULT_AUDIENCE must be an absolute URI");
   }
+  const profile = parseChoice("PROFILE", env.PROFILE, PROFILES, "default");
+  const clockSkew = parseSeconds("CLOCK_SKEW", env.CLOCK_SKEW, CONFIG_BOUNDS.clockSkew);
+  if (profile === "fapi2" && (clockSkew < FAPI2_CLOCK_SKEW.min || clockSkew > FAPI2_CLOCK_SKEW.max)) {
+    throw new TokenServiceError(
+      "config_invalid",
+      `CLOCK_SKEW must be between ${FAPI2_CLOCK_SKEW.min} and ${FAPI2_CLOCK_SKEW.max} seconds with PROFILE=fapi2 (FAPI 2.0 accepts iat up to 10 s ahead and refuses more than 60 s)`,
+    );
+  }
+  const nonceRequired = parseChoice("DPOP_NONCE", env.DPOP_NONCE, ["off", "required"] as const, "off") === "required";
+  const nonceSecret = env.DPOP_NONCE_SECRET ? env.DPOP_NONCE_SECRET : undefined;
+  if (nonceRequired && nonceSecret === undefined) {
+    throw new TokenServiceError("config_invalid", 'DPOP_NONCE_SECRET is not set (DPOP_NONCE is "required")');
+  }
+  if (nonceSecret !== undefined && nonceSecret.length < LIMITS.minDpopNonceSecretLength) {
+    throw new TokenServiceError(
+      "config_invalid",
+      `DPOP_NONCE_SECRET must be at least ${LIMITS.minDpopNonceSecretLength} characters of a random string`,
+    );
+  }
   return {
     issuer,
     tokenEndpoint: issuer + TOKEN_PATH,
     jwksUri: issuer + JWKS_PATH,
     adminAudience: issuer + ADMIN_PATH,
     accessTokenTtl: parseSeconds("ACCESS_TOKEN_TTL", env.ACCESS_TOKEN_TTL, CONFIG_BOUNDS.accessTokenTtl),
-    clockSkew: parseSeconds("CLOCK_SKEW", env.CLOCK_SKEW, CONFIG_BOUNDS.clockSkew),
+    clockSkew,
     assertionMaxLifetime: parseSeconds(
       "ASSERTION_MAX_LIFETIME",
       env.ASSERTION_MAX_LIFETIME,
@@ -99,6 +153,14 @@ export function parseConfig(
     defaultAudience,
     clientCacheTtl: parseSeconds("CLIENT_CACHE_TTL", env.CLIENT_CACHE_TTL, CONFIG_BOUNDS.clientCacheTtl),
     allowInsecureJwksUri: parseFlag("ALLOW_INSECURE_JWKS_URI", env.ALLOW_INSECURE_JWKS_URI),
+    profile,
+    algorithms: profile === "fapi2" ? FAPI2_ALGORITHMS : ASSERTION_ALGORITHMS,
+    dpop: {
+      proofMaxAge: parseSeconds("DPOP_PROOF_MAX_AGE", env.DPOP_PROOF_MAX_AGE, CONFIG_BOUNDS.dpopProofMaxAge),
+      nonceRequired,
+      nonceSecret,
+      requiredForAll: profile === "fapi2",
+    },
   };
 }
 

@@ -13,10 +13,18 @@ export interface Env {
   CLIENT_CACHE_TTL?: string;
   /** "true" lets a client's jwks_uri be plain http on localhost (local testing only). */
   ALLOW_INSECURE_JWKS_URI?: string;
+  /** "default" or "fapi2" (docs/dpop.md). */
+  PROFILE?: string;
+  /** Seconds a DPoP proof's iat may lie in the past. */
+  DPOP_PROOF_MAX_AGE?: string;
+  /** "off" or "required": server nonces in DPoP proofs. */
+  DPOP_NONCE?: string;
+  /** Secret: the key server nonces are derived from (needed when DPOP_NONCE is "required"). */
+  DPOP_NONCE_SECRET?: string;
   /** Secret: a JWK Set of private signing keys, the first one active. */
   SIGNING_KEYS?: string;
   /** Client registry (docs/registry.md). */
   CLIENTS: KVNamespace;
-  /** Replay guard, one object per client_id (docs/client-authority.md). */
+  /** Each client's authority, one object per client_id (docs/client-authority.md). */
   CLIENT_AUTHORITY: DurableObjectNamespace<ClientAuthority>;
 }

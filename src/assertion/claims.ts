@@ -1,16 +1,12 @@
 // Validates a client assertion's claims set against the audience policy and the clock (RFC 7523 section 3,
-// OpenID Connect Core section 9, draft-ietf-oauth-rfc7523bis). Pure: the caller passes `now`; no I/O.
+// OpenID Connect Core section 9, RFC 10070). Pure: the caller passes `now`; no I/O.
 import { LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import { isValidClientId } from "../protocol/syntax";
-import { checkAudienceValue } from "./audience";
+import { type AudiencePolicy, checkAudienceValue } from "./audience";
 
-export interface AssertionPolicy {
-  /**
-   * Exact `aud` strings accepted. rfc7523bis: the issuer identifier, as a JSON string and the sole value.
-   * No normalising: no trailing-slash, case or whitespace folding.
-   */
-  acceptedAudiences: readonly string[];
+/** The audience rule (RFC 10070: the issuer as the sole value) and the time bounds. */
+export interface AssertionPolicy extends AudiencePolicy {
   /** Seconds of tolerated clock difference for exp, nbf and iat. */
   clockSkew: number;
   /** Longest accepted lifetime in seconds, measured as exp - iat and as exp - now. */
@@ -62,7 +58,7 @@ export function validateAssertionClaims(
   if (iss !== sub) throw new TokenServiceError("iss_sub_mismatch");
   if (clientIdParam !== undefined && clientIdParam !== iss) throw new TokenServiceError("client_id_mismatch");
 
-  const audience = checkAudienceValue(aud, policy.acceptedAudiences);
+  const audience = checkAudienceValue(aud, policy);
 
   if (now - policy.clockSkew >= exp) throw new TokenServiceError("expired");
   if (nbf !== undefined && nbf > now + policy.clockSkew) throw new TokenServiceError("not_yet_valid");

@@ -1,8 +1,14 @@
 // Splits a client assertion and checks its JOSE header: size, shape, algorithm allowlist, explicit type,
-// no `crit`, no key material or key URLs. Pure: no I/O, no clock, no signature work (see verify.ts).
+// no `crit`, no key material or key URLs. Pure: no I/O, no clock, no signature work (see signature.ts).
 
 import { decodeBase64url, decodeJsonObjectSegment } from "../lib/strict-json";
-import { ASSERTION_TYPES, type AssertionAlgorithm, FORBIDDEN_ASSERTION_HEADERS, LIMITS } from "../protocol/constants";
+import {
+  ASSERTION_ALGORITHMS,
+  ASSERTION_TYPES,
+  type AssertionAlgorithm,
+  FORBIDDEN_ASSERTION_HEADERS,
+  LIMITS,
+} from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import { isAssertionAlgorithm } from "../protocol/jwk";
 
@@ -13,7 +19,7 @@ export interface AssertionHeader {
 
 export interface DecodedAssertion {
   header: AssertionHeader;
-  /** The claims set, not yet trusted: verify.ts checks the signature over these exact bytes. */
+  /** The claims set, not yet trusted: signature.ts checks the signature over these exact bytes. */
   claims: Record<string, unknown>;
 }
 
@@ -24,7 +30,11 @@ export function isAcceptedAssertionType(typ: string): boolean {
   return (ASSERTION_TYPES as readonly string[]).includes(bare);
 }
 
-export function decodeAssertion(compact: string): DecodedAssertion {
+/** `algorithms`: those the profile accepts (every asymmetric one by default; FAPI 2.0's three under PROFILE=fapi2). */
+export function decodeAssertion(
+  compact: string,
+  algorithms: readonly AssertionAlgorithm[] = ASSERTION_ALGORITHMS,
+): DecodedAssertion {
   if (compact.length > LIMITS.maxAssertionLength) throw new TokenServiceError("assertion_too_large");
   const parts = compact.split(".");
   if (parts.length === 5) throw new TokenServiceError("assertion_encrypted", "JWE compact serialisation");
@@ -37,7 +47,7 @@ export function decodeAssertion(compact: string): DecodedAssertion {
   if (!raw) throw new TokenServiceError("header_invalid", "header is not a strict JSON object");
 
   if ("enc" in raw || "zip" in raw) throw new TokenServiceError("assertion_encrypted", "JWE header members");
-  if (!isAssertionAlgorithm(raw.alg)) {
+  if (!isAssertionAlgorithm(raw.alg) || !algorithms.includes(raw.alg)) {
     throw new TokenServiceError(
       "alg_not_allowed",
       typeof raw.alg === "string" ? `alg ${raw.alg.slice(0, 20)}` : "alg missing",

@@ -21,6 +21,29 @@ export const ASSERTION_ALGORITHMS = [
 ] as const;
 export type AssertionAlgorithm = (typeof ASSERTION_ALGORITHMS)[number];
 
+/**
+ * The operator profiles (`[vars] PROFILE`). `default`: RFC 7523 and RFC 10070 as written. `fapi2`: the FAPI 2.0
+ * Security Profile's rules for a token endpoint: sender-constrained tokens only, the assertion `aud` the issuer as
+ * a string, and the algorithms below.
+ */
+export const PROFILES = ["default", "fapi2"] as const;
+export type Profile = (typeof PROFILES)[number];
+
+/** FAPI 2.0 Security Profile section 5.4.1: PS256, ES256 and EdDSA (over Ed25519) only, for assertions and proofs. */
+export const FAPI2_ALGORITHMS = ["PS256", "ES256", "EdDSA", "Ed25519"] as const satisfies readonly AssertionAlgorithm[];
+
+/**
+ * FAPI 2.0 Security Profile section 5.3.2.1: accept `iat` and `nbf` up to 10 s in the future, refuse more than 60 s.
+ * Under PROFILE=fapi2, CLOCK_SKEW (the future tolerance) must lie in this range.
+ */
+export const FAPI2_CLOCK_SKEW = { min: 10, max: 60 } as const;
+
+/** RFC 9449 section 4.2: the `typ` of a DPoP proof; nothing else is one. */
+export const DPOP_PROOF_TYPE = "dpop+jwt";
+
+/** RFC 9449 section 7.1: the authorization scheme of a DPoP-bound access token, and its `token_type`. */
+export const DPOP_TOKEN_TYPE = "DPoP";
+
 /** Algorithms the service may sign access tokens with (a signing key's `alg` must be one of them). */
 export const SIGNING_ALGORITHMS = ["ES256", "ES384", "PS256", "RS256", "EdDSA"] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
@@ -108,6 +131,26 @@ export const LIMITS = {
   maxLogDetailLength: 200,
   /** Longest request path written to an admin audit line. */
   maxLoggedPathLength: 600,
+  /**
+   * Largest DPoP header: a proof carries its public key in the header, and an RSA-8192 JWK is about 1.4 KB encoded;
+   * 8 KiB, like an assertion, is room to spare and small enough to refuse before any JSON is parsed.
+   */
+  maxDpopProofLength: 8 * 1024,
+  /** Largest decoded DPoP proof header (the JWK in it included). */
+  maxDpopHeaderBytes: 4 * 1024,
+  /** Longest proof `jti`, as for assertions: a UUID or 32 random bytes fit many times over. */
+  maxDpopJtiLength: 256,
+  /** Longest `htu` looked at: a URL, not a document. */
+  maxDpopHtuLength: 2_048,
+  /**
+   * A server nonce (RFC 9449 section 8) is a MAC of a time step of this many seconds: a client that fetched one uses it
+   * for the requests of the next minute or so, and nothing is stored to check it.
+   */
+  dpopNonceStepSeconds: 60,
+  /** Nonces of this many steps are accepted (the current one and the ones before it): a nonce lives 2 to 3 minutes. */
+  dpopNonceAcceptedSteps: 3,
+  /** Shortest DPOP_NONCE_SECRET: 32 characters of a random base64url string are 192 bits. */
+  minDpopNonceSecretLength: 32,
 } as const;
 
 /** Bounds for operator configuration (config.ts checks each `[vars]` value against these). */
@@ -120,10 +163,17 @@ export const CONFIG_BOUNDS = {
   assertionMaxLifetime: { min: 10, max: 3_600, default: 300 },
   /**
    * Seconds an isolate reuses a client record it read and validated (CLIENT_CACHE_TTL). A few seconds lets a busy
-   * client skip the KV read and record validation on most requests, while a disabled client or a removed key is
-   * refused within that bound (docs/registry.md). 0 turns the cache off; more than a minute outlasts KV's own cacheTtl.
+   * client skip the KV read and record validation on most requests; it never delays a change, which the client's
+   * authority enforces on the next request (docs/registry.md). 0 turns the cache off; more than a minute outlasts
+   * KV's own cacheTtl.
    */
   clientCacheTtl: { min: 0, max: 60, default: 5 },
+  /**
+   * How old a DPoP proof's `iat` may be (DPOP_PROOF_MAX_AGE; RFC 9449 section 11.1 leaves the window to the server). A
+   * proof is made for one request just before it is sent: a minute allows for slow links, and bounds how long its
+   * `jti` is kept.
+   */
+  dpopProofMaxAge: { min: 5, max: 300, default: 60 },
 } as const;
 
 /** Cache-Control of metadata and JWKS: short enough that a signing-key rotation is seen within minutes. */

@@ -25,7 +25,7 @@ export interface ClientRecord {
   /** Human-readable label. */
   name?: string;
   /**
-   * Also accept the token endpoint URL as assertion `aud` (for clients built before draft-ietf-oauth-rfc7523bis).
+   * Also accept the token endpoint URL as assertion `aud` (for clients built before RFC 10070).
    * Off by default: the issuer identifier is the only accepted audience.
    */
   legacy_audience?: boolean;

@@ -79,7 +79,7 @@ export const authenticateClient: MiddlewareHandler<AppEnv> = async (c, next) => 
   const request = c.get("tokenRequest");
   const audit = c.get("audit");
 
-  const { header, claims } = decodeAssertion(request.clientAssertion);
+  const { header, claims } = decodeAssertion(request.clientAssertion, config.algorithms);
   if (header.kid !== undefined) audit.claimed_kid = header.kid;
   if (isValidClientId(claims.iss)) audit.claimed_client_id = claims.iss;
   const checked = validateAssertionClaims(
@@ -87,6 +87,8 @@ export const authenticateClient: MiddlewareHandler<AppEnv> = async (c, next) => 
     {
       // The token endpoint URL passes here only to be checked against the client's legacy_audience flag.
       acceptedAudiences: [config.issuer, config.tokenEndpoint],
+      // RFC 10070: ["<issuer>"] names the issuer alone too; FAPI 2.0 accepts only the string.
+      ...(config.profile === "fapi2" ? {} : { arrayAudience: config.issuer }),
       clockSkew: config.clockSkew,
       maxLifetime: config.assertionMaxLifetime,
     },

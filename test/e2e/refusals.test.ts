@@ -105,11 +105,16 @@ describe("client authentication through the real server", () => {
 
   it.each([
     ["the token endpoint URL (no --legacy-audience)", () => `${issuer}/token`],
-    ["the issuer inside an array", () => [issuer]],
+    ["the issuer twice in an array", () => [issuer, issuer]],
     ["the issuer with a trailing slash", () => `${issuer}/`],
     ["another server's issuer", () => "https://tokens.example.com"],
   ])("rejects an assertion whose aud is %s", async (_name, audience) => {
     await expectRefused(await signAssertion({ clientId: CLIENT_ID, key, audience: audience() }), "aud_invalid");
+  });
+
+  it("accepts the issuer alone in an array (RFC 10070)", async () => {
+    const response = await postAssertion(issuer, await signAssertion({ clientId: CLIENT_ID, key, audience: [issuer] }));
+    expect(response.status).toBe(200);
   });
 
   describe("a client registered with --legacy-audience", () => {

@@ -409,13 +409,13 @@ export const REQUIREMENTS: Requirement[] = [
   },
   {
     requirement:
-      "`aud` is the issuer identifier as a JSON string, compared exactly (no trailing-slash, case, port or whitespace folding)",
-    source: "RFC 7523 §3 (3), RFC 10070",
+      "`aud` is the issuer identifier as its sole value, compared exactly (no trailing-slash, case, port or whitespace folding): a JSON string, or in the default profile the only member of an array; FAPI 2.0 takes only the string",
+    source: "RFC 7523 §3 (3), RFC 10070 §4, FAPI 2.0 Security Profile §5.3.2.1",
     rules: [
       {
         id: "aud-exact",
         file: "src/assertion/audience.ts",
-        find: 'if (!acceptedAudiences.includes(aud)) throw new TokenServiceError("aud_invalid", "aud is not the issuer");',
+        find: 'if (!policy.acceptedAudiences.includes(aud)) throw new TokenServiceError("aud_invalid", "aud is not the issuer");',
         replace: "",
         // For a client without legacy_audience the legacy check refuses these too (defence in depth): the legacy
         // client and the pure claims check are where this rule alone decides.
@@ -425,15 +425,34 @@ export const REQUIREMENTS: Requirement[] = [
         ],
       },
       {
-        id: "aud-string",
+        id: "aud-array-sole",
         file: "src/assertion/audience.ts",
-        find: 'if (typeof aud !== "string") throw new TokenServiceError("aud_invalid", "aud is not a single string");\n  if (!acceptedAudiences.includes(aud))',
-        replace: "if (!(Array.isArray(aud) ? aud : [aud]).some((a) => acceptedAudiences.includes(a as string)))",
-        // As with aud-exact, the legacy check also refuses an array for other clients.
+        find: "if (aud.length !== 1 || aud[0] !== policy.arrayAudience) {",
+        replace: "if (!aud.includes(policy.arrayAudience)) {",
         tests: [
-          ...t(ATTACKS, "still rejects the issuer and the token endpoint in an array for a legacy client"),
-          ...t(CLAIMS, "rejects when aud is a single-valued array (rfc7523bis: a string)"),
+          ...t(ATTACKS, "rejects aud as the issuer twice in an array"),
+          ...t(CLAIMS, "rejects when aud is an array holding the issuer among others"),
         ],
+      },
+      {
+        id: "aud-array-issuer-only",
+        file: "src/assertion/audience.ts",
+        find: "aud[0] !== policy.arrayAudience",
+        replace: "!policy.acceptedAudiences.includes(aud[0] as string)",
+        tests: [
+          ...t(ATTACKS, "still rejects the token endpoint alone in an array for a legacy client"),
+          ...t(CLAIMS, "accepts an extra audience only when the policy lists it, and only as a string"),
+        ],
+      },
+      {
+        id: "aud-array-fapi2-string",
+        file: "src/token/authenticate-client.ts",
+        find: '...(config.profile === "fapi2" ? {} : { arrayAudience: config.issuer }),',
+        replace: "arrayAudience: config.issuer,",
+        tests: t(
+          "test/worker/token/profiles.test.ts",
+          "refuses the issuer in a one-member array: FAPI 2.0 takes the audience as a string only",
+        ),
       },
       {
         id: "aud-legacy-flag",

@@ -323,8 +323,13 @@ const attacks: Attack[] = [
     reason: "aud_invalid",
   },
   {
-    name: "rejects aud as a single-element array",
-    assertion: async (c) => buildAssertion(c, { claims: { aud: [ISSUER] } }),
+    name: "rejects aud as the issuer twice in an array",
+    assertion: async (c) => buildAssertion(c, { claims: { aud: [ISSUER, ISSUER] } }),
+    reason: "aud_invalid",
+  },
+  {
+    name: "rejects aud as the token endpoint alone in an array (no legacy flag)",
+    assertion: async (c) => buildAssertion(c, { claims: { aud: [TOKEN_ENDPOINT] } }),
     reason: "aud_invalid",
   },
   {
@@ -627,6 +632,7 @@ describe("legacy audience flag", () => {
 
   it.each([
     ["the issuer and the token endpoint in an array", [ISSUER, TOKEN_ENDPOINT]],
+    ["the token endpoint alone in an array", [TOKEN_ENDPOINT]],
     ["the token endpoint with a trailing slash", `${TOKEN_ENDPOINT}/`],
     ["another server", "https://attacker.example"],
   ])("still rejects %s for a legacy client", async (_name, aud) => {

@@ -190,7 +190,9 @@ function claimsValidAt(claims: Record<string, unknown>, clientId: string, now: n
   const date = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
   const skew = CONFIG.clockSkew;
   const max = CONFIG.assertionMaxLifetime;
-  if (iss !== clientId || sub !== clientId || aud !== ISSUER) return false;
+  // RFC 10070: the issuer as the sole audience value, a string or the only member of an array.
+  const audienceIsIssuer = aud === ISSUER || (Array.isArray(aud) && aud.length === 1 && aud[0] === ISSUER);
+  if (iss !== clientId || sub !== clientId || !audienceIsIssuer) return false;
   if (typeof jti !== "string" || jti.length === 0 || jti.length > 256) return false;
   if (!date(exp) || (nbf !== undefined && !date(nbf)) || (iat !== undefined && !date(iat))) return false;
   const e = exp as number;
@@ -372,7 +374,10 @@ describe("fuzz", { timeout: FUZZ_TIMEOUT_MS }, () => {
         aud: claim(
           fc.oneof(
             { weight: 6, arbitrary: fc.constant(ISSUER) },
-            { weight: 1, arbitrary: fc.constantFrom([ISSUER], `${ISSUER}/`, `${ISSUER}/token`) },
+            {
+              weight: 1,
+              arbitrary: fc.constantFrom([ISSUER], [ISSUER, ISSUER], [], `${ISSUER}/`, `${ISSUER}/token`),
+            },
           ),
         ),
         exp: time(-60, 360),

@@ -1,10 +1,12 @@
 // Test support for the in-workerd suites: client keys, registry records written to the real KV binding,
 // assertions built with jose, token requests sent through the Worker's own fetch handler, and each refusal read
 // together with the reason code its audit line names (every authentication failure looks alike on the wire).
+import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
 import { expect } from "vitest";
 import { parseConfig } from "../../src/config";
+import worker from "../../src/index";
 import type { Reason } from "../../src/protocol/errors";
 import type { ClientRecord } from "../../src/registry/record";
 import { type AuditLine, audited, auditOf } from "./audit-capture";
@@ -129,22 +131,33 @@ export async function buildAssertion(client: TestClient, options: AssertionOptio
     .sign(key.privateKey);
 }
 
-/** POSTs a form to the token endpoint through the Worker. Arrays become repeated parameters. */
+/** `[vars]` a test runs the Worker with instead of the shipped ones (a profile, DPoP settings). */
+export type TestVars = Partial<
+  Record<"PROFILE" | "CLOCK_SKEW" | "DPOP_PROOF_MAX_AGE" | "DPOP_NONCE" | "DPOP_NONCE_SECRET", string>
+>;
+
+/**
+ * POSTs a form to the token endpoint through the Worker. Arrays become repeated parameters. With `vars`, the Worker
+ * runs with those `[vars]` over the shipped ones (its own fetch handler, the same bindings).
+ */
 export function postToken(
   params: Record<string, string | string[] | undefined>,
-  init: { headers?: Record<string, string>; body?: BodyInit } = {},
+  init: { headers?: Record<string, string>; body?: BodyInit; vars?: TestVars } = {},
 ): Promise<Response> {
   const form = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {
     if (value === undefined) continue;
     for (const v of Array.isArray(value) ? value : [value]) form.append(name, v);
   }
+  const request = new Request(TOKEN_ENDPOINT, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", ...init.headers },
+    body: init.body ?? form.toString(),
+  });
+  if (init.vars === undefined) return audited(() => exports.default.fetch(request));
+  const vars = init.vars;
   return audited(() =>
-    exports.default.fetch(TOKEN_ENDPOINT, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded", ...init.headers },
-      body: init.body ?? form.toString(),
-    }),
+    Promise.resolve(worker.fetch(request, { ...env, ...vars } as typeof env, createExecutionContext())),
   );
 }
 

@@ -6,7 +6,8 @@ import { reasonOf } from "../verdict";
 
 const ISSUER = "https://as.example.test";
 const NOW = 1_800_000_000;
-const policy: AssertionPolicy = { acceptedAudiences: [ISSUER], clockSkew: 30, maxLifetime: 300 };
+/** The default profile's policy: the issuer as a string, or as the sole member of an array (RFC 10070). */
+const policy: AssertionPolicy = { acceptedAudiences: [ISSUER], arrayAudience: ISSUER, clockSkew: 30, maxLifetime: 300 };
 
 function claims(overrides: Record<string, unknown> = {}, omit: string[] = []) {
   const base: Record<string, unknown> = {
@@ -42,13 +43,23 @@ describe("validateAssertionClaims", () => {
     ["rejects when aud has a trailing slash", { aud: `${ISSUER}/` }, [], "aud_invalid"],
     ["rejects when aud differs in case", { aud: ISSUER.toUpperCase() }, [], "aud_invalid"],
     ["rejects when aud has surrounding whitespace", { aud: ` ${ISSUER}` }, [], "aud_invalid"],
-    ["rejects when aud is a single-valued array (rfc7523bis: a string)", { aud: [ISSUER] }, [], "aud_invalid"],
+    ["accepts aud as the issuer alone in a one-member array (RFC 10070)", { aud: [ISSUER] }, [], "accepted"],
     [
       "rejects when aud is an array holding the issuer among others",
       { aud: [ISSUER, "https://evil.example"] },
       [],
       "aud_invalid",
     ],
+    [
+      "rejects when aud is an array holding another server before the issuer",
+      { aud: ["https://evil.example", ISSUER] },
+      [],
+      "aud_invalid",
+    ],
+    ["rejects when aud is the issuer twice in an array", { aud: [ISSUER, ISSUER] }, [], "aud_invalid"],
+    ["rejects when aud is an empty array", { aud: [] }, [], "aud_invalid"],
+    ["rejects when aud is a one-member array with a trailing slash", { aud: [`${ISSUER}/`] }, [], "aud_invalid"],
+    ["rejects when aud is a number", { aud: 7 }, [], "aud_invalid"],
     ["rejects when aud is another server", { aud: "https://evil.example" }, [], "aud_invalid"],
     ["rejects when exp is missing", {}, ["exp"], "exp_missing"],
     ["rejects when exp is a string", { exp: String(NOW + 60) }, [], "claims_invalid"],
@@ -84,8 +95,17 @@ describe("validateAssertionClaims", () => {
     expect(reasonOf(() => validateAssertionClaims(claims(), policy, NOW, "client-a"))).toBe("accepted");
   });
 
-  it("accepts an extra audience only when the policy lists it", () => {
+  it("accepts an extra audience only when the policy lists it, and only as a string", () => {
     const legacy = { ...policy, acceptedAudiences: [ISSUER, `${ISSUER}/token`] };
     expect(reasonOf(() => validateAssertionClaims(claims({ aud: `${ISSUER}/token` }), legacy, NOW))).toBe("accepted");
+    expect(reasonOf(() => validateAssertionClaims(claims({ aud: [`${ISSUER}/token`] }), legacy, NOW))).toBe(
+      "aud_invalid",
+    );
+  });
+
+  it("rejects a one-member array where the policy takes only a string (PROFILE=fapi2)", () => {
+    const { arrayAudience: _, ...stringOnly } = policy;
+    expect(reasonOf(() => validateAssertionClaims(claims({ aud: [ISSUER] }), stringOnly, NOW))).toBe("aud_invalid");
+    expect(reasonOf(() => validateAssertionClaims(claims(), stringOnly, NOW))).toBe("accepted");
   });
 });

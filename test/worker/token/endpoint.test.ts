@@ -415,9 +415,9 @@ describe("refuses client authentication with 401 invalid_client", () => {
     expect(await refusalOf(await postToken(tokenForm(assertion)))).toEqual(invalidClient("aud_invalid"));
   });
 
-  it("rejects when the audience is an array holding the issuer", async () => {
+  it("rejects when the audience is an array holding the issuer and another server", async () => {
     const client = await registerClient();
-    const assertion = await buildAssertion(client, { claims: { aud: [ISSUER] } });
+    const assertion = await buildAssertion(client, { claims: { aud: [ISSUER, "https://rs.example"] } });
     expect(await refusalOf(await postToken(tokenForm(assertion)))).toEqual(invalidClient("aud_invalid"));
   });
 
