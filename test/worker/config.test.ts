@@ -1,6 +1,7 @@
 // Unit tests for configuration parsing: every [vars] rule, each refusal naming its variable.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
+import { ASSERTION_ALGORITHMS } from "../../src/protocol/constants";
 import { CLIENT_CACHE_TTL_SECONDS } from "./support";
 import { reasonAndDetailOf as detailOf } from "./verdict";
 
@@ -17,6 +18,9 @@ describe("parseConfig", () => {
       defaultAudience: "https://auth.example.com",
       clientCacheTtl: 5,
       allowInsecureJwksUri: false,
+      profile: "default",
+      algorithms: ASSERTION_ALGORITHMS,
+      dpop: { proofMaxAge: 60, nonceRequired: false, nonceSecret: undefined, requiredForAll: false },
     });
   });
   const cases: Array<[string, Record<string, string | undefined>, RegExp]> = [
@@ -40,6 +44,27 @@ describe("parseConfig", () => {
     ],
     ["rejects a non-numeric CLIENT_CACHE_TTL", { CLIENT_CACHE_TTL: "5s" }, /CLIENT_CACHE_TTL must be a whole number/],
     ["accepts CLIENT_CACHE_TTL 0 (cache off)", { CLIENT_CACHE_TTL: "0" }, /^accepted$/],
+    ["rejects an unknown DPOP_NONCE", { DPOP_NONCE: "on" }, /DPOP_NONCE must be one of "off", "required"/],
+    [
+      "rejects DPOP_NONCE=required without its secret, naming it",
+      { DPOP_NONCE: "required" },
+      /DPOP_NONCE_SECRET is not set \(DPOP_NONCE is "required"\)/,
+    ],
+    [
+      "rejects a DPOP_NONCE_SECRET shorter than 32 characters",
+      { DPOP_NONCE: "required", DPOP_NONCE_SECRET: "short" },
+      /DPOP_NONCE_SECRET must be at least 32 characters/,
+    ],
+    [
+      "accepts DPOP_NONCE=required with a secret",
+      { DPOP_NONCE: "required", DPOP_NONCE_SECRET: "x".repeat(32) },
+      /^accepted$/,
+    ],
+    [
+      "rejects a DPOP_PROOF_MAX_AGE over five minutes",
+      { DPOP_PROOF_MAX_AGE: "301" },
+      /DPOP_PROOF_MAX_AGE must be between 5 and 300/,
+    ],
   ];
   for (const [name, vars, expected] of cases) {
     it(name, () => {
