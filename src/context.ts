@@ -2,6 +2,7 @@
 // Types only.
 import type { AssertionHeader } from "./assertion/decode";
 import type { Config } from "./config";
+import type { VerifiedProof } from "./dpop/proof";
 import type { Env } from "./env";
 import type { SigningKeySet } from "./issuer/signing-keys";
 import type { ClientJwk } from "./protocol/jwk";
@@ -34,8 +35,10 @@ export interface AuditFields {
   client_id?: string;
   kid?: string;
   jti?: string;
+  /** The thumbprint of a verified DPoP proof's key: what the token is bound to (public, not a secret). */
+  dpop_jkt?: string;
   /** The issued access token. */
-  token?: { jti: string; aud: string | string[]; scope: string; exp: number };
+  token?: { jti: string; aud: string | string[]; scope: string; exp: number; type: "Bearer" | "DPoP" };
 }
 
 /** The operator an admin request was authenticated as. */
@@ -66,6 +69,8 @@ export interface AppEnv {
     tokenRequest: TokenRequest;
     client: AuthenticatedClient;
     grant: GrantDecision;
+    /** The request's verified DPoP proof; absent for a Bearer token request. */
+    dpop?: VerifiedProof;
     audit: AuditFields;
     operator: Operator;
     adminAudit: AdminAuditFields;

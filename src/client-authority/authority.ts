@@ -53,6 +53,7 @@ function rateLimitOf(record: Record<string, unknown>) {
 export class ClientAuthority extends DurableObject<Env> {
   readonly #state: ClientStateStore;
   readonly #replay: ReplayStore;
+  readonly #proofs: ReplayStore;
   /** Time of the scheduled alarm in ms, or null when none is known to be set. */
   #alarmAt: number | null = null;
   readonly #replica: ReplicaWriter;
@@ -62,6 +63,7 @@ export class ClientAuthority extends DurableObject<Env> {
     super(ctx, env);
     this.#state = new ClientStateStore(ctx.storage.sql);
     this.#replay = new ReplayStore(ctx.storage.sql);
+    this.#proofs = new ReplayStore(ctx.storage.sql, "spent_dpop_jti");
     this.#replica = new ReplicaWriter(env.CLIENTS, this.#state, () =>
       this.#scheduleAlarm(Date.now() + REPLICATION_RETRY_MS),
     );
@@ -70,8 +72,8 @@ export class ClientAuthority extends DurableObject<Env> {
   /**
    * Spends the request's jti, in this order: the record is the current one (else "stale", with the current record,
    * for the Worker to check again), the client active, the key not retired, the retention not already past by this
-   * object's clock, the jti not spent, the rate limit (whose bucket lives in SQLite, so it survives eviction and
-   * deploys), then the spend. Replays are refused before the rate limit, so whoever holds a spent assertion cannot
+   * object's clock, the jti not spent, the same two for the DPoP proof's jti when the request has one, the rate limit
+   * (whose bucket lives in SQLite, so it survives eviction and deploys), then the spend of both. Replays are refused before the rate limit, so whoever holds a spent assertion cannot
    * drain the client's budget; refusals write nothing, so a rate-limited jti may be retried.
    */
   async consume(request: ConsumeRequest): Promise<ConsumeOutcome> {
@@ -89,6 +91,9 @@ export class ClientAuthority extends DurableObject<Env> {
     if (retiredKidsOf(record).includes(request.keyId)) return { outcome: "key_retired" };
     if (request.retainUntilMs <= now) return { outcome: "expired" };
     if (this.#replay.isSpent(request.jti, now)) return { outcome: "replayed" };
+    const proof = request.proof;
+    if (proof && proof.retainUntilMs <= now) return { outcome: "proof_expired" };
+    if (proof && this.#proofs.isSpent(proof.jti, now)) return { outcome: "proof_replayed" };
     const limit = rateLimitOf(record);
     if (limit) {
       const decision = takeToken(this.#state.readBucket(), limit, now);
@@ -96,7 +101,9 @@ export class ClientAuthority extends DurableObject<Env> {
       this.#state.writeBucket(decision.bucket);
     }
     if (!this.#replay.spend(request.jti, request.retainUntilMs, now)) return { outcome: "replayed" };
-    await this.#scheduleAlarm(request.retainUntilMs + PURGE_BATCH_DELAY_MS);
+    if (proof && !this.#proofs.spend(proof.jti, proof.retainUntilMs, now)) return { outcome: "proof_replayed" };
+    const retainUntil = Math.max(request.retainUntilMs, proof?.retainUntilMs ?? 0);
+    await this.#scheduleAlarm(retainUntil + PURGE_BATCH_DELAY_MS);
     return { outcome: "fresh" };
   }
 
@@ -168,8 +175,9 @@ export class ClientAuthority extends DurableObject<Env> {
   /** Deletes spent jtis whose retention has passed, retries a KV write that failed, and schedules what is left. */
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
-    const next = this.#replay.purge(Date.now());
-    if (next !== null) await this.#scheduleAlarm(next + PURGE_BATCH_DELAY_MS);
+    const now = Date.now();
+    const nexts = [this.#replay.purge(now), this.#proofs.purge(now)].filter((at): at is number => at !== null);
+    if (nexts.length > 0) await this.#scheduleAlarm(Math.min(...nexts) + PURGE_BATCH_DELAY_MS);
     await this.#replica.replicate();
   }
 

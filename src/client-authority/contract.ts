@@ -11,6 +11,11 @@ export interface ConsumeRequest {
   keyId: string;
   /** The version of the record the Worker authenticated with; 0 for a record no authority has written. */
   recordVersion: number;
+  /**
+   * The request's DPoP proof, when it sent one (RFC 9449): its jti is spent in the same call, kept until the proof
+   * can no longer pass the iat window (its iat plus DPOP_PROOF_MAX_AGE plus the clock skew).
+   */
+  proof?: { jti: string; retainUntilMs: number };
 }
 
 export type ConsumeOutcome =
@@ -24,6 +29,10 @@ export type ConsumeOutcome =
   | { outcome: "replayed" }
   /** The jti's retention had already passed by the authority's clock: it is not spent. */
   | { outcome: "expired" }
+  /** The DPoP proof's jti is spent already: nothing is spent. */
+  | { outcome: "proof_replayed" }
+  /** The DPoP proof's retention had already passed by the authority's clock: nothing is spent. */
+  | { outcome: "proof_expired" }
   | { outcome: "rate_limited"; retryAfterSeconds: number };
 
 /** A change to a client, as the management API asks for it. Records are raw JSON objects until validated. */

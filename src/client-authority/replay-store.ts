@@ -1,20 +1,30 @@
-// The spent jtis of one client in its Durable Object's SQLite storage: whether a jti is already spent, spending it
-// until a retention time, and deleting what can no longer be replayed. Synchronous SQL only; the caller passes the
-// clock, and decides in one synchronous section so no two requests can both see a jti as new.
+// The spent identifiers of one client in its Durable Object's SQLite storage: assertion jtis (`spent_jti`) and DPoP
+// proof jtis (`spent_dpop_jti`), each kept until a retention time: whether one is spent, spending it, and deleting what
+// can no longer be replayed. Synchronous SQL only; the caller passes the clock, and decides in one synchronous section
+// so no two requests can both see an identifier as new.
+
+/**
+ * The two tables. Assertion jtis have an expiry index, which the purge uses; proof jtis live at most
+ * DPOP_PROOF_MAX_AGE + CLOCK_SKEW, so their table stays small and is purged by a scan, which keeps a DPoP-bound token
+ * at one extra row written (an index would be a second).
+ */
+export type SpentTable = "spent_jti" | "spent_dpop_jti";
 
 export class ReplayStore {
   readonly #sql: SqlStorage;
+  readonly #table: SpentTable;
 
-  constructor(sql: SqlStorage) {
+  constructor(sql: SqlStorage, table: SpentTable = "spent_jti") {
     this.#sql = sql;
-    sql.exec("CREATE TABLE IF NOT EXISTS spent_jti (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID");
-    sql.exec("CREATE INDEX IF NOT EXISTS spent_jti_expiry ON spent_jti (expires_at)");
+    this.#table = table;
+    sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID`);
+    if (table === "spent_jti") sql.exec("CREATE INDEX IF NOT EXISTS spent_jti_expiry ON spent_jti (expires_at)");
   }
 
   /** Whether `jti` was spent and its row still blocks it (a row past its retention no longer does). */
   isSpent(jti: string, nowMs: number): boolean {
     return (
-      this.#sql.exec("SELECT 1 FROM spent_jti WHERE jti = ?1 AND expires_at > ?2", jti, nowMs).toArray().length > 0
+      this.#sql.exec(`SELECT 1 FROM ${this.#table} WHERE jti = ?1 AND expires_at > ?2`, jti, nowMs).toArray().length > 0
     );
   }
 
@@ -24,8 +34,8 @@ export class ReplayStore {
    */
   spend(jti: string, retainUntilMs: number, nowMs: number): boolean {
     const cursor = this.#sql.exec(
-      `INSERT INTO spent_jti (jti, expires_at) VALUES (?1, ?2)
-       ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at WHERE spent_jti.expires_at <= ?3`,
+      `INSERT INTO ${this.#table} (jti, expires_at) VALUES (?1, ?2)
+       ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at WHERE ${this.#table}.expires_at <= ?3`,
       jti,
       retainUntilMs,
       nowMs,
@@ -35,7 +45,7 @@ export class ReplayStore {
 
   /** Deletes the rows whose retention has passed, and returns the earliest remaining expiry (null: none left). */
   purge(nowMs: number): number | null {
-    this.#sql.exec("DELETE FROM spent_jti WHERE expires_at <= ?", nowMs);
-    return this.#sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM spent_jti").one().next;
+    this.#sql.exec(`DELETE FROM ${this.#table} WHERE expires_at <= ?`, nowMs);
+    return this.#sql.exec<{ next: number | null }>(`SELECT MIN(expires_at) AS next FROM ${this.#table}`).one().next;
   }
 }

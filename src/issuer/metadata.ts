@@ -2,7 +2,6 @@
 // A pure document built from Config and the signing key set; no secrets, no I/O.
 
 import type { Config } from "../config";
-import { ASSERTION_ALGORITHMS } from "../protocol/constants";
 import type { SigningKeySet } from "./signing-keys";
 
 export function serverMetadata(config: Config, keys: SigningKeySet): Record<string, unknown> {
@@ -13,7 +12,9 @@ export function serverMetadata(config: Config, keys: SigningKeySet): Record<stri
     grant_types_supported: ["client_credentials"],
     response_types_supported: [],
     token_endpoint_auth_methods_supported: ["private_key_jwt"],
-    token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
+    token_endpoint_auth_signing_alg_values_supported: [...config.algorithms],
+    // RFC 9449 section 5.1: DPoP is supported, with these proof algorithms.
+    dpop_signing_alg_values_supported: [...config.algorithms],
     // Access tokens are RFC 9068 JWTs; advertised so resource servers know what to expect.
     access_token_signing_alg_values_supported: [...new Set(keys.publicJwks.keys.map((k) => k.alg as string))],
   };

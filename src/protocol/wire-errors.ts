@@ -87,6 +87,24 @@ export function wireErrorFor(reason: Reason): WireError {
     case "replayed":
     case "key_retired":
       return CLIENT_AUTH_FAILED;
+    case "dpop_proof_required":
+      return { status: 400, error: "invalid_dpop_proof", description: "A DPoP proof is required for this client" };
+    case "dpop_proof_multiple":
+    case "dpop_proof_malformed":
+    case "dpop_typ_invalid":
+    case "dpop_alg_not_allowed":
+    case "dpop_jwk_invalid":
+    case "dpop_claims_invalid":
+    case "dpop_htm_mismatch":
+    case "dpop_htu_mismatch":
+    case "dpop_iat_invalid":
+    case "dpop_ath_mismatch":
+    case "dpop_signature_invalid":
+    case "dpop_replayed":
+      return { status: 400, error: "invalid_dpop_proof", description: "The DPoP proof is invalid" };
+    case "dpop_nonce_invalid":
+      // RFC 9449 section 8: the response carries a fresh nonce in DPoP-Nonce (set by the step that refused).
+      return { status: 400, error: "use_dpop_nonce", description: "Authorization server requires nonce in DPoP proof" };
     case "rate_limited":
       return {
         status: 429,

@@ -29,6 +29,11 @@ export interface ClientRecord {
    * Off by default: the issuer identifier is the only accepted audience.
    */
   legacy_audience?: boolean;
+  /**
+   * RFC 9449 section 5.2 (client metadata `dpop_bound_access_tokens`): the client always uses DPoP; a token request
+   * without a proof is refused.
+   */
+  dpop_bound_access_tokens?: boolean;
   /** Optional token request rate limit; absent means unlimited. */
   rate_limit?: { requests: number; per_seconds: number };
   /** Kids refused at use (a retired key a jwks_uri still publishes, or an inline key being phased out). */
@@ -117,6 +122,12 @@ export function validateClientRecord(input: unknown, expectedClientId?: string):
   if (raw.legacy_audience !== undefined) {
     if (typeof raw.legacy_audience !== "boolean") throw new RecordError("legacy_audience must be true or false");
     record.legacy_audience = raw.legacy_audience;
+  }
+  if (raw.dpop_bound_access_tokens !== undefined) {
+    if (typeof raw.dpop_bound_access_tokens !== "boolean") {
+      throw new RecordError("dpop_bound_access_tokens must be true or false");
+    }
+    record.dpop_bound_access_tokens = raw.dpop_bound_access_tokens;
   }
   if (raw.rate_limit !== undefined) {
     const limit = raw.rate_limit as Record<string, unknown> | null;

@@ -1,6 +1,7 @@
 // Writes one structured JSON line per token request decision: outcome, reason code, status and latency; the client
 // and key the request claimed (`claimed_`) and, once its signature verified, the ones it proved; a hash of the
-// assertion's jti; and for an issued token its jti (hashed), aud, scope and exp. Never a token, a key, an assertion,
+// assertion's jti; the thumbprint of a verified DPoP proof key; and for an issued token its jti (hashed), aud, scope,
+// exp and type. Never a token, a key, an assertion,
 // a raw jti, or raw request input beyond bounded ids.
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv, AuditFields } from "../context";
@@ -17,6 +18,7 @@ export interface AuditLine extends Omit<AuditFields, "jti" | "token"> {
   token_aud?: string | string[];
   token_scope?: string;
   token_exp?: number;
+  token_type?: "Bearer" | "DPoP";
   status: number;
   latency_ms: number;
 }
@@ -47,11 +49,13 @@ export const auditTokenRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (audit.client_id !== undefined) line.client_id = audit.client_id;
   if (audit.kid !== undefined) line.kid = audit.kid;
   if (audit.jti !== undefined) line.jti_sha256 = await shortHash(audit.jti);
+  if (audit.dpop_jkt !== undefined) line.dpop_jkt = audit.dpop_jkt;
   if (audit.token !== undefined && line.outcome === "issued") {
     line.token_jti_sha256 = await shortHash(audit.token.jti);
     line.token_aud = audit.token.aud;
     line.token_scope = audit.token.scope;
     line.token_exp = audit.token.exp;
+    line.token_type = audit.token.type;
   }
   console.log(JSON.stringify(line));
 };

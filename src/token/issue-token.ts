@@ -17,6 +17,8 @@ export interface MintedToken {
 export interface TokenSubject {
   clientId: string;
   keyId: string;
+  /** The DPoP proof key's thumbprint: the token is bound to it (`cnf.jkt`, RFC 9449 section 6.1). */
+  jkt?: string;
 }
 
 export async function mintAccessToken(
@@ -32,6 +34,7 @@ export async function mintAccessToken(
   // client_key lets the admin API (and revocation) refuse a token once the key that obtained it is retired.
   const claims: Record<string, unknown> = { client_id: clientId, client_key: subject.keyId };
   if (scope) claims.scope = scope;
+  if (subject.jkt !== undefined) claims.cnf = { jkt: subject.jkt };
   const accessToken = await new SignJWT(claims)
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
     .setIssuer(issuer)

@@ -1,6 +1,6 @@
 // The last check of a token request: asks the client's authority (its Durable Object) to spend the assertion's jti,
-// which it does only for the current record, an active client and a key that is not retired, within the client's rate
-// limit. When the authority holds a newer record than the one KV served, the request is checked again against that
+// and the DPoP proof's when there is one, which it does only for the current record, an active client and a key that
+// is not retired, within the client's rate limit. When the authority holds a newer record than the one KV served, the request is checked again against that
 // record (signature, audience, grant) before the jti is spent. Runs only after every other check has passed.
 import type { MiddlewareHandler } from "hono";
 import type { ConsumeOutcome } from "../client-authority/contract";
@@ -10,6 +10,7 @@ import { rememberClient } from "../registry/client-registry";
 import { type ClientRecord, RecordError, validateClientRecord } from "../registry/record";
 import { checkAgainstRecord } from "./authenticate-client";
 import { decideGrant } from "./authorize-grant";
+import { dpopRequiredFor } from "./check-dpop";
 
 /** The authority's record, as the registry rules read it. */
 function authoritativeRecord(raw: Record<string, unknown>, clientId: string): ClientRecord {
@@ -23,6 +24,9 @@ function authoritativeRecord(raw: Record<string, unknown>, clientId: string): Cl
 
 export const spendJti: MiddlewareHandler<AppEnv> = async (c, next) => {
   const config = c.get("config");
+  const proof = c.get("dpop");
+  // A proof passes the iat window until iat + max age + skew: its jti is kept that long.
+  const proofRetainUntilMs = proof ? (proof.iat + config.dpop.proofMaxAge + config.clockSkew) * 1000 : 0;
   for (let attempt = 0; attempt < 2; attempt++) {
     const client = c.get("client");
     const result = await whileAvailable(
@@ -34,6 +38,7 @@ export const spendJti: MiddlewareHandler<AppEnv> = async (c, next) => {
           retainUntilMs: (client.exp + config.clockSkew) * 1000,
           keyId: client.keyId,
           recordVersion: client.record.version ?? 0,
+          ...(proof ? { proof: { jti: proof.jti, retainUntilMs: proofRetainUntilMs } } : {}),
         }),
     );
     switch (result.outcome) {
@@ -43,6 +48,7 @@ export const spendJti: MiddlewareHandler<AppEnv> = async (c, next) => {
         // KV served an older record than the authority holds: decide again with the authority's.
         const record = authoritativeRecord(result.record, client.record.client_id);
         if (record.status !== "active") throw new TokenServiceError("client_disabled", "disabled by its authority");
+        if (!proof && dpopRequiredFor(record, config)) throw new TokenServiceError("dpop_proof_required");
         rememberClient(record, { ttlSeconds: config.clientCacheTtl, now: c.get("now") });
         const compact = c.get("tokenRequest").clientAssertion;
         const { header, aud, jti, exp } = client;
@@ -69,6 +75,10 @@ export const spendJti: MiddlewareHandler<AppEnv> = async (c, next) => {
         throw new TokenServiceError("replayed");
       case "expired":
         throw new TokenServiceError("expired", "assertion expired before its jti could be spent");
+      case "proof_replayed":
+        throw new TokenServiceError("dpop_replayed");
+      case "proof_expired":
+        throw new TokenServiceError("dpop_iat_invalid", "proof too old by its authority's clock");
       default:
         // Only "fresh" issues a token: anything else from the authority (a newer object during a deploy) refuses.
         throw new TokenServiceError("replay_guard_unavailable", "unknown outcome from the client's authority");

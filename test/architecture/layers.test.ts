@@ -19,10 +19,21 @@ const ALLOWED: Record<string, string[]> = {
   lib: [],
   protocol: [],
   assertion: ["protocol", "lib"],
+  dpop: ["protocol", "lib"],
   registry: ["protocol", "lib"],
   "client-authority": ["registry", "protocol", "lib", "root:env"],
   issuer: ["protocol", "lib", "root:config"],
-  token: ["assertion", "registry", "client-authority", "issuer", "protocol", "lib", "root:context", "root:config"],
+  token: [
+    "assertion",
+    "dpop",
+    "registry",
+    "client-authority",
+    "issuer",
+    "protocol",
+    "lib",
+    "root:context",
+    "root:config",
+  ],
   admin: ["registry", "client-authority", "issuer", "protocol", "lib", "root:context"],
 };
 

@@ -315,8 +315,8 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "metadata-algs",
         file: "src/issuer/metadata.ts",
-        find: "token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],",
-        replace: 'token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS, "HS256"],',
+        find: "token_endpoint_auth_signing_alg_values_supported: [...config.algorithms],",
+        replace: 'token_endpoint_auth_signing_alg_values_supported: [...config.algorithms, "HS256"],',
         tests: t(METADATA, "serves RFC 8414 metadata at /.well-known/oauth-authorization-server"),
       },
     ],
@@ -1013,8 +1013,8 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "jti-spent-last",
         file: "src/token/pipeline.ts",
-        find: "[parseRequest, authenticateClient, authorizeGrant, spendJti, issueToken]",
-        replace: "[parseRequest, authenticateClient, spendJti, authorizeGrant, issueToken]",
+        find: "  checkDpop,\n  authorizeGrant,\n  spendJti,\n",
+        replace: "  spendJti,\n  checkDpop,\n  authorizeGrant,\n",
         tests: [
           ...t(GUARD, "does not spend the jti when the grant is refused (invalid_target)"),
           ...t(ENDPOINT, "rejects with invalid_scope when a scope is not allowed, without spending the jti"),
@@ -1041,7 +1041,7 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "guard-purge",
         file: "src/client-authority/replay-store.ts",
-        find: 'this.#sql.exec("DELETE FROM spent_jti WHERE expires_at <= ?", nowMs);',
+        find: "this.#sql.exec(`DELETE FROM ${this.#table} WHERE expires_at <= ?`, nowMs);",
         replace: "",
         tests: t(GUARD, "schedules an alarm that purges expired rows and keeps live ones"),
       },
@@ -1431,8 +1431,8 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "token-no-store",
         file: "src/token/pipeline.ts",
-        find: 'return c.json(body, 200, { "Cache-Control": "no-store", Pragma: "no-cache" });',
-        replace: "return c.json(body, 200);",
+        find: '"Cache-Control": "no-store", Pragma: "no-cache", ...(await nonceHeader(c)) });',
+        replace: "...(await nonceHeader(c)) });",
         tests: t(ENDPOINT, "for a client signing with ES256"),
       },
     ],

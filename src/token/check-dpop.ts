@@ -1,0 +1,52 @@
+// The DPoP step of POST /token (RFC 9449 section 5): with a `DPoP` header, the proof is checked against this endpoint
+// (POST, the configured token endpoint URL, the iat window, the server nonce when DPOP_NONCE is "required") and the
+// token will be bound to its key; without one, a client whose record sets dpop_bound_access_tokens, or any client
+// under PROFILE=fapi2, is refused. Spending the proof's jti is left to spend-jti.ts, with the assertion's.
+import type { Context, MiddlewareHandler } from "hono";
+import type { Config } from "../config";
+import type { AppEnv } from "../context";
+import { currentNonce, isCurrentNonce } from "../dpop/nonce";
+import { verifyDpopProof } from "../dpop/proof";
+import { TokenServiceError } from "../protocol/errors";
+import type { ClientRecord } from "../registry/record";
+
+/** Whether this client may get only DPoP-bound tokens: its record says so, or the profile does for everyone. */
+export function dpopRequiredFor(record: ClientRecord, config: Config): boolean {
+  return config.dpop.requiredForAll || record.dpop_bound_access_tokens === true;
+}
+
+/** The DPoP-Nonce header to send with an answer, when nonces are in use. */
+export async function nonceHeader(c: Context<AppEnv>): Promise<Record<string, string>> {
+  const { nonceRequired, nonceSecret } = c.get("config").dpop;
+  if (!nonceRequired || nonceSecret === undefined) return {};
+  return { "DPoP-Nonce": await currentNonce(nonceSecret, c.get("now")) };
+}
+
+export const checkDpop: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const config = c.get("config");
+  const value = c.req.header("DPoP");
+  if (value === undefined) {
+    if (dpopRequiredFor(c.get("client").record, config)) throw new TokenServiceError("dpop_proof_required");
+    return next();
+  }
+  const proof = await verifyDpopProof(value, {
+    algorithms: config.algorithms,
+    method: "POST",
+    uri: config.tokenEndpoint,
+    now: c.get("now"),
+    maxAgeSeconds: config.dpop.proofMaxAge,
+    skewSeconds: config.clockSkew,
+  });
+  const { nonceRequired, nonceSecret } = config.dpop;
+  if (nonceRequired && nonceSecret !== undefined) {
+    const valid = proof.nonce !== undefined && (await isCurrentNonce(nonceSecret, proof.nonce, c.get("now")));
+    if (!valid) {
+      throw new TokenServiceError("dpop_nonce_invalid", proof.nonce === undefined ? "no nonce" : "stale or forged", {
+        headers: await nonceHeader(c),
+      });
+    }
+  }
+  c.set("dpop", proof);
+  c.get("audit").dpop_jkt = proof.jkt;
+  await next();
+};
