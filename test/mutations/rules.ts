@@ -41,6 +41,11 @@ const CONFIG = "test/worker/config.test.ts";
 const SIGNING = "test/worker/issuer/signing-keys.test.ts";
 const METADATA = "test/worker/issuer/metadata.test.ts";
 const FUZZ = "test/security/fuzz.test.ts";
+const PROFILES = "test/worker/token/profiles.test.ts";
+const DPOP = "test/worker/token/dpop.test.ts";
+const DPOP_DECODE = "test/worker/dpop/decode.test.ts";
+const DPOP_CLAIMS = "test/worker/dpop/claims.test.ts";
+const DPOP_NONCE = "test/worker/dpop/nonce.test.ts";
 
 const t = (file: string, ...titles: string[]) => titles.map((title) => `${file} › ${title}`);
 
@@ -305,7 +310,7 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "alg-allowlist",
         file: "src/assertion/decode.ts",
-        find: "!isAssertionAlgorithm(raw.alg)",
+        find: "!isAssertionAlgorithm(raw.alg) || !algorithms.includes(raw.alg)",
         replace: "typeof raw.alg !== 'string'",
         tests: [
           ...t(ATTACKS, "rejects HS256 keyed with the client's public key (PEM)", "rejects alg None in another case"),
@@ -1507,6 +1512,326 @@ export const REQUIREMENTS: Requirement[] = [
         find: 'publicJwk: { ...publicPart, use: "sig", alg, kid: jwk.kid }',
         replace: 'publicJwk: { ...jwk, use: "sig", alg, kid: jwk.kid }',
         tests: t(SIGNING, "publishes only public members, with use, alg and kid"),
+      },
+    ],
+  },
+  {
+    requirement: "under PROFILE=fapi2: PS256, ES256 and EdDSA only, every token DPoP-bound, CLOCK_SKEW from 10 to 60 s",
+    source: "FAPI 2.0 Security Profile §5.3.2.1, §5.3.2.2, §5.4",
+    rules: [
+      {
+        id: "fapi2-assertion-algs",
+        file: "src/assertion/decode.ts",
+        find: " || !algorithms.includes(raw.alg)",
+        replace: "",
+        tests: t(PROFILES, "refuses an assertion signed RS256", "refuses an assertion signed PS384"),
+      },
+      {
+        id: "fapi2-algorithms-config",
+        file: "src/config.ts",
+        find: 'algorithms: profile === "fapi2" ? FAPI2_ALGORITHMS : ASSERTION_ALGORITHMS,',
+        replace: "algorithms: ASSERTION_ALGORITHMS,",
+        tests: [
+          ...t(PROFILES, "refuses an assertion signed RS256"),
+          ...t(DPOP, "under PROFILE=fapi2 a proof signed RS256 is refused"),
+        ],
+      },
+      {
+        id: "fapi2-dpop-for-all",
+        file: "src/config.ts",
+        find: 'requiredForAll: profile === "fapi2",',
+        replace: "requiredForAll: false,",
+        tests: t(DPOP, "under PROFILE=fapi2 no Bearer token is ever issued"),
+      },
+      {
+        id: "fapi2-clock-skew",
+        file: "src/config.ts",
+        find: 'if (profile === "fapi2" && (clockSkew < FAPI2_CLOCK_SKEW.min || clockSkew > FAPI2_CLOCK_SKEW.max)) {',
+        replace: "if (false) {",
+        tests: t(
+          PROFILES,
+          "refuses CLOCK_SKEW=0 as a configuration error naming the variable",
+          "refuses CLOCK_SKEW=61 as a configuration error naming the variable",
+        ),
+      },
+    ],
+  },
+  {
+    requirement: "a DPoP proof is one compact JWS, `typ` dpop+jwt, an allowed asymmetric `alg`, its own public `jwk`",
+    source: "RFC 9449 §4.2, §4.3 checks 1–6",
+    rules: [
+      {
+        id: "dpop-one-proof",
+        file: "src/dpop/decode.ts",
+        find: 'if (value.includes(",")) throw new TokenServiceError("dpop_proof_multiple");',
+        replace: "",
+        tests: [
+          ...t(DPOP_DECODE, "refuses two proofs (two DPoP headers arrive joined by a comma)"),
+          ...t(DPOP, "two DPoP headers"),
+        ],
+      },
+      {
+        id: "dpop-typ",
+        file: "src/dpop/decode.ts",
+        find: 'if (!isProofType(header.typ)) throw new TokenServiceError("dpop_typ_invalid");',
+        replace: "",
+        tests: [...t(DPOP_DECODE, "refuses typ JWT", "refuses typ at+jwt"), ...t(DPOP, "wrong typ")],
+      },
+      {
+        id: "dpop-alg-allowlist",
+        file: "src/dpop/decode.ts",
+        find: "!isAssertionAlgorithm(header.alg) || !algorithms.includes(header.alg)",
+        replace: "typeof header.alg !== 'string'",
+        tests: t(DPOP_DECODE, "refuses alg none", "refuses an HMAC alg"),
+      },
+      {
+        id: "dpop-alg-profile",
+        file: "src/dpop/decode.ts",
+        find: " || !algorithms.includes(header.alg)",
+        replace: "",
+        tests: [
+          ...t(DPOP_DECODE, "refuses an alg outside the profile's list (RS256 under FAPI 2.0)"),
+          ...t(DPOP, "under PROFILE=fapi2 a proof signed RS256 is refused"),
+        ],
+      },
+      {
+        id: "dpop-crit",
+        file: "src/dpop/decode.ts",
+        find: 'if ("crit" in header || "b64" in header) throw new TokenServiceError("dpop_proof_malformed", "crit or b64");',
+        replace: "",
+        tests: t(DPOP_DECODE, "refuses crit"),
+      },
+      {
+        id: "dpop-no-other-key",
+        file: "src/dpop/decode.ts",
+        find: 'if (member in header) throw new TokenServiceError("dpop_jwk_invalid", `header member ${member}`);',
+        replace: "",
+        tests: t(DPOP_DECODE, "refuses a header naming a key through x5c", "refuses a header naming a key through jku"),
+      },
+      {
+        id: "dpop-jwk-public",
+        file: "src/dpop/decode.ts",
+        find: "jwk = validatePublicJwk(header.jwk);",
+        replace: "jwk = header.jwk as ClientJwk;",
+        tests: t(DPOP_DECODE, "refuses a jwk holding the private key"),
+      },
+      {
+        id: "dpop-jwk-fits-alg",
+        file: "src/dpop/decode.ts",
+        find: 'if (!keyFitsAlgorithm(jwk, header.alg)) throw new TokenServiceError("dpop_jwk_invalid", "jwk does not fit alg");',
+        replace: "",
+        tests: t(DPOP_DECODE, "refuses a jwk that does not fit the alg"),
+      },
+      {
+        id: "dpop-signature",
+        file: "src/dpop/signature.ts",
+        find: "await compactVerify(compact, key, { algorithms: [alg] });",
+        replace: "",
+        tests: t(DPOP, "signed by another key than the one it carries"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "a DPoP proof names this request (`htm`, `htu` the configured endpoint), is recent, and fits the token",
+    source: "RFC 9449 §4.3 checks 8–12",
+    rules: [
+      {
+        id: "dpop-jti-present",
+        file: "src/dpop/claims.ts",
+        find: 'if (typeof jti !== "string" || jti.length === 0 || jti.length > LIMITS.maxDpopJtiLength) {',
+        replace: "if (false) {",
+        tests: [...t(DPOP_CLAIMS, "refuses a proof without jti"), ...t(DPOP, "no jti")],
+      },
+      {
+        id: "dpop-htm",
+        file: "src/dpop/claims.ts",
+        find: 'if (htm !== expected.method) throw new TokenServiceError("dpop_htm_mismatch");',
+        replace: "",
+        tests: [...t(DPOP_CLAIMS, "refuses htm GET for a POST"), ...t(DPOP, "wrong htm")],
+      },
+      {
+        id: "dpop-htu",
+        file: "src/dpop/claims.ts",
+        find: 'if (!htuMatches(htu, expected.uri)) throw new TokenServiceError("dpop_htu_mismatch");',
+        replace: "",
+        tests: t(DPOP, "htu on another host", "htu on another path"),
+      },
+      {
+        id: "dpop-htu-compared",
+        file: "src/dpop/htu.ts",
+        find: "return claimed !== null && claimed === htuTarget(requestUri);",
+        replace: "return claimed !== null;",
+        tests: t(DPOP_CLAIMS, "does not match with a trailing slash", "does not match with a path in another case"),
+      },
+      {
+        id: "dpop-htu-configured",
+        file: "src/token/check-dpop.ts",
+        find: "uri: config.tokenEndpoint,",
+        replace: "uri: c.req.url,",
+        tests: t(
+          DPOP,
+          "naming the URL the request reached rather than the configured endpoint (another route to the Worker)",
+        ),
+      },
+      {
+        id: "dpop-iat-future",
+        file: "src/dpop/claims.ts",
+        find: 'if (iat > expected.now + expected.skewSeconds) throw new TokenServiceError("dpop_iat_invalid", "iat in the future");',
+        replace: "",
+        tests: [
+          ...t(DPOP_CLAIMS, "refuses an iat beyond the skew in the future, accepts one within it"),
+          ...t(DPOP, "an iat in the future"),
+        ],
+      },
+      {
+        id: "dpop-iat-max-age",
+        file: "src/dpop/claims.ts",
+        find: "if (iat < expected.now - expected.maxAgeSeconds - expected.skewSeconds) {",
+        replace: "if (false) {",
+        tests: t(DPOP_CLAIMS, "refuses an iat older than the max age plus the skew, accepts one within it"),
+      },
+      {
+        id: "dpop-ath",
+        file: "src/dpop/claims.ts",
+        find: "if (expected.accessTokenHash !== undefined && ath !== expected.accessTokenHash) {",
+        replace: "if (false) {",
+        tests: t(DPOP_CLAIMS, "checks ath against the access token hash when one is expected"),
+      },
+      {
+        id: "dpop-bound-cnf",
+        file: "src/token/issue-token.ts",
+        find: "if (subject.jkt !== undefined) claims.cnf = { jkt: subject.jkt };",
+        replace: "",
+        tests: t(DPOP, "gets a DPoP token bound to the proof key: token_type DPoP and cnf.jkt its RFC 7638 thumbprint"),
+      },
+      {
+        id: "dpop-token-type",
+        file: "src/token/pipeline.ts",
+        find: 'const type = proof ? DPOP_TOKEN_TYPE : "Bearer";',
+        replace: 'const type = "Bearer";',
+        tests: t(DPOP, "gets a DPoP token bound to the proof key: token_type DPoP and cnf.jkt its RFC 7638 thumbprint"),
+      },
+    ],
+  },
+  {
+    requirement: "a client bound to DPoP never gets a Bearer token, whatever KV or the isolate cache still serve",
+    source: "RFC 9449 §5.2 (dpop_bound_access_tokens); security model",
+    rules: [
+      {
+        id: "dpop-required",
+        file: "src/token/check-dpop.ts",
+        find: 'if (dpopRequiredFor(c.get("client").record, config)) throw new TokenServiceError("dpop_proof_required");',
+        replace: "",
+        tests: t(
+          DPOP,
+          "a client with dpop_bound_access_tokens gets no token without a proof",
+          "under PROFILE=fapi2 no Bearer token is ever issued",
+        ),
+      },
+      {
+        id: "dpop-required-by-record",
+        file: "src/token/check-dpop.ts",
+        find: "return config.dpop.requiredForAll || record.dpop_bound_access_tokens === true;",
+        replace: "return config.dpop.requiredForAll;",
+        tests: t(DPOP, "a client with dpop_bound_access_tokens gets no token without a proof"),
+      },
+      {
+        id: "dpop-required-stale-recheck",
+        file: "src/token/spend-jti.ts",
+        find: 'if (!proof && dpopRequiredFor(record, config)) throw new TokenServiceError("dpop_proof_required");',
+        replace: "",
+        tests: t(
+          DPOP,
+          "a client made DPoP-bound through the management API gets no Bearer token on its next request, stale KV or not",
+        ),
+      },
+    ],
+  },
+  {
+    requirement: "each DPoP proof is used once, its jti spent with the assertion's, only when everything else passed",
+    source: "RFC 9449 §11.1; security model",
+    rules: [
+      {
+        id: "dpop-jti-sent-to-authority",
+        file: "src/token/spend-jti.ts",
+        find: "...(proof ? { proof: { jti: proof.jti, retainUntilMs: proofRetainUntilMs } } : {}),",
+        replace: "",
+        tests: t(
+          DPOP,
+          "is spent with the assertion's: the same proof with a new assertion is refused as replayed",
+          "is refused on the second of 10 concurrent requests carrying it: exactly one token",
+        ),
+      },
+      {
+        id: "dpop-replay-before-spending",
+        file: "src/client-authority/authority.ts",
+        find: 'if (proof && this.#proofs.isSpent(proof.jti, now)) return { outcome: "proof_replayed" };',
+        replace: "",
+        tests: t(
+          GUARD,
+          "spends the proof's jti in the same call as the assertion's, and refuses it again with another assertion",
+        ),
+      },
+      {
+        id: "dpop-retention-passed",
+        file: "src/client-authority/authority.ts",
+        find: 'if (proof && proof.retainUntilMs <= now) return { outcome: "proof_expired" };',
+        replace: "",
+        tests: t(GUARD, "refuses a proof whose retention has already passed by its own clock, and writes nothing"),
+      },
+      {
+        id: "dpop-purge",
+        file: "src/client-authority/authority.ts",
+        find: "[this.#replay.purge(now), this.#proofs.purge(now)]",
+        replace: "[this.#replay.purge(now)]",
+        tests: t(GUARD, "purges proof jtis past their retention from its alarm"),
+      },
+    ],
+  },
+  {
+    requirement: "with DPOP_NONCE=required, a proof carries a current nonce this service issued",
+    source: "RFC 9449 §8, §4.3 check 10",
+    rules: [
+      {
+        id: "dpop-nonce-required",
+        file: "src/token/check-dpop.ts",
+        find: "if (!valid) {",
+        replace: "if (false) {",
+        tests: t(
+          DPOP,
+          "a proof without a nonce gets use_dpop_nonce and a DPoP-Nonce; with that nonce the token is issued",
+          "a forged nonce is refused",
+        ),
+      },
+      {
+        id: "dpop-nonce-mac",
+        file: "src/dpop/nonce.ts",
+        find: "return sameBytes(mac, await macOf(secret, step));",
+        replace: "return true;",
+        tests: t(
+          DPOP_NONCE,
+          "refuses a nonce made under another secret",
+          "refuses a nonce whose step was changed to a current one",
+        ),
+      },
+      {
+        id: "dpop-nonce-window",
+        file: "src/dpop/nonce.ts",
+        find: "if (step > now + 1 || step <= now - LIMITS.dpopNonceAcceptedSteps) return false;",
+        replace: "",
+        tests: t(
+          DPOP_NONCE,
+          "accepts a nonce for its own step and the steps the limit allows, and not after",
+          "accepts a nonce one step ahead (a location whose clock is a moment behind), not two",
+        ),
+      },
+      {
+        id: "dpop-nonce-secret-required",
+        file: "src/config.ts",
+        find: 'throw new TokenServiceError("config_invalid", \'DPOP_NONCE_SECRET is not set (DPOP_NONCE is "required")\');',
+        replace: "",
+        tests: t(CONFIG, "rejects DPOP_NONCE=required without its secret, naming it"),
       },
     ],
   },

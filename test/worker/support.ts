@@ -142,14 +142,14 @@ export type TestVars = Partial<
  */
 export function postToken(
   params: Record<string, string | string[] | undefined>,
-  init: { headers?: Record<string, string>; body?: BodyInit; vars?: TestVars } = {},
+  init: { headers?: Record<string, string>; body?: BodyInit; vars?: TestVars; url?: string } = {},
 ): Promise<Response> {
   const form = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {
     if (value === undefined) continue;
     for (const v of Array.isArray(value) ? value : [value]) form.append(name, v);
   }
-  const request = new Request(TOKEN_ENDPOINT, {
+  const request = new Request(init.url ?? TOKEN_ENDPOINT, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded", ...init.headers },
     body: init.body ?? form.toString(),

@@ -193,6 +193,58 @@ describe("ClientAuthority: spending jtis", () => {
   });
 });
 
+describe("ClientAuthority: DPoP proof jtis", () => {
+  /** Spends assertion jti `jti` with a DPoP proof whose jti is `proofJti`, kept until `proofUntilMs`. */
+  async function spendWithProof(jti: string, proofJti: string, proofUntilMs = Date.now() + 60_000) {
+    const { client, stub, version } = await authorityOf();
+    const spend = (a: string, p: string, until = proofUntilMs) =>
+      stub.consume({
+        clientId: client.clientId,
+        jti: a,
+        retainUntilMs: Date.now() + 60_000,
+        keyId: client.key.kid,
+        recordVersion: version,
+        proof: { jti: p, retainUntilMs: until },
+      });
+    return { first: await spend(jti, proofJti), spend, stub, client };
+  }
+  const proofRows = (stub: DurableObjectStub<ClientAuthority>) =>
+    runInDurableObject(stub, (_: ClientAuthority, state) =>
+      state.storage.sql.exec<{ jti: string }>("SELECT jti FROM spent_dpop_jti").toArray(),
+    );
+
+  it("spends the proof's jti in the same call as the assertion's, and refuses it again with another assertion", async () => {
+    const { first, spend, stub, client } = await spendWithProof("a1", "p1");
+    expect(first.outcome).toBe("fresh");
+    expect((await spend("a2", "p1")).outcome).toBe("proof_replayed");
+    expect((await proofRows(stub)).map((r) => r.jti)).toEqual(["p1"]);
+    // The refused request spent nothing: its assertion jti is still free.
+    expect((await rowsOf(client.clientId)).map((r) => r.jti)).toEqual(["a1"]);
+  });
+
+  it("keeps proof jtis apart from assertion jtis: the same string may be both", async () => {
+    const { first, spend } = await spendWithProof("same", "same");
+    expect(first.outcome).toBe("fresh");
+    expect((await spend("other", "other")).outcome).toBe("fresh");
+  });
+
+  it("refuses a proof whose retention has already passed by its own clock, and writes nothing", async () => {
+    const { first, stub, client } = await spendWithProof("a1", "p1", Date.now() - 1);
+    expect(first.outcome).toBe("proof_expired");
+    expect(await proofRows(stub)).toEqual([]);
+    expect(await rowsOf(client.clientId)).toEqual([]);
+  });
+
+  it("purges proof jtis past their retention from its alarm", async () => {
+    const { stub } = await spendWithProof("a1", "p1");
+    await runInDurableObject(stub, (_: ClientAuthority, state) => {
+      state.storage.sql.exec("UPDATE spent_dpop_jti SET expires_at = ?", Date.now() - 1);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await proofRows(stub)).toEqual([]);
+  });
+});
+
 describe("ClientAuthority: the record", () => {
   it("adopts the KV record of a client it has never held, as version 1, and writes the version back to KV", async () => {
     const { client, version } = await authorityOf();
