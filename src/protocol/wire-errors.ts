@@ -140,6 +140,55 @@ export function wireErrorFor(reason: Reason): WireError {
         error: "invalid_request",
         description: "The client changed since the version named in If-Match",
       };
+    // The resource-server verifier. Its challenge.ts adds the WWW-Authenticate challenge and answers 401 where
+    // RFC 9449 section 7.1 wants it for a DPoP failure.
+    case "rs_token_missing":
+      return { status: 401, error: "invalid_request", description: "An access token is required" };
+    case "rs_authorization_invalid":
+      return {
+        status: 400,
+        error: "invalid_request",
+        description: "Send exactly one access token, in one Authorization header with the Bearer or DPoP scheme",
+      };
+    case "rs_token_malformed":
+    case "rs_token_typ_invalid":
+    case "rs_token_alg_not_allowed":
+    case "rs_token_signature_invalid":
+    case "rs_token_issuer_invalid":
+    case "rs_token_audience_invalid":
+    case "rs_token_not_yet_valid":
+    case "rs_token_claims_invalid":
+      return { status: 401, error: "invalid_token", description: "The access token is invalid" };
+    case "rs_token_expired":
+      return { status: 401, error: "invalid_token", description: "The access token expired" };
+    case "rs_token_bound_needs_dpop":
+      return {
+        status: 401,
+        error: "invalid_token",
+        description: "The access token is DPoP-bound: send it with the DPoP scheme and a DPoP proof",
+      };
+    case "rs_token_not_bound":
+      return {
+        status: 401,
+        error: "invalid_token",
+        description: "The access token is not DPoP-bound: send it with the Bearer scheme",
+      };
+    case "rs_dpop_key_mismatch":
+      return { status: 401, error: "invalid_token", description: "Invalid DPoP key binding" };
+    case "rs_dpop_proof_missing":
+      return { status: 401, error: "invalid_dpop_proof", description: "A DPoP proof is required" };
+    case "rs_scope_insufficient":
+      return {
+        status: 403,
+        error: "insufficient_scope",
+        description: "The access token lacks a scope this resource requires",
+      };
+    case "rs_jwks_unavailable":
+      return {
+        status: 503,
+        error: "temporarily_unavailable",
+        description: "The issuer's keys are unavailable, retry later",
+      };
     case "config_invalid":
       return { status: 500, error: "server_error", description: "The service is misconfigured" };
     case "replay_guard_unavailable":

@@ -20,6 +20,7 @@ const ALLOWED: Record<string, string[]> = {
   protocol: [],
   assertion: ["protocol", "lib"],
   dpop: ["protocol", "lib"],
+  "resource-server": ["dpop", "protocol", "lib"],
   registry: ["protocol", "lib"],
   "client-authority": ["registry", "protocol", "lib", "root:env"],
   issuer: ["protocol", "lib", "root:config"],
