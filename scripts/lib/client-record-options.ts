@@ -15,6 +15,7 @@ export const CLIENT_RECORD_OPTIONS: OptionSpec = {
   name: { type: "string" },
   disabled: { type: "boolean" },
   "legacy-audience": { type: "boolean" },
+  "dpop-bound": { type: "boolean" },
   "rate-limit": { type: "string" },
 };
 
@@ -26,6 +27,7 @@ export const CLIENT_RECORD_HELP = `Record fields:
   --name <text>          human-readable label
   --disabled             store the client disabled (it cannot get tokens until \`clients enable\`)
   --legacy-audience      also accept the token endpoint URL as assertion aud (older client libraries)
+  --dpop-bound           issue this client DPoP-bound tokens only: a token request without a DPoP proof is refused
   --rate-limit <n>/<s>   at most <n> token requests per <s> seconds, e.g. 100/60 (default: unlimited)`;
 
 /** Refuses a client_id the registry could not hold, before any file is read. */
@@ -74,6 +76,7 @@ export function clientRecordFrom(
   const ttl = stringOption(values, "token-ttl");
   if (ttl !== undefined) record.token_ttl = Number(ttl);
   if (booleanOption(values, "legacy-audience")) record.legacy_audience = true;
+  if (booleanOption(values, "dpop-bound")) record.dpop_bound_access_tokens = true;
   const rateLimit = RATE_LIMIT.exec(stringOption(values, "rate-limit") ?? "");
   if (rateLimit) record.rate_limit = { requests: Number(rateLimit[1]), per_seconds: Number(rateLimit[2]) };
   return record;
@@ -94,6 +97,11 @@ export function recordPatchFrom(commandName: string, values: OptionValues): Reco
   }
   if (booleanOption(values, "legacy-audience")) patch.legacy_audience = true;
   if (booleanOption(values, "no-legacy-audience")) patch.legacy_audience = null;
+  if (booleanOption(values, "dpop-bound") && booleanOption(values, "no-dpop-bound")) {
+    throw new CliError("usage", `${commandName}: choose one of --dpop-bound and --no-dpop-bound`);
+  }
+  if (booleanOption(values, "dpop-bound")) patch.dpop_bound_access_tokens = true;
+  if (booleanOption(values, "no-dpop-bound")) patch.dpop_bound_access_tokens = null;
   const rateLimit = RATE_LIMIT.exec(stringOption(values, "rate-limit") ?? "");
   if (rateLimit && booleanOption(values, "no-rate-limit")) {
     throw new CliError("usage", `${commandName}: choose one of --rate-limit and --no-rate-limit`);

@@ -71,7 +71,8 @@ export class ClientAuthority extends DurableObject<Env> {
 
   /**
    * Spends the request's jti, in this order: the record is the current one (else "stale", with the current record,
-   * for the Worker to check again), the client active, the key not retired, the retention not already past by this
+   * for the Worker to check again), the client active, the key not retired, a DPoP proof sent when the record binds the
+   * client to DPoP, the retention not already past by this
    * object's clock, the jti not spent, the same two for the DPoP proof's jti when the request has one, the rate limit
    * (whose bucket lives in SQLite, so it survives eviction and deploys), then the spend of both. Replays are refused before the rate limit, so whoever holds a spent assertion cannot
    * drain the client's budget; refusals write nothing, so a rate-limited jti may be retried.
@@ -89,9 +90,10 @@ export class ClientAuthority extends DurableObject<Env> {
     const record = state.record;
     if (record.status !== "active") return { outcome: "disabled" };
     if (retiredKidsOf(record).includes(request.keyId)) return { outcome: "key_retired" };
+    const proof = request.proof;
+    if (!proof && record.dpop_bound_access_tokens === true) return { outcome: "proof_required" };
     if (request.retainUntilMs <= now) return { outcome: "expired" };
     if (this.#replay.isSpent(request.jti, now)) return { outcome: "replayed" };
-    const proof = request.proof;
     if (proof && proof.retainUntilMs <= now) return { outcome: "proof_expired" };
     if (proof && this.#proofs.isSpent(proof.jti, now)) return { outcome: "proof_replayed" };
     const limit = rateLimitOf(record);

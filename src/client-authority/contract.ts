@@ -26,6 +26,8 @@ export type ConsumeOutcome =
   | { outcome: "unknown" }
   | { outcome: "disabled" }
   | { outcome: "key_retired" }
+  /** The client's record binds it to DPoP (dpop_bound_access_tokens) and the request has no proof: nothing is spent. */
+  | { outcome: "proof_required" }
   | { outcome: "replayed" }
   /** The jti's retention had already passed by the authority's clock: it is not spent. */
   | { outcome: "expired" }

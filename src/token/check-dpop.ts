@@ -1,19 +1,13 @@
 // The DPoP step of POST /token (RFC 9449 section 5): with a `DPoP` header, the proof is checked against this endpoint
 // (POST, the configured token endpoint URL, the iat window, the server nonce when DPOP_NONCE is "required") and the
-// token will be bound to its key; without one, a client whose record sets dpop_bound_access_tokens, or any client
-// under PROFILE=fapi2, is refused. Spending the proof's jti is left to spend-jti.ts, with the assertion's.
+// token will be bound to its key; without one, any client under PROFILE=fapi2 is refused here. A client whose record
+// sets dpop_bound_access_tokens is refused by its authority (spend-jti.ts), which holds the current record: a cached
+// one may be stale either way. Spending the proof's jti is left to spend-jti.ts, with the assertion's.
 import type { Context, MiddlewareHandler } from "hono";
-import type { Config } from "../config";
 import type { AppEnv } from "../context";
 import { currentNonce, isCurrentNonce } from "../dpop/nonce";
 import { verifyDpopProof } from "../dpop/proof";
 import { TokenServiceError } from "../protocol/errors";
-import type { ClientRecord } from "../registry/record";
-
-/** Whether this client may get only DPoP-bound tokens: its record says so, or the profile does for everyone. */
-export function dpopRequiredFor(record: ClientRecord, config: Config): boolean {
-  return config.dpop.requiredForAll || record.dpop_bound_access_tokens === true;
-}
 
 /** The DPoP-Nonce header to send with an answer, when nonces are in use. */
 export async function nonceHeader(c: Context<AppEnv>): Promise<Record<string, string>> {
@@ -26,7 +20,7 @@ export const checkDpop: MiddlewareHandler<AppEnv> = async (c, next) => {
   const config = c.get("config");
   const value = c.req.header("DPoP");
   if (value === undefined) {
-    if (dpopRequiredFor(c.get("client").record, config)) throw new TokenServiceError("dpop_proof_required");
+    if (config.dpop.requiredForAll) throw new TokenServiceError("dpop_proof_required", "PROFILE=fapi2");
     return next();
   }
   const proof = await verifyDpopProof(value, {

@@ -1,6 +1,6 @@
 // The last check of a token request: asks the client's authority (its Durable Object) to spend the assertion's jti,
-// and the DPoP proof's when there is one, which it does only for the current record, an active client and a key that
-// is not retired, within the client's rate limit. When the authority holds a newer record than the one KV served, the request is checked again against that
+// and the DPoP proof's when there is one, which it does only for the current record, an active client, a key that
+// is not retired and a proof when the record binds the client to DPoP, within the client's rate limit. When the authority holds a newer record than the one KV served, the request is checked again against that
 // record (signature, audience, grant) before the jti is spent. Runs only after every other check has passed.
 import type { MiddlewareHandler } from "hono";
 import type { ConsumeOutcome } from "../client-authority/contract";
@@ -10,7 +10,6 @@ import { rememberClient } from "../registry/client-registry";
 import { type ClientRecord, RecordError, validateClientRecord } from "../registry/record";
 import { checkAgainstRecord } from "./authenticate-client";
 import { decideGrant } from "./authorize-grant";
-import { dpopRequiredFor } from "./check-dpop";
 
 /** The authority's record, as the registry rules read it. */
 function authoritativeRecord(raw: Record<string, unknown>, clientId: string): ClientRecord {
@@ -48,7 +47,6 @@ export const spendJti: MiddlewareHandler<AppEnv> = async (c, next) => {
         // KV served an older record than the authority holds: decide again with the authority's.
         const record = authoritativeRecord(result.record, client.record.client_id);
         if (record.status !== "active") throw new TokenServiceError("client_disabled", "disabled by its authority");
-        if (!proof && dpopRequiredFor(record, config)) throw new TokenServiceError("dpop_proof_required");
         rememberClient(record, { ttlSeconds: config.clientCacheTtl, now: c.get("now") });
         const compact = c.get("tokenRequest").clientAssertion;
         const { header, aud, jti, exp } = client;
@@ -69,6 +67,8 @@ export const spendJti: MiddlewareHandler<AppEnv> = async (c, next) => {
         throw new TokenServiceError("client_disabled", "disabled by its authority");
       case "key_retired":
         throw new TokenServiceError("key_retired");
+      case "proof_required":
+        throw new TokenServiceError("dpop_proof_required", "its authority's record binds the client to DPoP");
       case "rate_limited":
         throw new TokenServiceError("rate_limited", undefined, { retryAfterSeconds: result.retryAfterSeconds });
       case "replayed":

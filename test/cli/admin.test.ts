@@ -232,6 +232,31 @@ describe("clients commands through the management API", () => {
     ]);
   });
 
+  it("binds a client to DPoP with update --dpop-bound, and unbinds it with --no-dpop-bound", async () => {
+    const key = await testKeyPair();
+    await writeJson(file("bound.public.json"), key.publicJwk);
+    await writeJson(file("bound.private.json"), key.privateJwk);
+    const env = operatorEnv();
+    const run = (...args: string[]) => ok(runCli(args, { env }));
+    // The token command sends no DPoP proof: a bound client gets nothing from it.
+    const token = () =>
+      runCli(["token", "--client-id", "bound", "--key", file("bound.private.json"), "--issuer", issuer]);
+    await run("clients", "add", "bound", "--jwks", file("bound.public.json"), "--dpop-bound");
+    expect(JSON.parse((await run("clients", "show", "bound")).stdout)).toMatchObject({
+      dpop_bound_access_tokens: true,
+      version: 1,
+    });
+    const refused = await token();
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/invalid_dpop_proof/);
+    const unbound = await run("clients", "update", "bound", "--no-dpop-bound");
+    expect(unbound.stdout).toMatch(/^Updated dpop_bound_access_tokens of client "bound" .*\(version 2\)\.$/m);
+    expect(JSON.parse((await run("clients", "show", "bound")).stdout)).not.toHaveProperty("dpop_bound_access_tokens");
+    await ok(token());
+    await run("clients", "update", "bound", "--dpop-bound");
+    expect((await token()).status).toBe(1);
+  });
+
   it.each([
     {
       name: "refuses an operator without the admin scope at the token endpoint",
@@ -314,6 +339,11 @@ describe("clients commands through the management API", () => {
       args: ["clients", "update", "target", "--admin-key", "k.json", "--admin-client-id", "ops"],
       env: {},
       line: "error: clients update: name at least one field to change",
+    },
+    {
+      args: ["clients", "update", "target", "--dpop-bound", "--no-dpop-bound", "--admin-key", "k.json"],
+      env: {},
+      line: "error: clients update: choose one of --dpop-bound and --no-dpop-bound",
     },
   ])("usage: $line (exit 2)", async ({ args, env, line }) => {
     const result = await runCli(args, { env });

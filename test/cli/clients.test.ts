@@ -64,6 +64,7 @@ describe("clients commands", () => {
       "Acme Corp",
       "--disabled",
       "--legacy-audience",
+      "--dpop-bound",
       "--rate-limit",
       "100/60",
     );
@@ -79,6 +80,7 @@ describe("clients commands", () => {
       audiences: ["https://api.example.com", "https://reports.example.com"],
       token_ttl: 300,
       legacy_audience: true,
+      dpop_bound_access_tokens: true,
       rate_limit: { requests: 100, per_seconds: 60 },
     });
   });

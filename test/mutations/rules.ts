@@ -1721,30 +1721,23 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "dpop-required",
         file: "src/token/check-dpop.ts",
-        find: 'if (dpopRequiredFor(c.get("client").record, config)) throw new TokenServiceError("dpop_proof_required");',
+        find: 'if (config.dpop.requiredForAll) throw new TokenServiceError("dpop_proof_required", "PROFILE=fapi2");',
         replace: "",
-        tests: t(
-          DPOP,
-          "a client with dpop_bound_access_tokens gets no token without a proof",
-          "under PROFILE=fapi2 no Bearer token is ever issued",
-        ),
+        tests: t(DPOP, "under PROFILE=fapi2 no Bearer token is ever issued"),
       },
       {
-        id: "dpop-required-by-record",
-        file: "src/token/check-dpop.ts",
-        find: "return config.dpop.requiredForAll || record.dpop_bound_access_tokens === true;",
-        replace: "return config.dpop.requiredForAll;",
-        tests: t(DPOP, "a client with dpop_bound_access_tokens gets no token without a proof"),
-      },
-      {
-        id: "dpop-required-stale-recheck",
-        file: "src/token/spend-jti.ts",
-        find: 'if (!proof && dpopRequiredFor(record, config)) throw new TokenServiceError("dpop_proof_required");',
+        id: "dpop-required-by-authority",
+        file: "src/client-authority/authority.ts",
+        find: 'if (!proof && record.dpop_bound_access_tokens === true) return { outcome: "proof_required" };',
         replace: "",
-        tests: t(
-          DPOP,
-          "a client made DPoP-bound through the management API gets no Bearer token on its next request, stale KV or not",
-        ),
+        tests: [
+          ...t(GUARD, "refuses a request without a proof when its record binds the client to DPoP, and spends nothing"),
+          ...t(
+            DPOP,
+            "a client with dpop_bound_access_tokens gets no token without a proof",
+            "a client made DPoP-bound through the management API gets no Bearer token on its next request, stale KV or not",
+          ),
+        ],
       },
     ],
   },

@@ -53,7 +53,7 @@ const clientsAdd: Command = {
   name: "clients add",
   summary: "Register a client with its public key(s); replaces the record of an existing client_id.",
   usage:
-    'clients add <client_id> (--jwks <file> | --jwks-uri <url>) [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--disabled] [--legacy-audience] [--rate-limit <n>/<s>] [store options]',
+    'clients add <client_id> (--jwks <file> | --jwks-uri <url>) [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--disabled] [--legacy-audience] [--dpop-bound] [--rate-limit <n>/<s>] [store options]',
   positionals: ["client_id"],
   options: {
     jwks: { type: "string" },
@@ -103,11 +103,12 @@ const clientsUpdate: Command = {
   name: "clients update",
   summary: "Change some fields of a client's record, keeping the others (and its keys).",
   usage:
-    'clients update <client_id> [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--legacy-audience | --no-legacy-audience] [--rate-limit <n>/<s> | --no-rate-limit] [store options]',
+    'clients update <client_id> [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--legacy-audience | --no-legacy-audience] [--dpop-bound | --no-dpop-bound] [--rate-limit <n>/<s> | --no-rate-limit] [store options]',
   positionals: ["client_id"],
   options: {
     ...CLIENT_RECORD_OPTIONS,
     "no-legacy-audience": { type: "boolean" },
+    "no-dpop-bound": { type: "boolean" },
     "no-rate-limit": { type: "boolean" },
     ...CLIENT_STORE_OPTIONS,
   },
@@ -116,6 +117,7 @@ management API). --disabled is not accepted here: use \`clients disable\`.
 
 ${CLIENT_RECORD_HELP}
   --no-legacy-audience   accept only the issuer as assertion aud again
+  --no-dpop-bound        accept token requests without a DPoP proof again (Bearer tokens)
   --no-rate-limit        remove the client's rate limit
 
 ${CLIENT_STORE_HELP}

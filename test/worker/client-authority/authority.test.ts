@@ -222,6 +222,22 @@ describe("ClientAuthority: DPoP proof jtis", () => {
     expect((await rowsOf(client.clientId)).map((r) => r.jti)).toEqual(["a1"]);
   });
 
+  it("refuses a request without a proof when its record binds the client to DPoP, and spends nothing", async () => {
+    const { client, stub, version } = await authorityOf({ dpop_bound_access_tokens: true });
+    const request = {
+      clientId: client.clientId,
+      jti: "a1",
+      retainUntilMs: Date.now() + 60_000,
+      keyId: client.key.kid,
+      recordVersion: version,
+    };
+    expect((await stub.consume(request)).outcome).toBe("proof_required");
+    expect(await rowsOf(client.clientId)).toEqual([]);
+    expect((await stub.consume({ ...request, proof: { jti: "p1", retainUntilMs: Date.now() + 60_000 } })).outcome).toBe(
+      "fresh",
+    );
+  });
+
   it("keeps proof jtis apart from assertion jtis: the same string may be both", async () => {
     const { first, spend } = await spendWithProof("same", "same");
     expect(first.outcome).toBe("fresh");

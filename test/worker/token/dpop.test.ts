@@ -191,6 +191,18 @@ describe("clients that must use DPoP", () => {
     );
   });
 
+  it("a client unbound through the management API gets a Bearer token on its next request, though KV still serves it bound", async () => {
+    const token = await adminToken();
+    const client = await registerClient({ record: { dpop_bound_access_tokens: true } });
+    const patched = await admin(`/clients/${client.clientId}`, token, "PATCH", {
+      body: { dpop_bound_access_tokens: null },
+    });
+    expect(patched.status).toBe(200);
+    await simulateStaleKv(client);
+    const issued = await expectIssued(await postToken(tokenForm(await buildAssertion(client))));
+    expect(issued.token_type).toBe("Bearer");
+  });
+
   it("under PROFILE=fapi2 no Bearer token is ever issued", async () => {
     const client = await registerClient();
     const vars: TestVars = { PROFILE: "fapi2" };
