@@ -1,6 +1,6 @@
 // Vitest configuration for the Node-side tests: the CLI (test/cli/) run as a real process against throwaway
-// local state, and the checks that only read files (test/architecture/, test/mutations/). One file at a time: each
-// CLI test spawns wrangler, and the machine is shared.
+// local state, the checks that only read files (test/architecture/, test/mutations/), and the resource-server entry
+// imported in Node (test/node/). One file at a time: each CLI test spawns wrangler, and the machine is shared.
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
@@ -9,7 +9,12 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 export default defineConfig({
   root,
   test: {
-    include: ["test/cli/**/*.test.ts", "test/mutations/**/*.test.ts", "test/architecture/**/*.test.ts"],
+    include: [
+      "test/cli/**/*.test.ts",
+      "test/mutations/**/*.test.ts",
+      "test/architecture/**/*.test.ts",
+      "test/node/**/*.test.ts",
+    ],
     environment: "node",
     pool: "forks",
     fileParallelism: false,
