@@ -3,7 +3,7 @@
 // DPoP scheme, an unbound one only with Bearer), the signature by the issuer's keys (token-signature.ts), the DPoP proof
 // and its key (src/dpop/proof.ts), the required scopes, and last the proof's jti, spent once (proof-replay.ts). It reads
 // the clock it was given; it never logs, and never copies the token into an error.
-import { verifyDpopProof } from "../dpop/proof";
+import { type VerifiedProof, verifyDpopProof } from "../dpop/proof";
 import { accessTokenHash } from "../dpop/signature";
 import { TokenServiceError, whileAvailable } from "../protocol/errors";
 import { isValidScopeToken } from "../protocol/syntax";
@@ -62,11 +62,24 @@ async function checkProof(request: Request, token: string, config: VerifierConfi
   });
 }
 
+/** RFC 6750 section 3.1: every required scope, else insufficient_scope. */
+function checkScopes(required: readonly string[], granted: readonly string[]): void {
+  const missing = required.filter((scope) => !granted.includes(scope));
+  if (missing.length > 0) throw new TokenServiceError("rs_scope_insufficient", `missing ${missing.length} scope(s)`);
+}
+
+/** RFC 9449 section 11.1: the proof's jti, spent once, kept as long as the proof could be accepted. */
+async function spendProof(proof: VerifiedProof, config: VerifierConfig, replay: ProofReplayStore): Promise<void> {
+  const retainUntilMs = (proof.iat + config.dpopProofMaxAge + config.clockSkew) * 1000;
+  const fresh = await whileAvailable("replay_guard_unavailable", () => replay.spend(proof.jti, retainUntilMs));
+  if (!fresh) throw new TokenServiceError("dpop_replayed");
+}
+
 async function verifyRequest(
   request: Request,
   scopes: readonly string[],
   config: VerifierConfig,
-  deps: { signature: TokenSignatureCheck; replay: ProofReplayStore },
+  { signature, replay }: { signature: TokenSignatureCheck; replay: ProofReplayStore },
   challenge: ChallengeContext,
 ): Promise<VerifiedAccessToken> {
   const nowMs = config.now();
@@ -77,16 +90,12 @@ async function verifyRequest(
   const expected = { issuer: config.issuer, audience: config.audience, now, skewSeconds: config.clockSkew };
   const accepted = checkAccessTokenClaims(decoded.claims, expected);
   checkBinding(scheme, accepted);
-  await deps.signature(token, decoded.alg);
+  await signature(token, decoded.alg);
   const proof = accepted.jkt === undefined ? undefined : await checkProof(request, token, config, now);
   if (proof && proof.jkt !== accepted.jkt) throw new TokenServiceError("rs_dpop_key_mismatch");
-  const missing = scopes.filter((scope) => !accepted.scope.includes(scope));
-  if (missing.length > 0) throw new TokenServiceError("rs_scope_insufficient", `missing ${missing.length} scope(s)`);
-  if (proof) {
-    const retainUntilMs = (proof.iat + config.dpopProofMaxAge + config.clockSkew) * 1000;
-    const fresh = await whileAvailable("replay_guard_unavailable", () => deps.replay.spend(proof.jti, retainUntilMs));
-    if (!fresh) throw new TokenServiceError("dpop_replayed");
-  }
+  // State last: a request refused for any reason above, its scopes included, leaves its proof unspent.
+  checkScopes(scopes, accepted.scope);
+  if (proof) await spendProof(proof, config, replay);
   const verified: VerifiedAccessToken = { clientId: accepted.clientId, scope: accepted.scope, claims: decoded.claims };
   if (accepted.jkt !== undefined) verified.jkt = accepted.jkt;
   return verified;
