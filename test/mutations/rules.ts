@@ -46,6 +46,7 @@ const DPOP = "test/worker/token/dpop.test.ts";
 const DPOP_DECODE = "test/worker/dpop/decode.test.ts";
 const DPOP_CLAIMS = "test/worker/dpop/claims.test.ts";
 const DPOP_NONCE = "test/worker/dpop/nonce.test.ts";
+const RS = "test/worker/resource-server/verifier.test.ts";
 
 const t = (file: string, ...titles: string[]) => titles.map((title) => `${file} › ${title}`);
 
@@ -1825,6 +1826,166 @@ export const REQUIREMENTS: Requirement[] = [
         find: 'throw new TokenServiceError("config_invalid", \'DPOP_NONCE_SECRET is not set (DPOP_NONCE is "required")\');',
         replace: "",
         tests: t(CONFIG, "rejects DPOP_NONCE=required without its secret, naming it"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "a resource server accepts only this issuer's tokens, for its audience, bound tokens only with a matching proof",
+    source: "RFC 9068 §4, RFC 6750 §3, RFC 9449 §7",
+    rules: [
+      {
+        id: "rs-typ",
+        file: "src/resource-server/access-token.ts",
+        find: 'if (!isAccessTokenType(header.typ)) throw new TokenServiceError("rs_token_typ_invalid");',
+        replace: "",
+        tests: t(RS, "rejects a token whose typ is not at+jwt with rs_token_typ_invalid"),
+      },
+      {
+        id: "rs-alg-allowlist",
+        file: "src/resource-server/access-token.ts",
+        find: 'if (typeof header.alg !== "string" || !(algorithms as readonly string[]).includes(header.alg)) {',
+        replace: "if (false) {",
+        tests: t(
+          RS,
+          "rejects an unsigned token (alg none) with rs_token_alg_not_allowed",
+          "rejects a token signed with an algorithm left out of the allowlist with rs_token_alg_not_allowed",
+        ),
+      },
+      {
+        id: "rs-signature",
+        file: "src/resource-server/verifier.ts",
+        find: "await signature(token, decoded.alg);",
+        replace: "",
+        tests: t(
+          RS,
+          "rejects a token signed by another key under the issuer's kid with rs_token_signature_invalid",
+          "rejects a token whose kid the issuer does not publish with rs_token_signature_invalid",
+        ),
+      },
+      {
+        id: "rs-iss",
+        file: "src/resource-server/access-token.ts",
+        find: 'if (iss !== expected.issuer) throw new TokenServiceError("rs_token_issuer_invalid");',
+        replace: "",
+        tests: t(RS, "rejects a token of another issuer with rs_token_issuer_invalid"),
+      },
+      {
+        id: "rs-aud",
+        file: "src/resource-server/access-token.ts",
+        find: 'if (!audienceIncludes(aud, expected.audience)) throw new TokenServiceError("rs_token_audience_invalid");',
+        replace: "",
+        tests: t(RS, "rejects a token for another audience with rs_token_audience_invalid"),
+      },
+      {
+        id: "rs-aud-exact",
+        file: "src/resource-server/access-token.ts",
+        find: 'if (typeof aud === "string") return aud === audience;',
+        replace: 'if (typeof aud === "string") return aud.startsWith(audience);',
+        tests: t(
+          RS,
+          "rejects a token whose aud starts with this audience but is not it with rs_token_audience_invalid",
+        ),
+      },
+      {
+        id: "rs-exp",
+        file: "src/resource-server/access-token.ts",
+        find: 'if (exp <= expected.now - expected.skewSeconds) throw new TokenServiceError("rs_token_expired");',
+        replace: "",
+        tests: t(RS, "rejects an expired token with rs_token_expired"),
+      },
+      {
+        id: "rs-iat-future",
+        file: "src/resource-server/access-token.ts",
+        find: 'if (iat > expected.now + expected.skewSeconds) throw new TokenServiceError("rs_token_not_yet_valid", "iat");',
+        replace: "",
+        tests: t(RS, "rejects a token issued in the future beyond the skew with rs_token_not_yet_valid"),
+      },
+      {
+        id: "rs-sub-client-id",
+        file: "src/resource-server/access-token.ts",
+        find: "if (!isNonEmptyString(sub) || sub !== clientId) {",
+        replace: "if (!isNonEmptyString(sub)) {",
+        tests: t(RS, "rejects a token whose sub and client_id differ with rs_token_claims_invalid"),
+      },
+      {
+        id: "rs-bound-needs-dpop",
+        file: "src/resource-server/verifier.ts",
+        find: 'if (token.jkt !== undefined && scheme !== "DPoP") throw new TokenServiceError("rs_token_bound_needs_dpop");',
+        replace: "",
+        tests: t(RS, "refuses a bound token presented as Bearer, even with a valid proof beside it"),
+      },
+      {
+        id: "rs-unbound-not-dpop",
+        file: "src/resource-server/verifier.ts",
+        find: 'if (token.jkt === undefined && scheme === "DPoP") throw new TokenServiceError("rs_token_not_bound");',
+        replace: "",
+        tests: t(RS, "refuses an unbound token sent with the DPoP scheme and a proof"),
+      },
+      {
+        id: "rs-proof-checked",
+        file: "src/resource-server/verifier.ts",
+        find: "const proof = accepted.jkt === undefined ? undefined : await checkProof(request, token, config, now);",
+        replace: "const proof = undefined as Awaited<ReturnType<typeof checkProof>> | undefined;",
+        tests: t(
+          RS,
+          "refuses a bound token sent with the DPoP scheme but no DPoP header",
+          "refuses a proof for another method",
+          "refuses a proof for another URI",
+        ),
+      },
+      {
+        id: "rs-jkt-match",
+        file: "src/resource-server/verifier.ts",
+        find: 'if (proof && proof.jkt !== accepted.jkt) throw new TokenServiceError("rs_dpop_key_mismatch");',
+        replace: "",
+        tests: t(RS, "refuses a proof by another key than the token is bound to"),
+      },
+      {
+        id: "rs-ath",
+        file: "src/resource-server/verifier.ts",
+        find: "accessTokenHash: await accessTokenHash(token),",
+        replace: "",
+        tests: t(RS, "refuses a proof whose ath is another token's"),
+      },
+      {
+        id: "rs-proof-replay",
+        file: "src/resource-server/verifier.ts",
+        find: 'if (!fresh) throw new TokenServiceError("dpop_replayed");',
+        replace: "",
+        tests: t(
+          RS,
+          "refuses a replayed proof with dpop_replayed",
+          "refuses the same proof again until iat + max age + skew has passed",
+        ),
+      },
+      {
+        id: "rs-proof-retention",
+        file: "src/resource-server/verifier.ts",
+        find: "const retainUntilMs = (proof.iat + config.dpopProofMaxAge + config.clockSkew) * 1000;",
+        replace: "const retainUntilMs = proof.iat * 1000;",
+        tests: t(
+          RS,
+          "refuses the same proof again until iat + max age + skew has passed",
+          "is spent in the store given, until iat + max age + skew",
+        ),
+      },
+      {
+        id: "rs-proof-spent-last",
+        file: "src/resource-server/verifier.ts",
+        find: "  checkScopes(scopes, accepted.scope);\n  if (proof) await spendProof(proof, config, replay);",
+        replace: "  if (proof) await spendProof(proof, config, replay);\n  checkScopes(scopes, accepted.scope);",
+        tests: t(RS, "a proof refused for insufficient scope is not spent: the same proof is then accepted"),
+      },
+      {
+        id: "rs-scope",
+        file: "src/resource-server/verifier.ts",
+        find: 'if (missing.length > 0) throw new TokenServiceError("rs_scope_insufficient", `missing ${missing.length} scope(s)`);',
+        replace: "",
+        tests: t(
+          RS,
+          "rejects a token without every required scope with rs_scope_insufficient (403) and scope= in the challenge",
+        ),
       },
     ],
   },
