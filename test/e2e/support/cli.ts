@@ -84,10 +84,14 @@ export async function setClientStatus(
 }
 
 /** Writes a fresh private env file for `wrangler dev --env-file` holding a SIGNING_KEYS secret made by the CLI. */
-export async function writeSigningKeysEnvFile(folder: string): Promise<string> {
+export async function writeSigningKeysEnvFile(folder: string, extra: Record<string, string> = {}): Promise<string> {
   const { stdout } = await cli(["signing-key", "generate"]);
   const path = join(folder, "dev.vars");
-  await writeFile(path, `SIGNING_KEYS='${stdout.trim()}'\n`, { mode: 0o600 });
+  const lines = [
+    `SIGNING_KEYS='${stdout.trim()}'`,
+    ...Object.entries(extra).map(([name, value]) => `${name}=${value}`),
+  ];
+  await writeFile(path, `${lines.join("\n")}\n`, { mode: 0o600 });
   return path;
 }
 

@@ -29,6 +29,8 @@ export interface DevServerOptions {
   port?: number;
   /** Append the server's output to this file. */
   logFile?: string;
+  /** `--var NAME:value` overrides of the shipped [vars]. */
+  vars?: Record<string, string>;
 }
 
 /** CLIENT_CACHE_TTL as wrangler.toml ships it: how long a running server may still serve a changed client record. */

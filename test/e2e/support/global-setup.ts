@@ -1,5 +1,8 @@
 // Vitest global setup for test/e2e/: starts one shared `npm run dev` with throwaway state and its own signing key,
 // hands its issuer, state folder and output log to the tests, and always stops it and deletes the state afterwards.
+// The server asks for DPoP server nonces (DPOP_NONCE=required), which touches only requests that carry a DPoP proof:
+// so the DPoP clients prove they handle use_dpop_nonce, and every other client runs on the shipped configuration.
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,8 +31,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await rm(folder, { recursive: true, force: true });
   };
   try {
-    const envFile = await writeSigningKeysEnvFile(folder);
-    server = await startDevServer({ persistTo, envFile, logFile: serverLog });
+    const envFile = await writeSigningKeysEnvFile(folder, { DPOP_NONCE_SECRET: randomBytes(32).toString("base64url") });
+    server = await startDevServer({ persistTo, envFile, logFile: serverLog, vars: { DPOP_NONCE: "required" } });
   } catch (err) {
     await teardown();
     throw err;

@@ -62,3 +62,24 @@ export async function withAuditLine<T>(
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
+
+/**
+ * Runs `send` (nothing else running against the server) and returns its result with the `count` token_request audit
+ * lines the server printed for it, in order: a client library that retries (after use_dpop_nonce, say) sends two.
+ */
+export async function withAuditLines<T>(
+  logFile: string,
+  count: number,
+  send: () => Promise<T>,
+): Promise<{ result: T; audit: ServerAuditLine[] }> {
+  const { size: before } = await readFrom(logFile, 0);
+  const result = await send();
+  const deadline = Date.now() + LINE_WAIT_MS;
+  for (;;) {
+    const lines = auditLinesIn((await readFrom(logFile, before)).text).filter((l) => l.event === "token_request");
+    if (lines.length > count) throw new Error(`expected ${count} audit lines for this exchange, found ${lines.length}`);
+    if (lines.length === count) return { result, audit: lines };
+    if (Date.now() > deadline) throw new Error(`${lines.length} of ${count} audit lines within ${LINE_WAIT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
