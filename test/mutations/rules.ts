@@ -47,6 +47,7 @@ const DPOP_DECODE = "test/worker/dpop/decode.test.ts";
 const DPOP_CLAIMS = "test/worker/dpop/claims.test.ts";
 const DPOP_NONCE = "test/worker/dpop/nonce.test.ts";
 const RS = "test/worker/resource-server/verifier.test.ts";
+const RS_REPLAY = "test/worker/resource-server/proof-replay.test.ts";
 
 const t = (file: string, ...titles: string[]) => titles.map((title) => `${file} › ${title}`);
 
@@ -1518,7 +1519,7 @@ export const REQUIREMENTS: Requirement[] = [
   },
   {
     requirement: "under PROFILE=fapi2: PS256, ES256 and EdDSA only, every token DPoP-bound, CLOCK_SKEW from 10 to 60 s",
-    source: "FAPI 2.0 Security Profile §5.3.2.1, §5.3.2.2, §5.4",
+    source: "FAPI 2.0 Security Profile §5.3.2, §5.4",
     rules: [
       {
         id: "fapi2-assertion-algs",
@@ -1958,6 +1959,13 @@ export const REQUIREMENTS: Requirement[] = [
           "refuses a replayed proof with dpop_replayed",
           "refuses the same proof again until iat + max age + skew has passed",
         ),
+      },
+      {
+        id: "rs-replay-store-full",
+        file: "src/resource-server/proof-replay.ts",
+        find: 'throw new Error("MemoryProofReplayStore is full of live proof jtis");',
+        replace: "this.#spent.delete(this.#spent.keys().next().value as string);",
+        tests: t(RS_REPLAY, "rejects when full of live jtis, rather than forget one"),
       },
       {
         id: "rs-proof-retention",
