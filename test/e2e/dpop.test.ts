@@ -62,7 +62,11 @@ beforeAll(async () => {
       if (err instanceof TokenServiceError) refusals.push(err.reason);
       response = responseFor(err);
     }
-    res.writeHead(response.status, Object.fromEntries(response.headers));
+    const answerHeaders: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      answerHeaders[name] = value;
+    });
+    res.writeHead(response.status, answerHeaders);
     res.end(await response.text());
   });
   await new Promise<void>((resolve) => resourceServer.listen(0, "127.0.0.1", resolve));
