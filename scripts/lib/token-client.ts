@@ -1,5 +1,6 @@
 // The client half of the flow: find the token endpoint through RFC 8414 metadata, sign a private_key_jwt
-// assertion (RFC 7523) and request a client_credentials token. Network I/O only; prints nothing.
+// assertion (RFC 7523) and request a client_credentials token, with a DPoP proof (RFC 9449) when asked, retrying
+// once with the server's nonce on use_dpop_nonce. Network I/O only; prints nothing.
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_ASSERTION_TYPE } from "../../src/protocol/constants";
@@ -17,6 +18,7 @@ export interface ServerMetadata {
   token_endpoint: string;
   jwks_uri?: string;
   token_endpoint_auth_signing_alg_values_supported?: string[];
+  dpop_signing_alg_values_supported?: string[];
 }
 
 /** The issuer as the server writes it: an absolute http(s) URL, a bare trailing "/" removed. */
@@ -114,6 +116,19 @@ export interface TokenRequest {
   key: AssertionSigningKey;
   scope?: string;
   resources?: string[];
+  /** Sign a DPoP proof with this key and ask for a token bound to it. */
+  dpop?: AssertionSigningKey;
+}
+
+/** A DPoP proof (RFC 9449 section 4.2) for a POST to `htu`: the public key in the header, a fresh jti, iat now. */
+export async function signDpopProof(key: AssertionSigningKey, htu: string, nonce?: string): Promise<string> {
+  const { kty, crv, n, e, x, y } = key.publicJwk;
+  const jwk = Object.fromEntries(Object.entries({ kty, crv, n, e, x, y }).filter(([, v]) => v !== undefined));
+  return new SignJWT({ htm: "POST", htu, ...(nonce !== undefined ? { nonce } : {}) })
+    .setProtectedHeader({ alg: key.alg, typ: "dpop+jwt", jwk })
+    .setJti(randomUUID())
+    .setIssuedAt()
+    .sign(key.key);
 }
 
 export interface TokenResponse {
@@ -134,6 +149,16 @@ export async function requestToken(request: TokenRequest): Promise<TokenResponse
       `the server does not accept ${request.key.alg} assertions (it accepts ${supported.join(", ")})`,
     );
   }
+  if (request.dpop !== undefined) {
+    const dpopAlgs = metadata.dpop_signing_alg_values_supported;
+    if (!Array.isArray(dpopAlgs)) throw new CliError("metadata_invalid", "the server does not support DPoP");
+    if (!dpopAlgs.includes(request.dpop.alg)) {
+      throw new CliError(
+        "metadata_invalid",
+        `the server does not accept ${request.dpop.alg} DPoP proofs (it accepts ${dpopAlgs.join(", ")})`,
+      );
+    }
+  }
   const form = new URLSearchParams({
     grant_type: CLIENT_CREDENTIALS_GRANT,
     client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
@@ -142,12 +167,40 @@ export async function requestToken(request: TokenRequest): Promise<TokenResponse
   if (request.scope !== undefined) form.set("scope", request.scope);
   for (const resource of request.resources ?? []) form.append("resource", resource);
 
-  const response = await fetchOrExplain(metadata.token_endpoint, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-    body: form,
-  });
-  const text = await response.text();
+  const post = async (nonce?: string) => {
+    const headers: Record<string, string> = {
+      "content-type": "application/x-www-form-urlencoded",
+      accept: "application/json",
+    };
+    if (request.dpop !== undefined) headers.dpop = await signDpopProof(request.dpop, metadata.token_endpoint, nonce);
+    return fetchOrExplain(metadata.token_endpoint, { method: "POST", headers, body: form });
+  };
+  let response = await post();
+  let text = await response.text();
+  // RFC 9449 section 8: the server wants a nonce; the refusal spent nothing, so the same assertion goes again.
+  const nonce = response.headers.get("dpop-nonce");
+  if (
+    request.dpop !== undefined &&
+    response.status === 400 &&
+    nonce !== null &&
+    errorCodeOf(text) === "use_dpop_nonce"
+  ) {
+    response = await post(nonce);
+    text = await response.text();
+  }
+  return parsedResponse(response, text, metadata);
+}
+
+/** The `error` member of a JSON error body, if the text is one. */
+function errorCodeOf(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { error?: unknown }).error;
+  } catch {
+    return undefined;
+  }
+}
+
+function parsedResponse(response: Response, text: string, metadata: ServerMetadata): TokenResponse {
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -1,9 +1,10 @@
-// `token` against a real local server (`npm run dev` on free ports, throwaway state): keys from `keys generate`
-// and from plain openssl, registered with `clients add`; the token verified against the served JWKS; error
-// responses and client-side mistakes exit non-zero with one line.
+// `token` against a real local server (`npm run dev` on free ports, throwaway state, DPoP nonces required): keys from
+// `keys generate` and from plain openssl, registered with `clients add`; the token verified against the served JWKS;
+// DPoP-bound tokens with --dpop and --dpop-key; error responses and client-side mistakes exit non-zero with one line.
 import { execFileSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { calculateJwkThumbprint, createRemoteJWKSet, decodeProtectedHeader, type JWK, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type LocalServer, startLocalServer } from "../../scripts/lib/local-server";
 import { type CliResult, runCli, stderrLines, temporaryFolder } from "./support";
@@ -31,7 +32,8 @@ async function ok(result: Promise<CliResult>): Promise<CliResult> {
 beforeAll(async () => {
   folder = await temporaryFolder("token");
   const state = file("state");
-  server = await startLocalServer({ persistTo: state });
+  // Nonces on: --dpop must cope with use_dpop_nonce; requests without a proof are untouched by it.
+  server = await startLocalServer({ persistTo: state, vars: { DPOP_NONCE: "required" } });
   issuer = server.issuer;
   await ok(runCli(["keys", "generate", "--out", file("es")]));
   await ok(runCli(["keys", "generate", "--alg", "PS256", "--format", "pem", "--out", file("rsa")]));
@@ -53,6 +55,20 @@ beforeAll(async () => {
     ]),
   );
   await ok(runCli(["clients", "add", "pem-client", "--jwks", file("rsa.public.pem"), "--persist-to", state]));
+  await ok(runCli(["keys", "generate", "--out", file("bound")]));
+  await ok(runCli(["keys", "generate", "--out", file("proof")]));
+  await ok(
+    runCli([
+      "clients",
+      "add",
+      "bound-client",
+      "--jwks",
+      file("bound.public.jwk"),
+      "--dpop-bound",
+      "--persist-to",
+      state,
+    ]),
+  );
   if (hasOpenssl()) {
     execFileSync("openssl", [
       "genpkey",
@@ -177,6 +193,34 @@ describe("token", () => {
     expect(payload).toMatchObject({ sub: "openssl-client", scope: "orders.read" });
   });
 
+  it("gets a DPoP-bound token for a --dpop-bound client with --dpop, after the server's nonce", async () => {
+    const args = ["token", "--client-id", "bound-client", "--key", file("bound.private.jwk"), "--issuer", issuer];
+    const refused = await runCli(args);
+    expect(refused.status).toBe(1);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ error: "invalid_dpop_proof" });
+    const result = await ok(runCli([...args, "--dpop"]));
+    const body = JSON.parse(result.stdout) as { access_token: string; token_type: string };
+    expect(body.token_type).toBe("DPoP");
+    const jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`));
+    const { payload } = await jwtVerify(body.access_token, jwks, { issuer, typ: "at+jwt" });
+    expect(payload.cnf).toEqual({ jkt: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+  });
+
+  it("binds the token to the key given with --dpop-key", async () => {
+    const result = await ok(
+      runCli([
+        "token",
+        ...["--client-id", "bound-client", "--key", file("bound.private.jwk"), "--issuer", issuer],
+        ...["--dpop-key", file("proof.private.jwk")],
+      ]),
+    );
+    const body = JSON.parse(result.stdout) as { access_token: string };
+    const jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`));
+    const { payload } = await jwtVerify(body.access_token, jwks, { issuer, typ: "at+jwt" });
+    const { d: _d, ...publicJwk } = JSON.parse(await readFile(file("proof.private.jwk"), "utf8")) as JWK;
+    expect(payload.cnf).toEqual({ jkt: await calculateJwkThumbprint(publicJwk) });
+  });
+
   it("exits 1 and prints the error response when the server refuses (invalid_scope)", async () => {
     const result = await runCli([
       "token",
@@ -260,6 +304,26 @@ describe("token", () => {
       args: () => ["--client-id", "x", "--key", file("es.private.jwk"), "--alg", "HS256"],
       status: 2,
       message: "--alg HS256 is not a supported signature algorithm",
+    },
+    {
+      name: "rejects --dpop with --dpop-key",
+      args: () => [
+        "--client-id",
+        "x",
+        "--key",
+        file("es.private.jwk"),
+        "--dpop",
+        "--dpop-key",
+        file("proof.private.jwk"),
+      ],
+      status: 2,
+      message: "error: token: choose one of --dpop and --dpop-key",
+    },
+    {
+      name: "rejects a public key as --dpop-key",
+      args: () => ["--client-id", "x", "--key", file("es.private.jwk"), "--dpop-key", file("proof.public.jwk")],
+      status: 1,
+      message: 'the JWK holds no private key ("d" is missing)',
     },
     {
       name: "rejects an --issuer that is not a URL",
