@@ -6,7 +6,7 @@ import { ADMIN_PATH } from "./admin/contract";
 import { configFor, JWKS_PATH, TOKEN_PATH } from "./config";
 import type { AppEnv } from "./context";
 import { serverMetadata } from "./issuer/metadata";
-import { signingKeysFor } from "./issuer/signing-keys";
+import { checkActiveKeyForProfile, signingKeysFor } from "./issuer/signing-keys";
 import { DISCOVERY_CACHE_CONTROL } from "./protocol/constants";
 import { TokenServiceError } from "./protocol/errors";
 import { errorResponse } from "./protocol/wire-errors";
@@ -14,8 +14,11 @@ import { auditTokenRequest } from "./token/audit";
 import { tokenEndpoint } from "./token/pipeline";
 
 const loadConfiguration: MiddlewareHandler<AppEnv> = async (c, next) => {
-  c.set("config", configFor(c.env));
-  c.set("signingKeys", await signingKeysFor(c.env.SIGNING_KEYS));
+  const config = configFor(c.env);
+  const keys = await signingKeysFor(c.env.SIGNING_KEYS);
+  checkActiveKeyForProfile(keys, config.profile);
+  c.set("config", config);
+  c.set("signingKeys", keys);
   c.set("now", Math.floor(Date.now() / 1000));
   await next();
 };

@@ -1,27 +1,19 @@
 // Verifies a client assertion's signature against the candidate keys key-selection.ts picks from the client's
 // registered keys; never against keys or URLs from the token header. Imported keys are cached per isolate.
 // Crypto only: no clock, no storage, no logging.
-import { compactVerify, importJWK, type JWK } from "jose";
-import { BoundedCache } from "../lib/bounded-cache";
+import { compactVerify } from "jose";
+import { ImportedKeyCache } from "../lib/imported-keys";
 import { type AssertionAlgorithm, KEY_CACHE_ENTRIES } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import type { ClientJwk } from "../protocol/jwk";
 import type { AssertionHeader } from "./decode";
 import { rememberVerifiedWithoutKid, selectCandidateKeys } from "./key-selection";
 
-const importedKeys = new BoundedCache<string, Promise<CryptoKey>>(KEY_CACHE_ENTRIES);
+const importedKeys = new ImportedKeyCache(KEY_CACHE_ENTRIES);
 
 /** Imports a public JWK for one algorithm, once per isolate (bounded, oldest entry evicted first). */
 export function importVerificationKey(jwk: ClientJwk, alg: AssertionAlgorithm): Promise<CryptoKey> {
-  const cacheKey = `${alg}|${jwk.kty}|${jwk.crv ?? ""}|${jwk.n ?? jwk.x ?? ""}|${jwk.e ?? jwk.y ?? ""}`;
-  let pending = importedKeys.get(cacheKey);
-  if (!pending) {
-    const { kty, crv, n, e, x, y } = jwk;
-    pending = importJWK({ kty, crv, n, e, x, y } as JWK, alg) as Promise<CryptoKey>;
-    pending.catch(() => importedKeys.delete(cacheKey));
-    importedKeys.set(cacheKey, pending);
-  }
-  return pending;
+  return importedKeys.import(jwk, alg);
 }
 
 /**

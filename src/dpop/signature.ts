@@ -1,8 +1,10 @@
 // Verifies a DPoP proof's signature with the public key in its own header (RFC 9449 section 4.3, check 7), and gives
 // that key's RFC 7638 SHA-256 thumbprint, the `cnf.jkt` a bound access token carries (section 6.1). Crypto only: no
-// clock, no storage, no logging; the key was validated by decode.ts and is never looked up anywhere.
-import { base64url, calculateJwkThumbprint, compactVerify, importJWK, type JWK } from "jose";
-import type { AssertionAlgorithm } from "../protocol/constants";
+// clock, no storage, no logging; the key was validated by decode.ts and is never looked up anywhere. Imported proof
+// keys are cached per isolate (a client keeps its proof key across requests), apart from client keys.
+import { base64url, calculateJwkThumbprint, compactVerify, type JWK } from "jose";
+import { ImportedKeyCache } from "../lib/imported-keys";
+import { type AssertionAlgorithm, LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import type { ClientJwk } from "../protocol/jwk";
 
@@ -12,11 +14,13 @@ function publicMembers(jwk: ClientJwk): JWK {
   return { kty, crv, n, e, x, y };
 }
 
+const importedKeys = new ImportedKeyCache(LIMITS.dpopKeyCacheEntries);
+
 /** Verifies the compact JWS with `jwk`; throws dpop_signature_invalid when it does not verify or cannot be imported. */
 export async function verifyDpopSignature(compact: string, jwk: ClientJwk, alg: AssertionAlgorithm): Promise<void> {
   let key: CryptoKey;
   try {
-    key = (await importJWK(publicMembers(jwk), alg)) as CryptoKey;
+    key = await importedKeys.import(jwk, alg);
   } catch {
     throw new TokenServiceError("dpop_signature_invalid", "the jwk cannot be imported");
   }

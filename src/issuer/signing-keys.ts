@@ -1,7 +1,8 @@
 // Parses the SIGNING_KEYS secret (a JWK Set of private keys; the first is active) and imports it once per
-// isolate. Publishes only public halves. Never logs key material; a bad secret fails with a message naming it.
+// isolate; checks the active key against the profile. Publishes only public halves. Never logs key material; a bad
+// secret fails with a message naming it.
 import { importJWK, type JWK } from "jose";
-import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "../protocol/constants";
+import { FAPI2_ALGORITHMS, type Profile, SIGNING_ALGORITHMS, type SigningAlgorithm } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import { type ClientJwk, JwkError, keyFitsAlgorithm, PRIVATE_JWK_MEMBERS, validatePublicJwk } from "../protocol/jwk";
 
@@ -91,4 +92,17 @@ export function signingKeysFor(raw: string | undefined): Promise<SigningKeySet> 
     });
   }
   return cached.keys;
+}
+
+/**
+ * Under PROFILE=fapi2 the active key must sign with PS256, ES256 or EdDSA (FAPI 2.0 section 5.4); older keys may stay
+ * published for tokens they signed. Throws config_invalid naming the key otherwise.
+ */
+export function checkActiveKeyForProfile(keys: SigningKeySet, profile: Profile): void {
+  if (profile !== "fapi2") return;
+  if (!(FAPI2_ALGORITHMS as readonly string[]).includes(keys.active.alg)) {
+    fail(
+      `the active key ${keys.active.kid} signs ${keys.active.alg}, which PROFILE=fapi2 does not allow (PS256, ES256 or EdDSA)`,
+    );
+  }
 }

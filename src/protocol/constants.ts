@@ -143,6 +143,12 @@ export const LIMITS = {
   /** Longest `htu` looked at: a URL, not a document. */
   maxDpopHtuLength: 2_048,
   /**
+   * Proof keys imported and kept per isolate: a client library keeps its proof key for many requests, and importing
+   * one costs more than verifying with it. Only authenticated clients' proofs reach the import, and this cache is apart
+   * from the client keys', so proof keys never evict those.
+   */
+  dpopKeyCacheEntries: 1_000,
+  /**
    * A server nonce (RFC 9449 section 8) is a MAC of a time step of this many seconds: a client that fetched one uses it
    * for the requests of the next minute or so, and nothing is stored to check it.
    */

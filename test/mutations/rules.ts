@@ -1518,7 +1518,8 @@ export const REQUIREMENTS: Requirement[] = [
     ],
   },
   {
-    requirement: "under PROFILE=fapi2: PS256, ES256 and EdDSA only, every token DPoP-bound, CLOCK_SKEW from 10 to 60 s",
+    requirement:
+      "under PROFILE=fapi2: PS256, ES256 and EdDSA only (assertions, proofs, the active signing key, the metadata), every token DPoP-bound, CLOCK_SKEW from 10 to 60 s",
     source: "FAPI 2.0 Security Profile §5.3.2, §5.4",
     rules: [
       {
@@ -1544,6 +1545,23 @@ export const REQUIREMENTS: Requirement[] = [
         find: 'requiredForAll: profile === "fapi2",',
         replace: "requiredForAll: false,",
         tests: t(DPOP, "under PROFILE=fapi2 no Bearer token is ever issued"),
+      },
+      {
+        id: "fapi2-signing-key",
+        file: "src/issuer/signing-keys.ts",
+        find: "if (!(FAPI2_ALGORITHMS as readonly string[]).includes(keys.active.alg)) {",
+        replace: "if (false) {",
+        tests: t(
+          PROFILES,
+          "refuses an active signing key outside PS256, ES256 and EdDSA as a configuration error naming the key",
+        ),
+      },
+      {
+        id: "fapi2-metadata-algs",
+        file: "src/issuer/metadata.ts",
+        find: "dpop_signing_alg_values_supported: [...config.algorithms],",
+        replace: 'dpop_signing_alg_values_supported: ["RS256", "PS256", "ES256", "EdDSA"],',
+        tests: t(PROFILES, "lists only PS256, ES256 and EdDSA in the metadata, for assertions and proofs"),
       },
       {
         id: "fapi2-clock-skew",
