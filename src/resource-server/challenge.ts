@@ -3,7 +3,7 @@
 // the JSON error response carrying it. Fixed descriptions only: it never echoes the token or the request. No I/O.
 import { ASSERTION_ALGORITHMS } from "../protocol/constants";
 import { type Reason, TokenServiceError } from "../protocol/errors";
-import { wireErrorFor } from "../protocol/wire-errors";
+import { type WireError, wireErrorFor } from "../protocol/wire-errors";
 import type { TokenScheme } from "./authorization";
 
 export interface ChallengeContext {
@@ -15,28 +15,34 @@ export interface ChallengeContext {
   requiredScopes?: readonly string[];
 }
 
-/** RFC 9449 section 7.1: a DPoP failure is answered with 401 at a resource server (400 is the token endpoint's). */
-function statusFor(reason: Reason): number {
+/**
+ * A reason as a resource server answers it. RFC 9449 section 7.1: a DPoP failure is 401 here (400 is the token
+ * endpoint's); section 9: so is use_dpop_nonce, whose description names the resource server.
+ */
+function resourceWireErrorFor(reason: Reason): WireError {
   const wire = wireErrorFor(reason);
-  return wire.error === "invalid_dpop_proof" ? 401 : wire.status;
+  if (reason === "dpop_nonce_invalid") {
+    return { status: 401, error: wire.error, description: "Resource server requires nonce in DPoP proof" };
+  }
+  return wire.error === "invalid_dpop_proof" ? { ...wire, status: 401 } : wire;
 }
 
-/** The scheme the client must use next: DPoP for a proof or binding problem, Bearer for an unbound token. */
+/** The scheme the client must use next: DPoP for a proof, nonce or binding problem, Bearer for an unbound token. */
 function schemeFor(reason: Reason, presented: TokenScheme | undefined): TokenScheme | undefined {
   if (reason === "rs_token_not_bound") return "Bearer";
   if (reason === "rs_token_bound_needs_dpop" || reason === "rs_dpop_key_mismatch") return "DPoP";
-  if (wireErrorFor(reason).error === "invalid_dpop_proof") return "DPoP";
+  const { error } = wireErrorFor(reason);
+  if (error === "invalid_dpop_proof" || error === "use_dpop_nonce") return "DPoP";
   return presented;
 }
 
 /** The WWW-Authenticate value for a refusal, or undefined when the status takes none (a 503). */
 export function challengeFor(reason: Reason, context: ChallengeContext): string | undefined {
-  const status = statusFor(reason);
-  if (status !== 400 && status !== 401 && status !== 403) return undefined;
+  const wire = resourceWireErrorFor(reason);
+  if (wire.status !== 400 && wire.status !== 401 && wire.status !== 403) return undefined;
   const algs = `algs="${context.dpopAlgorithms.join(" ")}"`;
   // RFC 6750 section 3.1: no error code for a request that carried no (usable) authentication; both schemes offered.
   if (reason === "rs_token_missing") return `Bearer, DPoP ${algs}`;
-  const wire = wireErrorFor(reason);
   const params = [`error="${wire.error}"`, `error_description="${wire.description}"`];
   if (wire.error === "insufficient_scope" && context.requiredScopes?.length) {
     params.push(`scope="${context.requiredScopes.join(" ")}"`);
@@ -61,7 +67,8 @@ export function withChallenge(error: TokenServiceError, context: ChallengeContex
 
 /**
  * The response for an error verify() threw: the status, a JSON body `{error, error_description}` with a fixed
- * description, and the WWW-Authenticate challenge. Anything that is not a TokenServiceError is a 500 that says nothing.
+ * description, the WWW-Authenticate challenge and the error's own headers (DPoP-Nonce on use_dpop_nonce). Anything
+ * that is not a TokenServiceError is a 500 that says nothing.
  */
 export function responseFor(error: unknown): Response {
   const headers: Record<string, string> = {
@@ -72,13 +79,13 @@ export function responseFor(error: unknown): Response {
     const body = { error: "server_error", error_description: "Unexpected server error" };
     return new Response(JSON.stringify(body), { status: 500, headers });
   }
-  const wire = wireErrorFor(error.reason);
+  const wire = resourceWireErrorFor(error.reason);
   const challenge = challengeFor(error.reason, { dpopAlgorithms: ASSERTION_ALGORITHMS });
   if (challenge !== undefined) headers["WWW-Authenticate"] = challenge;
   Object.assign(headers, error.headers);
   if (wire.status === 503) headers["Retry-After"] = String(error.retryAfterSeconds ?? 1);
   return new Response(JSON.stringify({ error: wire.error, error_description: wire.description }), {
-    status: statusFor(error.reason),
+    status: wire.status,
     headers,
   });
 }

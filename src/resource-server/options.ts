@@ -33,6 +33,11 @@ export interface VerifierOptions {
   dpopProofMaxAge?: number;
   /** Where proof jtis are spent. Default: a MemoryProofReplayStore of this verifier (per isolate). */
   replay?: ProofReplayStore;
+  /**
+   * Turns DPoP server nonces on (RFC 9449 section 9): every proof must carry a current nonce made from this secret
+   * (at least 32 characters), checked without storage. Default: nonces are not required.
+   */
+  dpopNonceSecret?: string;
   /** The clock, in milliseconds since the epoch. Default Date.now. */
   now?: () => number;
 }
@@ -47,6 +52,7 @@ export interface VerifierConfig {
   clockSkew: number;
   dpopProofMaxAge: number;
   replay: ProofReplayStore | undefined;
+  dpopNonceSecret: string | undefined;
   now: () => number;
 }
 
@@ -88,6 +94,14 @@ function parseSeconds(name: string, value: unknown, bounds: { min: number; max: 
   return value;
 }
 
+function parseNonceSecret(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value.length < LIMITS.minDpopNonceSecretLength) {
+    fail(`dpopNonceSecret must be a string of at least ${LIMITS.minDpopNonceSecretLength} characters`);
+  }
+  return value;
+}
+
 export function parseVerifierOptions(options: VerifierOptions): VerifierConfig {
   if (typeof options !== "object" || options === null) fail("options are required");
   const issuer = parseIssuer(options.issuer);
@@ -112,6 +126,7 @@ export function parseVerifierOptions(options: VerifierOptions): VerifierConfig {
     clockSkew: parseSeconds("clockSkew", options.clockSkew, CONFIG_BOUNDS.clockSkew),
     dpopProofMaxAge: parseSeconds("dpopProofMaxAge", options.dpopProofMaxAge, CONFIG_BOUNDS.dpopProofMaxAge),
     replay,
+    dpopNonceSecret: parseNonceSecret(options.dpopNonceSecret),
     now: now ?? Date.now,
   };
 }

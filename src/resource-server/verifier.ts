@@ -1,8 +1,10 @@
 // createVerifier: the resource server's check of a request's access token, in order: the Authorization header
 // (authorization.ts), the token's header and claims (access-token.ts), the binding rule (a cnf.jkt token only with the
 // DPoP scheme, an unbound one only with Bearer), the signature by the issuer's keys (token-signature.ts), the DPoP proof
-// and its key (src/dpop/proof.ts), the required scopes, and last the proof's jti, spent once (proof-replay.ts). It reads
-// the clock it was given; it never logs, and never copies the token into an error.
+// and its key (src/dpop/proof.ts), its server nonce when nonces are on (src/dpop/nonce.ts), the required scopes, and
+// last the proof's jti, spent once (proof-replay.ts). It reads the clock it was given; it never logs, and never copies
+// the token into an error.
+import { currentNonce, isCurrentNonce } from "../dpop/nonce";
 import { type VerifiedProof, verifyDpopProof } from "../dpop/proof";
 import { accessTokenHash } from "../dpop/signature";
 import { TokenServiceError, whileAvailable } from "../protocol/errors";
@@ -26,6 +28,11 @@ export interface VerifiedAccessToken {
   claims: Record<string, unknown>;
   /** The DPoP key thumbprint the token is bound to, when it is bound (the proof was checked against it). */
   jkt?: string;
+  /**
+   * The current server nonce, when nonces are on and the token is DPoP-bound: send it as `DPoP-Nonce` on the answer
+   * (RFC 9449 section 9), so the client's next proof carries it.
+   */
+  dpopNonce?: string;
 }
 
 export interface Verifier {
@@ -62,6 +69,17 @@ async function checkProof(request: Request, token: string, config: VerifierConfi
   });
 }
 
+/**
+ * RFC 9449 section 9: with nonces on, the proof carries a current nonce of this secret (stateless, nonce.ts), else
+ * use_dpop_nonce with a fresh one in DPoP-Nonce. Before the jti is spent: the client retries with the same proof id.
+ */
+async function checkNonce(proof: VerifiedProof, secret: string, now: number): Promise<void> {
+  if (proof.nonce !== undefined && (await isCurrentNonce(secret, proof.nonce, now))) return;
+  throw new TokenServiceError("dpop_nonce_invalid", proof.nonce === undefined ? "no nonce" : "stale or forged", {
+    headers: { "DPoP-Nonce": await currentNonce(secret, now) },
+  });
+}
+
 /** RFC 6750 section 3.1: every required scope, else insufficient_scope. */
 function checkScopes(required: readonly string[], granted: readonly string[]): void {
   const missing = required.filter((scope) => !granted.includes(scope));
@@ -93,11 +111,14 @@ async function verifyRequest(
   await signature(token, decoded.alg);
   const proof = accepted.jkt === undefined ? undefined : await checkProof(request, token, config, now);
   if (proof && proof.jkt !== accepted.jkt) throw new TokenServiceError("rs_dpop_key_mismatch");
+  const nonceSecret = proof ? config.dpopNonceSecret : undefined;
+  if (proof && nonceSecret !== undefined) await checkNonce(proof, nonceSecret, now);
   // State last: a request refused for any reason above, its scopes included, leaves its proof unspent.
   checkScopes(scopes, accepted.scope);
   if (proof) await spendProof(proof, config, replay);
   const verified: VerifiedAccessToken = { clientId: accepted.clientId, scope: accepted.scope, claims: decoded.claims };
   if (accepted.jkt !== undefined) verified.jkt = accepted.jkt;
+  if (nonceSecret !== undefined) verified.dpopNonce = await currentNonce(nonceSecret, now);
   return verified;
 }
 

@@ -1,11 +1,14 @@
 // The resource-server verifier (src/resource-server/) against tokens the real token endpoint issues, with the keys the
 // Worker publishes at /.well-known/jwks.json: Bearer and DPoP-bound tokens accepted; each refusal by its reason code,
-// status and WWW-Authenticate challenge; the proof's jti spent once, and only when every other check passed.
+// status and WWW-Authenticate challenge; the proof's jti spent once, and only when every other check passed; server
+// nonces (RFC 9449 section 9) when the verifier is given a secret.
 import { env } from "cloudflare:workers";
 import { base64url, generateKeyPair, type JSONWebKeySet, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
+import { currentNonce, isCurrentNonce } from "../../../src/dpop/nonce";
 import { accessTokenHash } from "../../../src/dpop/signature";
 import { signingKeysFor } from "../../../src/issuer/signing-keys";
+import { LIMITS } from "../../../src/protocol/constants";
 import {
   createVerifier,
   type ProofReplayStore,
@@ -89,6 +92,8 @@ interface Outcome {
   status?: number;
   challenge?: string | null;
   error?: string;
+  /** The DPoP-Nonce header, when the refusal carries one. */
+  nonce?: string;
 }
 
 /** What verify decided: "accepted", or the refusal's reason with the status, challenge and error responseFor gives. */
@@ -100,11 +105,13 @@ async function outcome(v: Verifier, req: Request, requiredScopes?: string[]): Pr
     if (!(err instanceof TokenServiceError)) return { reason: `threw ${(err as Error).name}` };
     const response = responseFor(err);
     const body = (await response.json()) as { error: string };
+    const nonce = response.headers.get("DPoP-Nonce");
     return {
       reason: err.reason,
       status: response.status,
       challenge: response.headers.get("WWW-Authenticate"),
       error: body.error,
+      ...(nonce === null ? {} : { nonce }),
     };
   }
 }
@@ -428,6 +435,77 @@ describe("the proof's jti", () => {
     const { token } = await boundToken();
     await outcome(verifier({ replay }), await dpopRequest(token, await proofKey("ES256", 1)));
     expect(spent).toEqual([]);
+  });
+});
+
+describe("DPoP server nonces (RFC 9449 section 9)", () => {
+  const SECRET = "n".repeat(LIMITS.minDpopNonceSecretLength);
+  const withNonces = () => verifier({ dpopNonceSecret: SECRET });
+  const useDpopNonce = {
+    reason: "dpop_nonce_invalid",
+    status: 401,
+    error: "use_dpop_nonce",
+    challenge: `DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof", ${ALGS}`,
+    nonce: expect.any(String),
+  };
+  const isCurrent = (nonce: string | undefined) => isCurrentNonce(SECRET, nonce ?? "", nowSeconds());
+
+  it("refuses a proof without a nonce with use_dpop_nonce (401) and a current nonce in DPoP-Nonce", async () => {
+    const { token, key } = await boundToken();
+    const refused = await outcome(withNonces(), await dpopRequest(token, key));
+    expect(refused).toEqual(useDpopNonce);
+    expect(await isCurrent(refused.nonce)).toBe(true);
+  });
+
+  it("accepts a proof carrying the nonce it was given, and returns the current nonce as dpopNonce", async () => {
+    const { token, key, clientId } = await boundToken();
+    const v = withNonces();
+    const { nonce } = await outcome(v, await dpopRequest(token, key));
+    const result = await v.verify(await dpopRequest(token, key, { nonce: nonce! }));
+    expect(result).toMatchObject({ clientId, jkt: key.jkt });
+    expect(await isCurrent(result.dpopNonce)).toBe(true);
+  });
+
+  it("refuses a nonce made under another secret with dpop_nonce_invalid", async () => {
+    const { token, key } = await boundToken();
+    const forged = await currentNonce("f".repeat(LIMITS.minDpopNonceSecretLength), nowSeconds());
+    expect(await outcome(withNonces(), await dpopRequest(token, key, { nonce: forged }))).toEqual(useDpopNonce);
+  });
+
+  it("refuses a nonce older than the accepted steps with dpop_nonce_invalid", async () => {
+    const { token, key } = await boundToken();
+    const stale = await currentNonce(
+      SECRET,
+      nowSeconds() - LIMITS.dpopNonceAcceptedSteps * LIMITS.dpopNonceStepSeconds,
+    );
+    expect(await outcome(withNonces(), await dpopRequest(token, key, { nonce: stale }))).toEqual(useDpopNonce);
+  });
+
+  it("a proof refused for its nonce is not spent: the same proof id with a good nonce is then accepted", async () => {
+    const { token, key } = await boundToken();
+    const v = withNonces();
+    const jti = crypto.randomUUID();
+    const { reason, nonce } = await outcome(v, await dpopRequest(token, key, { jti }));
+    expect(reason).toBe("dpop_nonce_invalid");
+    expect(await outcome(v, await dpopRequest(token, key, { jti, nonce: nonce! }))).toEqual({ reason: "accepted" });
+  });
+
+  it("without dpopNonceSecret, accepts a proof without a nonce and returns no dpopNonce", async () => {
+    const { token, key } = await boundToken();
+    expect((await verifier().verify(await dpopRequest(token, key))).dpopNonce).toBeUndefined();
+  });
+
+  it("asks nothing of a Bearer token, and returns no dpopNonce for it", async () => {
+    const token = await bearerToken();
+    const result = await withNonces().verify(request({ Authorization: `Bearer ${token}` }));
+    expect(result.dpopNonce).toBeUndefined();
+  });
+
+  it.each<[string, unknown]>([
+    ["a dpopNonceSecret shorter than the minimum", "s".repeat(LIMITS.minDpopNonceSecretLength - 1)],
+    ["a dpopNonceSecret that is not a string", 42],
+  ])("createVerifier refuses %s, naming the option", (_name, secret) => {
+    expect(() => verifier({ dpopNonceSecret: secret as string })).toThrow(/dpopNonceSecret/);
   });
 });
 
