@@ -2013,6 +2013,67 @@ export const REQUIREMENTS: Requirement[] = [
           "rejects a token without every required scope with rs_scope_insufficient (403) and scope= in the challenge",
         ),
       },
+      {
+        id: "rs-nonce-required",
+        file: "src/resource-server/verifier.ts",
+        find: "if (proof && nonceSecret !== undefined) await checkNonce(proof, nonceSecret, now);",
+        replace: "",
+        tests: t(
+          RS,
+          "refuses a proof without a nonce with use_dpop_nonce (401) and a current nonce in DPoP-Nonce",
+          "refuses a nonce made under another secret with dpop_nonce_invalid",
+        ),
+      },
+      {
+        id: "rs-nonce-current",
+        file: "src/resource-server/verifier.ts",
+        find: "if (proof.nonce !== undefined && (await isCurrentNonce(secret, proof.nonce, now))) return;",
+        replace: "if (proof.nonce !== undefined) return;",
+        tests: t(
+          RS,
+          "refuses a nonce made under another secret with dpop_nonce_invalid",
+          "refuses a nonce older than the accepted steps with dpop_nonce_invalid",
+        ),
+      },
+      {
+        id: "rs-nonce-before-spend",
+        file: "src/resource-server/verifier.ts",
+        find: "  if (proof && nonceSecret !== undefined) await checkNonce(proof, nonceSecret, now);\n  // State last: a request refused for any reason above, its scopes included, leaves its proof unspent.\n  checkScopes(scopes, accepted.scope);\n  if (proof) await spendProof(proof, config, replay);",
+        replace:
+          "  checkScopes(scopes, accepted.scope);\n  if (proof) await spendProof(proof, config, replay);\n  if (proof && nonceSecret !== undefined) await checkNonce(proof, nonceSecret, now);",
+        tests: t(
+          RS,
+          "a proof refused for its nonce is not spent: the same proof id with a good nonce is then accepted",
+        ),
+      },
+      {
+        id: "rs-nonce-header",
+        file: "src/resource-server/verifier.ts",
+        find: 'headers: { "DPoP-Nonce": await currentNonce(secret, now) },',
+        replace: "",
+        tests: t(RS, "refuses a proof without a nonce with use_dpop_nonce (401) and a current nonce in DPoP-Nonce"),
+      },
+      {
+        id: "rs-nonce-status-401",
+        file: "src/resource-server/challenge.ts",
+        find: 'return { status: 401, error: wire.error, description: "Resource server requires nonce in DPoP proof" };',
+        replace: "return wire;",
+        tests: t(RS, "refuses a proof without a nonce with use_dpop_nonce (401) and a current nonce in DPoP-Nonce"),
+      },
+      {
+        id: "rs-nonce-returned",
+        file: "src/resource-server/verifier.ts",
+        find: "if (nonceSecret !== undefined) verified.dpopNonce = await currentNonce(nonceSecret, now);",
+        replace: "",
+        tests: t(RS, "accepts a proof carrying the nonce it was given, and returns the current nonce as dpopNonce"),
+      },
+      {
+        id: "rs-nonce-secret-length",
+        file: "src/resource-server/options.ts",
+        find: 'if (typeof value !== "string" || value.length < LIMITS.minDpopNonceSecretLength) {',
+        replace: 'if (typeof value !== "string") {',
+        tests: t(RS, "createVerifier refuses a dpopNonceSecret shorter than the minimum, naming the option"),
+      },
     ],
   },
 ];
