@@ -1,8 +1,10 @@
 // Verifies a DPoP proof's signature with the public key in its own header (RFC 9449 section 4.3, check 7), and gives
 // that key's RFC 7638 SHA-256 thumbprint, the `cnf.jkt` a bound access token carries (section 6.1). Crypto only: no
 // clock, no storage, no logging; the key was validated by decode.ts and is never looked up anywhere. Imported proof
-// keys are cached per isolate (a client keeps its proof key across requests), apart from client keys.
+// keys and their thumbprints are cached per isolate (a client keeps its proof key across requests), apart from client
+// keys.
 import { base64url, calculateJwkThumbprint, compactVerify, type JWK } from "jose";
+import { BoundedCache } from "../lib/bounded-cache";
 import { ImportedKeyCache } from "../lib/imported-keys";
 import { type AssertionAlgorithm, LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
@@ -31,9 +33,19 @@ export async function verifyDpopSignature(compact: string, jwk: ClientJwk, alg: 
   }
 }
 
-/** RFC 7638 thumbprint (SHA-256, base64url) of the proof key: the `jkt` that binds a token to it. */
+const thumbprints = new BoundedCache<string, Promise<string>>(LIMITS.dpopKeyCacheEntries);
+
+/** RFC 7638 thumbprint (SHA-256, base64url) of the proof key: the `jkt` that binds a token to it. Kept per isolate. */
 export function jwkThumbprint(jwk: ClientJwk): Promise<string> {
-  return calculateJwkThumbprint(publicMembers(jwk), "sha256");
+  const members = publicMembers(jwk);
+  const cacheKey = `${members.kty}|${members.crv ?? ""}|${members.n ?? members.x ?? ""}|${members.e ?? members.y ?? ""}`;
+  let thumbprint = thumbprints.get(cacheKey);
+  if (!thumbprint) {
+    thumbprint = calculateJwkThumbprint(members, "sha256");
+    thumbprint.catch(() => thumbprints.delete(cacheKey));
+    thumbprints.set(cacheKey, thumbprint);
+  }
+  return thumbprint;
 }
 
 /** RFC 9449 section 4.2: `ath`, the base64url SHA-256 of the ASCII access token. */

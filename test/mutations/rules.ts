@@ -1851,7 +1851,7 @@ export const REQUIREMENTS: Requirement[] = [
   {
     requirement:
       "a resource server accepts only this issuer's tokens, for its audience, bound tokens only with a matching proof",
-    source: "RFC 9068 §4, RFC 6750 §3, RFC 9449 §7",
+    source: "RFC 9068 §4, RFC 6750 §3, RFC 9449 §7, §9",
     rules: [
       {
         id: "rs-typ",
