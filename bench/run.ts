@@ -11,6 +11,7 @@ import { newSigningKeySet } from "../scripts/lib/signing-keys";
 import {
   type BenchResults,
   checkTargets,
+  type DpopComparison,
   type ScalingRow,
   type StorageBound,
   summaryMarkdown,
@@ -25,6 +26,7 @@ import {
   type ClientKeyPair,
   clientRecord,
   newClientKeyPair,
+  newDpopKeyPair,
   RequestBodyPool,
   tokenRequestBody,
 } from "./lib/client-fixtures";
@@ -223,6 +225,7 @@ async function main() {
     for (const alg of ALGORITHMS) await registerClient(bench, `bench-${alg}`, [clientKeys[alg]]);
     await registerClient(bench, "bench-floor", [clientKeys.ES256]);
     const runs = await mainRuns(bench, clientKeys);
+    const dpop = await dpopRuns(bench, clientKeys.ES256);
 
     // Storage bound: a load run against the short-window variant, then the alarm purge is awaited (never triggered
     // by hand) while the 10,000 clients of the scaling rows are registered; no timed run overlaps the wait.
@@ -258,7 +261,8 @@ async function main() {
       runs,
       scaling,
       storageBound,
-      targets: checkTargets(runs, scaling, storageBound, bundle.gzipBytes, ALGORITHMS),
+      dpop,
+      targets: checkTargets(runs, scaling, storageBound, bundle.gzipBytes, ALGORITHMS, dpop),
     };
     const path = await writeResults(PROJECT_ROOT, results);
     if (runtime.runtimeOutput.lastErrors.some((line) => line.trim() !== "")) {
@@ -344,6 +348,79 @@ async function mainRuns(bench: Bench, clientKeys: Record<ClientAlgorithm, Client
     }
   }
   return runs;
+}
+
+/**
+ * Bearer against DPoP-bound tokens for two clients alike (ES256 key, ES256 proof key), interleaved in rounds at c=10,
+ * and the SQLite rows each client's authority wrote per token issued (counted after a warm-up, which adopts the
+ * records and imports the keys).
+ */
+async function dpopRuns(bench: Bench, key: ClientKeyPair): Promise<DpopComparison> {
+  log("DPoP runs");
+  const proofKey = await newDpopKeyPair();
+  const htu = new URL("/token", ISSUER).href;
+  await registerClient(bench, "bench-bearer", [key]);
+  await registerClient(bench, "bench-dpop", [key]);
+  const { urls } = bench.runtime;
+  const c = SCALING_CONCURRENCY;
+  const reference = repeatingBodies([await tokenRequestBody(tokenSpec("bench-ES256", key)())]);
+  const plans: PlannedRun[] = [
+    {
+      label: "Bearer ES256",
+      url: urls.token.standard,
+      connections: c,
+      bodies: tokenBodies(bench, tokenSpec("bench-bearer", key)),
+    },
+    {
+      label: "DPoP-bound ES256 (proof ES256)",
+      url: urls.token.standard,
+      connections: c,
+      bodies: tokenBodies(bench, () => ({ ...tokenSpec("bench-dpop", key)(), dpop: { key: proofKey, htu } })),
+    },
+    {
+      label: "one ES256 verification",
+      url: new URL("/verify/ES256", urls.cryptoBound),
+      connections: c,
+      bodies: async () => reference,
+    },
+    { label: "http only", url: new URL("/http-only", urls.cryptoBound), connections: c, bodies: async () => reference },
+  ];
+  for (const plan of plans) await load(bench, `warm-up ${plan.label}`, plan.url, c, 1, await plan.bodies(1));
+  const authorities = await Promise.all(
+    ["bench-bearer", "bench-dpop"].map((id) => bench.runtime.replayGuard("standard", id)),
+  );
+  for (const authority of authorities) await authority.benchCountRows();
+  const [bearer, dpop, verifyOnly, httpOnly] = await runInRounds(bench, plans, MAIN_ROUNDS, DURATION);
+  const [bearerRows, dpopRows] = await Promise.all(authorities.map((authority) => authority.benchRowsWritten()));
+  // Tokens the server issued: one assertion jti spent per token. (autocannon's count misses the requests still in
+  // flight when a round stops, which the server did answer.)
+  const side = (
+    run: LoadRunResult,
+    rows: { total: number; byStatement: Record<string, { rows: number; statements: number }> },
+  ) => {
+    const spends = Object.entries(rows.byStatement).find(([statement]) =>
+      statement.startsWith("INSERT INTO spent_jti"),
+    );
+    const tokens = spends?.[1].statements ?? 0;
+    const perToken = (count: number) => (tokens > 0 ? count / tokens : 0);
+    return {
+      run,
+      tokens,
+      rowsWritten: rows.total,
+      rowsWrittenPerToken: perToken(rows.total),
+      rowsPerTokenByStatement: Object.fromEntries(
+        Object.entries(rows.byStatement).map(([statement, entry]) => [statement, perToken(entry.rows)]),
+      ),
+    };
+  };
+  log(`DPoP rows written: Bearer ${JSON.stringify(bearerRows)} for ${bearer!.ok} tokens`);
+  log(`DPoP rows written: DPoP ${JSON.stringify(dpopRows)} for ${dpop!.ok} tokens`);
+  return {
+    bearer: side(bearer!, bearerRows!),
+    dpop: side(dpop!, dpopRows!),
+    verifyOnly: verifyOnly!,
+    httpOnly: httpOnly!,
+  };
 }
 
 /** Registers REGISTERED_CLIENTS clients in the "many" registry, each with its own ES256 key (client i has key i). */

@@ -14,6 +14,10 @@ export interface BenchClientAuthority {
   benchPrefill(prefix: string, count: number, retainUntilMs: number): Promise<number>;
   benchRowCount(): Promise<number>;
   benchAlarmAt(): Promise<number | null>;
+  /** Starts counting SQLite rows written. */
+  benchCountRows(): Promise<void>;
+  /** SQLite rows written since benchCountRows (cursor.rowsWritten), in all and by statement, and stops counting. */
+  benchRowsWritten(): Promise<{ total: number; byStatement: Record<string, { rows: number; statements: number }> }>;
 }
 
 /** The two client registries: a handful of records, and the same plus 10,000 more (the many-clients variant's). */

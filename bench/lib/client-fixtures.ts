@@ -1,5 +1,6 @@
 // Bench clients: key pairs (jose WebCrypto only), registry records in the docs/registry.md shape, and pools of
-// unique signed assertions built before any timed run. Signs nothing while a load run is under way.
+// unique signed assertions (with a DPoP proof when asked) built before any timed run. Signs nothing while a load run
+// is under way.
 import { randomUUID } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 
@@ -41,6 +42,37 @@ export interface AssertionSpec {
   lifetime: number;
   /** Put the key's `kid` in the header (default true). */
   withKid?: boolean;
+  /** Send a DPoP proof (RFC 9449) signed with this key for this token endpoint URL. */
+  dpop?: { key: DpopKeyPair; htu: string };
+}
+
+/** A DPoP proof key: ES256, the algorithm client libraries default to. */
+export interface DpopKeyPair {
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+export async function newDpopKeyPair(): Promise<DpopKeyPair> {
+  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+  const { kty, crv, x, y } = await exportJWK(publicKey);
+  return { privateKey: privateKey as CryptoKey, publicJwk: { kty, crv, x, y } };
+}
+
+/** One pre-built token request: its form body, and its DPoP header when it carries a proof. */
+export type PooledRequest = string | { body: string; headers: Record<string, string> };
+
+async function dpopProof(dpop: NonNullable<AssertionSpec["dpop"]>): Promise<string> {
+  return new SignJWT({ htm: "POST", htu: dpop.htu })
+    .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk: dpop.key.publicJwk })
+    .setJti(randomUUID())
+    .setIssuedAt()
+    .sign(dpop.key.privateKey);
+}
+
+/** The token request for `spec`: the body alone, or the body and a fresh DPoP proof. */
+export async function tokenRequest(spec: AssertionSpec): Promise<PooledRequest> {
+  const body = await tokenRequestBody(spec);
+  return spec.dpop ? { body, headers: { DPoP: await dpopProof(spec.dpop) } } : body;
 }
 
 /** The form body of one token request carrying a fresh, unique client assertion. */
@@ -64,18 +96,18 @@ export async function tokenRequestBody(spec: AssertionSpec): Promise<string> {
   }).toString();
 }
 
-/** A queue of pre-built request bodies; each is handed out once. */
+/** A queue of pre-built requests; each is handed out once. */
 export class RequestBodyPool {
   private next = 0;
-  constructor(private readonly bodies: readonly string[]) {}
+  constructor(private readonly bodies: readonly PooledRequest[]) {}
 
   static async build(count: number, specFor: (index: number) => AssertionSpec): Promise<RequestBodyPool> {
-    const bodies: string[] = [];
-    for (let i = 0; i < count; i++) bodies.push(await tokenRequestBody(specFor(i)));
+    const bodies: PooledRequest[] = [];
+    for (let i = 0; i < count; i++) bodies.push(await tokenRequest(specFor(i)));
     return new RequestBodyPool(bodies);
   }
 
-  take(): string | undefined {
+  take(): PooledRequest | undefined {
     return this.bodies[this.next++];
   }
 

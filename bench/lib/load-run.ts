@@ -1,10 +1,11 @@
 // One timed load run: autocannon POSTs pre-built form bodies to a URL at a fixed concurrency, while the OS's CPU
 // accounting of the workerd processes is read before and after. Builds no assertion and signs nothing while timing.
 import autocannon from "autocannon";
+import type { PooledRequest } from "./client-fixtures";
 import { cpuSecondsOf } from "./process-cpu";
 
 export interface RequestBodySource {
-  take(): string | undefined;
+  take(): PooledRequest | undefined;
   readonly remaining: number;
 }
 
@@ -46,7 +47,7 @@ export interface LoadRunResult {
 
 export async function runLoad(spec: LoadRunSpec): Promise<LoadRunResult> {
   let poolRanLow = false;
-  let fallback = "";
+  let fallback: PooledRequest = "";
   let taken = 0;
   const started = performance.now();
   const cpuBefore = cpuSecondsOf(spec.workerdPids);
@@ -74,9 +75,10 @@ export async function runLoad(spec: LoadRunSpec): Promise<LoadRunResult> {
             poolRanLow = true;
             instance?.stop();
           }
-          const body = spec.bodies.take() ?? fallback;
-          fallback = body;
-          return { ...request, body };
+          const next = spec.bodies.take() ?? fallback;
+          fallback = next;
+          if (typeof next === "string") return { ...request, body: next };
+          return { ...request, body: next.body, headers: { ...request.headers, ...next.headers } };
         },
       },
     ],

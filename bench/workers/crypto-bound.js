@@ -1,6 +1,7 @@
 // Bench-only Worker: the crypto bound of a token request, i.e. exactly one assertion signature verification and one
 // access-token signature per request, with keys imported once per isolate. No claim checks, no storage. Never deployed.
-// Routes: POST /verify-and-sign/<ES256|PS256|RS256> (the bound), POST /http-only (same body and response, no crypto).
+// Routes: POST /verify-and-sign/<ES256|PS256|RS256> (the bound), POST /verify/<alg> (the verification alone, for the
+// cost of one more signature check), POST /http-only (same body and response, no crypto).
 
 const VERIFY_PARAMS = {
   ES256: { import: { name: "ECDSA", namedCurve: "P-256" }, verify: { name: "ECDSA", hash: "SHA-256" } },
@@ -66,8 +67,9 @@ export default {
     const path = new URL(request.url).pathname;
     if (path === "/http-only") return tokenSizedResponse("x".repeat(560));
 
-    const alg = path.slice("/verify-and-sign/".length);
-    if (!path.startsWith("/verify-and-sign/") || !(alg in VERIFY_PARAMS))
+    const verifyOnly = path.startsWith("/verify/");
+    const alg = path.slice(verifyOnly ? "/verify/".length : "/verify-and-sign/".length);
+    if (!(verifyOnly || path.startsWith("/verify-and-sign/")) || !(alg in VERIFY_PARAMS))
       return new Response("no route", { status: 404 });
     const assertion = new URLSearchParams(body).get("client_assertion") ?? "";
     const [header, payload, signature] = assertion.split(".");
@@ -78,6 +80,7 @@ export default {
       encoder.encode(`${header}.${payload}`),
     );
     if (!valid) return Response.json({ error: "invalid_client" }, { status: 401 });
+    if (verifyOnly) return tokenSizedResponse("x".repeat(560));
 
     const { key, jwk } = await serviceSigningKey(env);
     const now = Math.floor(Date.now() / 1000);

@@ -1,9 +1,69 @@
 // Bench-only entry around the bundled Worker (./index.js, the `wrangler deploy --dry-run` output): the same fetch
-// handler, and a ClientAuthority that adds two bench RPCs (bulk pre-fill, row count). `consume` and the alarm are inherited
-// unchanged, so the token path measured is the production one. Never deployed.
+// handler, and a ClientAuthority that adds bench RPCs (bulk pre-fill, row count, SQLite rows written). `consume` and
+// the alarm are inherited unchanged, so the token path measured is the production one; the only addition on that
+// path is keeping each cursor the production code made, to read its `rowsWritten`. Never deployed.
 import tokenService, { ClientAuthority as ProductionClientAuthority } from "./index.js";
 
+/**
+ * Wraps `exec` on the object's SQL handle (the one object `ctx.storage.sql` returns, which the production constructor
+ * keeps) so each cursor is kept while `counting.on` is set, and the rows each statement wrote can be summed.
+ */
+function countRowsOf(ctx, counting) {
+  const sql = ctx.storage.sql;
+  const exec = sql.exec;
+  try {
+    Object.defineProperty(sql, "exec", {
+      configurable: true,
+      value: (...args) => {
+        const cursor = exec.apply(sql, args);
+        if (counting.on) counting.cursors.push([args[0], cursor]);
+        return cursor;
+      },
+    });
+    counting.wrapped = sql.exec;
+  } catch {
+    // The runtime refused the wrapper: benchCountRows says so; the object works as in production.
+  }
+}
+
 export class ClientAuthority extends ProductionClientAuthority {
+  #counting;
+
+  constructor(ctx, env) {
+    const counting = { on: false, cursors: [], wrapped: undefined };
+    countRowsOf(ctx, counting);
+    super(ctx, env);
+    this.#counting = counting;
+  }
+
+  /** Starts counting the SQLite rows written from here on. */
+  benchCountRows() {
+    if (this.ctx.storage.sql.exec !== this.#counting.wrapped) throw new Error("cannot count SQLite rows here");
+    this.#counting.on = true;
+    this.#counting.cursors.length = 0;
+  }
+
+  /**
+   * SQLite rows written since benchCountRows (cursor.rowsWritten, what is billed), in all and by statement (its first
+   * 60 characters: rows, and how many times it wrote), and stops counting.
+   */
+  benchRowsWritten() {
+    const byStatement = {};
+    let total = 0;
+    for (const [query, cursor] of this.#counting.cursors) {
+      if (cursor.rowsWritten === 0) continue;
+      const name = String(query).replace(/\s+/g, " ").slice(0, 60);
+      const entry = byStatement[name] ?? { rows: 0, statements: 0 };
+      entry.rows += cursor.rowsWritten;
+      entry.statements += 1;
+      byStatement[name] = entry;
+      total += cursor.rowsWritten;
+    }
+    this.#counting.on = false;
+    this.#counting.cursors.length = 0;
+    return { total, byStatement };
+  }
+
   /** Inserts `count` live rows named `<prefix><i>` in one synchronous batch (one implicit transaction). */
   benchPrefill(prefix, count, retainUntilMs) {
     const sql = this.ctx.storage.sql;
