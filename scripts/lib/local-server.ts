@@ -1,5 +1,6 @@
 // Starts and stops a local token service (`npm run dev` on free loopback ports) for the demo and the tests,
-// and tells whether a server already answers at an issuer. Stops the whole process group it started.
+// and tells whether a server already answers at an issuer; starts any other local server process the same way.
+// Stops the whole process group it started.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { createServer } from "node:net";
@@ -148,6 +149,78 @@ export async function stopAllLocalServers(): Promise<void> {
   await Promise.all([...running].map((child) => stopGroup(child)));
 }
 
+/** A server process this module started: its last lines of output, and how to stop its whole group. */
+export interface ServerProcess {
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export interface ServerProcessOptions {
+  /** The program and its arguments, run from the project root in a process group of its own. */
+  command: string;
+  args: string[];
+  /** What the server is, for messages ("the local server"). */
+  name: string;
+  /** Where it answers, for the timeout message. */
+  url: string;
+  /** Whether it answers yet; asked every 500 ms until it does, it exits, or the startup timeout passes. */
+  isReady(): Promise<boolean>;
+  /** Also append everything the server prints to this file. */
+  logFile?: string;
+}
+
+/**
+ * Starts a server process in its own group (stopped with this process, whatever ends it) and waits until it is
+ * ready. A failed start stops the group and throws LocalServerStartError with the server's last lines.
+ */
+export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
+  installExitHook();
+  const child = spawn(options.command, options.args, {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...QUIET_WRANGLER_ENV },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  running.add(child);
+  const lines: string[] = [];
+  const keep = (chunk: string) => {
+    lines.push(...chunk.split("\n").filter((l) => l.trim() !== ""));
+    lines.splice(0, Math.max(0, lines.length - LOG_LINES_KEPT));
+  };
+  const logFile = options.logFile === undefined ? undefined : createWriteStream(options.logFile, { flags: "a" });
+  if (logFile) child.once("exit", () => logFile.end());
+  const record = (chunk: string) => {
+    keep(chunk);
+    logFile?.write(chunk);
+  };
+  child.stdout!.setEncoding("utf8").on("data", record);
+  child.stderr!.setEncoding("utf8").on("data", record);
+
+  const server: ServerProcess = { log: () => lines.join("\n"), stop: () => stopGroup(child) };
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let failure: LocalServerStartError;
+  for (;;) {
+    if (exited(child)) {
+      failure = new LocalServerStartError(
+        `${options.name} exited during startup: ${lines.at(-1) ?? "no output"}`,
+        server.log(),
+      );
+      break;
+    }
+    if (await options.isReady()) return server;
+    if (Date.now() >= deadline) {
+      failure = new LocalServerStartError(
+        `${options.name} did not answer at ${options.url} within ${STARTUP_TIMEOUT_MS / 1000} s`,
+        server.log(),
+      );
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await server.stop();
+  throw failure;
+}
+
 /**
  * Runs `npm run dev` (which first writes .dev.vars if needed) with ISSUER set to the loopback URL it listens
  * on, in its own process group, and waits until its metadata answers.
@@ -172,51 +245,13 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   if (options.persistTo !== undefined) args.push("--persist-to", options.persistTo);
   if (options.envFile !== undefined) args.push("--env-file", options.envFile);
 
-  installExitHook();
-  const child = spawn("npm", args, {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, ...QUIET_WRANGLER_ENV },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
+  const server = await startServerProcess({
+    command: "npm",
+    args,
+    name: "the local server",
+    url: issuer,
+    isReady: async () => (await metadataIfServing(issuer)) !== null,
+    ...(options.logFile !== undefined ? { logFile: options.logFile } : {}),
   });
-  running.add(child);
-  const lines: string[] = [];
-  const keep = (chunk: string) => {
-    lines.push(...chunk.split("\n").filter((l) => l.trim() !== ""));
-    lines.splice(0, Math.max(0, lines.length - LOG_LINES_KEPT));
-  };
-  const logFile = options.logFile === undefined ? undefined : createWriteStream(options.logFile, { flags: "a" });
-  if (logFile) child.once("exit", () => logFile.end());
-  const record = (chunk: string) => {
-    keep(chunk);
-    logFile?.write(chunk);
-  };
-  child.stdout!.setEncoding("utf8").on("data", record);
-  child.stderr!.setEncoding("utf8").on("data", record);
-
-  const stop = () => stopGroup(child);
-  const server: LocalServer = { issuer, port, log: () => lines.join("\n"), stop };
-
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  let failure: LocalServerStartError;
-  for (;;) {
-    if (exited(child)) {
-      failure = new LocalServerStartError(
-        `the local server exited during startup: ${lines.at(-1) ?? "no output"}`,
-        server.log(),
-      );
-      break;
-    }
-    if ((await metadataIfServing(issuer)) !== null) return server;
-    if (Date.now() >= deadline) {
-      failure = new LocalServerStartError(
-        `the local server did not answer at ${issuer} within ${STARTUP_TIMEOUT_MS / 1000} s`,
-        server.log(),
-      );
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  await stop();
-  throw failure;
+  return { issuer, port, ...server };
 }
