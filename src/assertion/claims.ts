@@ -2,7 +2,7 @@
 // OpenID Connect Core section 9, RFC 10070). Pure: the caller passes `now`; no I/O.
 import { LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
-import { isValidClientId } from "../protocol/syntax";
+import { isNumericDate, isValidClientId } from "../protocol/syntax";
 import { type AudiencePolicy, checkAudienceValue } from "./audience";
 
 /** The audience rule (RFC 10070: the issuer as the sole value) and the time bounds. */
@@ -21,10 +21,6 @@ export interface AssertionClaims {
   exp: number;
   /** The accepted audience value the assertion carried. */
   aud: string;
-}
-
-function isNumericDate(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value) && value >= 0;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
 } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import { isAssertionAlgorithm } from "../protocol/jwk";
+import { isJoseType } from "../protocol/syntax";
 
 export interface AssertionHeader {
   alg: AssertionAlgorithm;
@@ -25,9 +26,7 @@ export interface DecodedAssertion {
 
 /** True for an explicit `typ` this endpoint accepts (RFC 7515 4.1.9: case-insensitive, `application/` optional). */
 export function isAcceptedAssertionType(typ: string): boolean {
-  const lower = typ.toLowerCase();
-  const bare = lower.startsWith("application/") ? lower.slice("application/".length) : lower;
-  return (ASSERTION_TYPES as readonly string[]).includes(bare);
+  return isJoseType(typ, ASSERTION_TYPES);
 }
 
 /** `algorithms`: those the profile accepts (every asymmetric one by default; FAPI 2.0's three under PROFILE=fapi2). */

@@ -3,6 +3,7 @@
 // presented (section 4.3, check 11). Pure: the clock is an argument; no I/O. The nonce is the caller's (nonce.ts).
 import { LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
+import { isNumericDate } from "../protocol/syntax";
 import { htuMatches } from "./htu";
 
 export interface ProofExpectations {
@@ -24,10 +25,6 @@ export interface ProofClaims {
   jti: string;
   iat: number;
   nonce?: string;
-}
-
-function isNumericDate(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value) && value >= 0;
 }
 
 export function checkDpopClaims(claims: Record<string, unknown>, expected: ProofExpectations): ProofClaims {

@@ -2,9 +2,10 @@
 // strict JSON, `typ` dpop+jwt, an allowed asymmetric `alg`, and a public `jwk` that fits it. Pure: no I/O, no clock,
 // no signature work (signature.ts); the claims are returned untrusted, for claims.ts.
 import { decodeBase64url, decodeJsonObjectSegment } from "../lib/strict-json";
-import { type AssertionAlgorithm, DPOP_PROOF_TYPE, LIMITS } from "../protocol/constants";
+import { type AssertionAlgorithm, DPOP_PROOF_TYPE, HEADER_KEY_REFERENCES, LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import { type ClientJwk, isAssertionAlgorithm, JwkError, keyFitsAlgorithm, validatePublicJwk } from "../protocol/jwk";
+import { isJoseType } from "../protocol/syntax";
 
 export interface DecodedProof {
   compact: string;
@@ -15,14 +16,9 @@ export interface DecodedProof {
   claims: Record<string, unknown>;
 }
 
-/** Header members that name a key another way: a proof carries its key in `jwk`, and a URL in a token is never fetched. */
-const OTHER_KEY_MEMBERS = ["jku", "x5u", "x5c", "x5t", "x5t#S256"] as const;
-
 /** RFC 7515 section 4.1.9: `typ` compares case-insensitively, and `application/` may be left out. */
 function isProofType(typ: unknown): boolean {
-  if (typeof typ !== "string") return false;
-  const lower = typ.toLowerCase();
-  return (lower.startsWith("application/") ? lower.slice("application/".length) : lower) === DPOP_PROOF_TYPE;
+  return typeof typ === "string" && isJoseType(typ, [DPOP_PROOF_TYPE]);
 }
 
 /**
@@ -49,7 +45,8 @@ export function decodeDpopProof(value: string, algorithms: readonly AssertionAlg
     );
   }
   if ("crit" in header || "b64" in header) throw new TokenServiceError("dpop_proof_malformed", "crit or b64");
-  for (const member of OTHER_KEY_MEMBERS) {
+  // A proof carries its key in `jwk`; a key named any other way is refused, and a URL in a token is never fetched.
+  for (const member of HEADER_KEY_REFERENCES) {
     if (member in header) throw new TokenServiceError("dpop_jwk_invalid", `header member ${member}`);
   }
   if (header.jwk === undefined) throw new TokenServiceError("dpop_jwk_invalid", "no jwk");

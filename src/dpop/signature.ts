@@ -5,7 +5,7 @@
 // keys.
 import { base64url, calculateJwkThumbprint, compactVerify, type JWK } from "jose";
 import { BoundedCache } from "../lib/bounded-cache";
-import { ImportedKeyCache } from "../lib/imported-keys";
+import { ImportedKeyCache, publicKeyId } from "../lib/imported-keys";
 import { type AssertionAlgorithm, LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import type { ClientJwk } from "../protocol/jwk";
@@ -37,11 +37,10 @@ const thumbprints = new BoundedCache<string, Promise<string>>(LIMITS.dpopKeyCach
 
 /** RFC 7638 thumbprint (SHA-256, base64url) of the proof key: the `jkt` that binds a token to it. Kept per isolate. */
 export function jwkThumbprint(jwk: ClientJwk): Promise<string> {
-  const members = publicMembers(jwk);
-  const cacheKey = `${members.kty}|${members.crv ?? ""}|${members.n ?? members.x ?? ""}|${members.e ?? members.y ?? ""}`;
+  const cacheKey = publicKeyId(jwk);
   let thumbprint = thumbprints.get(cacheKey);
   if (!thumbprint) {
-    thumbprint = calculateJwkThumbprint(members, "sha256");
+    thumbprint = calculateJwkThumbprint(publicMembers(jwk), "sha256");
     thumbprint.catch(() => thumbprints.delete(cacheKey));
     thumbprints.set(cacheKey, thumbprint);
   }

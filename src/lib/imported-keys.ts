@@ -14,6 +14,11 @@ export interface PublicKeyMembers {
   y?: string | undefined;
 }
 
+/** One string per public key, from the members that make it up: a cache key for whatever is derived from the key. */
+export function publicKeyId(jwk: PublicKeyMembers): string {
+  return `${jwk.kty}|${jwk.crv ?? ""}|${jwk.n ?? jwk.x ?? ""}|${jwk.e ?? jwk.y ?? ""}`;
+}
+
 export class ImportedKeyCache {
   readonly #keys: BoundedCache<string, Promise<CryptoKey>>;
 
@@ -24,7 +29,7 @@ export class ImportedKeyCache {
   /** The key for `alg`, imported on first use (oldest entry evicted first); a failed import is not kept. */
   import(jwk: PublicKeyMembers, alg: string): Promise<CryptoKey> {
     const { kty, crv, n, e, x, y } = jwk;
-    const cacheKey = `${alg}|${kty}|${crv ?? ""}|${n ?? x ?? ""}|${e ?? y ?? ""}`;
+    const cacheKey = `${alg}|${publicKeyId(jwk)}`;
     let pending = this.#keys.get(cacheKey);
     if (!pending) {
       pending = importJWK({ kty, crv, n, e, x, y } as JWK, alg) as Promise<CryptoKey>;

@@ -64,6 +64,12 @@ export const ACCESS_TOKEN_TYPE = "at+jwt";
  */
 export const FORBIDDEN_ASSERTION_HEADERS = ["jwk", "jku", "x5u", "x5c"] as const;
 
+/**
+ * JOSE header members that name a key by reference or by certificate (RFC 7515 section 4.1): a DPoP proof, which
+ * carries its key in `jwk`, and an access token, whose keys are the issuer's, are refused when they hold any.
+ */
+export const HEADER_KEY_REFERENCES = ["jku", "x5u", "x5c", "x5t", "x5t#S256"] as const;
+
 export const LIMITS = {
   /** Largest token request body in bytes. A form with one assertion is well under 8 KiB; more is abuse. */
   maxRequestBodyBytes: 16 * 1024,

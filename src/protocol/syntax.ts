@@ -1,5 +1,6 @@
 // OAuth syntax rules every part of the service shares: client_id and scope-token grammar (RFC 6749), resource
-// indicators (RFC 8707), the URLs the service accepts for an issuer or a jwks_uri, and which hosts count as loopback.
+// indicators (RFC 8707), the URLs the service accepts for an issuer or a jwks_uri, which hosts count as loopback, and
+// the JOSE pieces every token check reads (NumericDate, the `typ` comparison).
 // Imported by the assertion checks, the grant, the registry, the configuration and the CLI. Pure: no I/O, no clock.
 import { LIMITS } from "./constants";
 
@@ -52,4 +53,18 @@ export function isJwksUri(value: unknown): value is string {
   }
   if (url.username || url.password) return false;
   return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname));
+}
+
+/** RFC 7519 section 2: a NumericDate, a finite non-negative number of seconds since the epoch. */
+export function isNumericDate(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+
+/**
+ * RFC 7515 section 4.1.9: a JOSE `typ` names one of `accepted` (media types given without "application/") when it
+ * equals one case-insensitively, with or without the "application/" prefix.
+ */
+export function isJoseType(typ: string, accepted: readonly string[]): boolean {
+  const lower = typ.toLowerCase();
+  return accepted.includes(lower.startsWith("application/") ? lower.slice("application/".length) : lower);
 }

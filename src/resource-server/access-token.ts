@@ -2,8 +2,15 @@
 // (`typ` at+jwt, an allowed `alg`, a `kid`, no `crit`, no key or key URL) and its claims (`iss`, `aud`, `exp`, `nbf`,
 // `iat`, `sub` = `client_id`, `jti`, `scope`, `cnf`). Pure: the clock is an argument; no I/O, no crypto, no logging.
 import { decodeBase64url, decodeJsonObjectSegment } from "../lib/strict-json";
-import { ACCESS_TOKEN_TYPE, LIMITS, RESOURCE_SERVER, type SigningAlgorithm } from "../protocol/constants";
+import {
+  ACCESS_TOKEN_TYPE,
+  HEADER_KEY_REFERENCES,
+  LIMITS,
+  RESOURCE_SERVER,
+  type SigningAlgorithm,
+} from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
+import { isJoseType, isNumericDate } from "../protocol/syntax";
 
 export interface DecodedAccessToken {
   alg: SigningAlgorithm;
@@ -30,14 +37,12 @@ export interface AccessTokenClaims {
   jkt?: string;
 }
 
-/** Header members that name a key another way: the keys are the issuer's JWKS from configuration, never the token's. */
-const KEY_MEMBERS = ["jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256"] as const;
+/** Header members that name a key: the keys are the issuer's JWKS from configuration, never the token's. */
+const KEY_MEMBERS = ["jwk", ...HEADER_KEY_REFERENCES] as const;
 
 /** RFC 9068 section 4 with RFC 7515 section 4.1.9: `typ` compares case-insensitively, `application/` may be left out. */
 export function isAccessTokenType(typ: unknown): boolean {
-  if (typeof typ !== "string") return false;
-  const lower = typ.toLowerCase();
-  return (lower.startsWith("application/") ? lower.slice("application/".length) : lower) === ACCESS_TOKEN_TYPE;
+  return typeof typ === "string" && isJoseType(typ, [ACCESS_TOKEN_TYPE]);
 }
 
 /** Decodes the token and checks its header. Throws rs_token_malformed, rs_token_typ_invalid, rs_token_alg_not_allowed. */
@@ -69,10 +74,6 @@ export function decodeAccessToken(token: string, algorithms: readonly SigningAlg
   const claims = decodeJsonObjectSegment(payloadPart);
   if (!claims) throw new TokenServiceError("rs_token_malformed", "claims set is not a strict JSON object");
   return { alg: header.alg as SigningAlgorithm, kid, claims };
-}
-
-function isNumericDate(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value) && value >= 0;
 }
 
 function isNonEmptyString(value: unknown): value is string {
