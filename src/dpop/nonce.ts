@@ -1,9 +1,11 @@
 // Stateless DPoP server nonces (RFC 9449 section 8): a nonce is a time step and an HMAC of it, under a key derived
 // (HKDF-SHA256) from the DPOP_NONCE_SECRET Worker secret. Checking one needs no storage read or write; a nonce is
-// accepted for LIMITS.dpopNonceAcceptedSteps steps. Crypto only; the clock is an argument; nothing is logged.
+// accepted for LIMITS.dpopNonceAcceptedSteps steps. The check the token endpoint and the resource-server verifier
+// share. Crypto only; the clock is an argument; nothing is logged.
 import { base64url } from "jose";
 import { BoundedCache } from "../lib/bounded-cache";
 import { LIMITS } from "../protocol/constants";
+import { TokenServiceError } from "../protocol/errors";
 
 /** Separates these keys from anything else ever derived from the same secret. */
 const KEY_INFO = new TextEncoder().encode("edge-token-service dpop-nonce v1");
@@ -71,4 +73,19 @@ export async function isCurrentNonce(secret: string, nonce: string, nowSeconds: 
     return false;
   }
   return sameBytes(mac, await macOf(secret, step));
+}
+
+/**
+ * RFC 9449 sections 8 and 9: a proof must carry a current nonce of `secret`, else dpop_nonce_invalid (use_dpop_nonce),
+ * with a fresh nonce in a DPoP-Nonce header for the client's retry.
+ */
+export async function requireCurrentNonce(
+  secret: string,
+  nonce: string | undefined,
+  nowSeconds: number,
+): Promise<void> {
+  if (nonce !== undefined && (await isCurrentNonce(secret, nonce, nowSeconds))) return;
+  throw new TokenServiceError("dpop_nonce_invalid", nonce === undefined ? "no nonce" : "stale or forged", {
+    headers: { "DPoP-Nonce": await currentNonce(secret, nowSeconds) },
+  });
 }

@@ -4,7 +4,7 @@
 // and its key (src/dpop/proof.ts), its server nonce when nonces are on (src/dpop/nonce.ts), the required scopes, and
 // last the proof's jti, spent once (proof-replay.ts). It reads the clock it was given; it never logs, and never copies
 // the token into an error.
-import { currentNonce, isCurrentNonce } from "../dpop/nonce";
+import { currentNonce, requireCurrentNonce } from "../dpop/nonce";
 import { type VerifiedProof, verifyDpopProof } from "../dpop/proof";
 import { accessTokenHash } from "../dpop/signature";
 import { TokenServiceError, whileAvailable } from "../protocol/errors";
@@ -69,17 +69,6 @@ async function checkProof(request: Request, token: string, config: VerifierConfi
   });
 }
 
-/**
- * RFC 9449 section 9: with nonces on, the proof carries a current nonce of this secret (stateless, nonce.ts), else
- * use_dpop_nonce with a fresh one in DPoP-Nonce. Before the jti is spent: the client retries with the same proof id.
- */
-async function checkNonce(proof: VerifiedProof, secret: string, now: number): Promise<void> {
-  if (proof.nonce !== undefined && (await isCurrentNonce(secret, proof.nonce, now))) return;
-  throw new TokenServiceError("dpop_nonce_invalid", proof.nonce === undefined ? "no nonce" : "stale or forged", {
-    headers: { "DPoP-Nonce": await currentNonce(secret, now) },
-  });
-}
-
 /** RFC 6750 section 3.1: every required scope, else insufficient_scope. */
 function checkScopes(required: readonly string[], granted: readonly string[]): void {
   const missing = required.filter((scope) => !granted.includes(scope));
@@ -112,7 +101,8 @@ async function verifyRequest(
   const proof = accepted.jkt === undefined ? undefined : await checkProof(request, token, config, now);
   if (proof && proof.jkt !== accepted.jkt) throw new TokenServiceError("rs_dpop_key_mismatch");
   const nonceSecret = proof ? config.dpopNonceSecret : undefined;
-  if (proof && nonceSecret !== undefined) await checkNonce(proof, nonceSecret, now);
+  // RFC 9449 section 9, before the jti is spent: a client refused for its nonce retries with the same proof id.
+  if (proof && nonceSecret !== undefined) await requireCurrentNonce(nonceSecret, proof.nonce, now);
   // State last: a request refused for any reason above, its scopes included, leaves its proof unspent.
   checkScopes(scopes, accepted.scope);
   if (proof) await spendProof(proof, config, replay);

@@ -5,7 +5,7 @@
 // one may be stale either way. Spending the proof's jti is left to spend-jti.ts, with the assertion's.
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
-import { currentNonce, isCurrentNonce } from "../dpop/nonce";
+import { currentNonce, requireCurrentNonce } from "../dpop/nonce";
 import { verifyDpopProof } from "../dpop/proof";
 import { TokenServiceError } from "../protocol/errors";
 
@@ -32,14 +32,7 @@ export const checkDpop: MiddlewareHandler<AppEnv> = async (c, next) => {
     skewSeconds: config.clockSkew,
   });
   const { nonceRequired, nonceSecret } = config.dpop;
-  if (nonceRequired && nonceSecret !== undefined) {
-    const valid = proof.nonce !== undefined && (await isCurrentNonce(nonceSecret, proof.nonce, c.get("now")));
-    if (!valid) {
-      throw new TokenServiceError("dpop_nonce_invalid", proof.nonce === undefined ? "no nonce" : "stale or forged", {
-        headers: await nonceHeader(c),
-      });
-    }
-  }
+  if (nonceRequired && nonceSecret !== undefined) await requireCurrentNonce(nonceSecret, proof.nonce, c.get("now"));
   c.set("dpop", proof);
   c.get("audit").dpop_jkt = proof.jkt;
   await next();

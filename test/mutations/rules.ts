@@ -1809,8 +1809,8 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "dpop-nonce-required",
         file: "src/token/check-dpop.ts",
-        find: "if (!valid) {",
-        replace: "if (false) {",
+        find: 'if (nonceRequired && nonceSecret !== undefined) await requireCurrentNonce(nonceSecret, proof.nonce, c.get("now"));',
+        replace: "",
         tests: t(
           DPOP,
           "a proof without a nonce gets use_dpop_nonce and a DPoP-Nonce; with that nonce the token is issued",
@@ -2016,7 +2016,7 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "rs-nonce-required",
         file: "src/resource-server/verifier.ts",
-        find: "if (proof && nonceSecret !== undefined) await checkNonce(proof, nonceSecret, now);",
+        find: "if (proof && nonceSecret !== undefined) await requireCurrentNonce(nonceSecret, proof.nonce, now);",
         replace: "",
         tests: t(
           RS,
@@ -2026,21 +2026,24 @@ export const REQUIREMENTS: Requirement[] = [
       },
       {
         id: "rs-nonce-current",
-        file: "src/resource-server/verifier.ts",
-        find: "if (proof.nonce !== undefined && (await isCurrentNonce(secret, proof.nonce, now))) return;",
-        replace: "if (proof.nonce !== undefined) return;",
-        tests: t(
-          RS,
-          "refuses a nonce made under another secret with dpop_nonce_invalid",
-          "refuses a nonce older than the accepted steps with dpop_nonce_invalid",
-        ),
+        file: "src/dpop/nonce.ts",
+        find: "if (nonce !== undefined && (await isCurrentNonce(secret, nonce, nowSeconds))) return;",
+        replace: "if (nonce !== undefined) return;",
+        tests: [
+          ...t(
+            RS,
+            "refuses a nonce made under another secret with dpop_nonce_invalid",
+            "refuses a nonce older than the accepted steps with dpop_nonce_invalid",
+          ),
+          ...t(DPOP, "a forged nonce is refused"),
+        ],
       },
       {
         id: "rs-nonce-before-spend",
         file: "src/resource-server/verifier.ts",
-        find: "  if (proof && nonceSecret !== undefined) await checkNonce(proof, nonceSecret, now);\n  // State last: a request refused for any reason above, its scopes included, leaves its proof unspent.\n  checkScopes(scopes, accepted.scope);\n  if (proof) await spendProof(proof, config, replay);",
+        find: "  if (proof && nonceSecret !== undefined) await requireCurrentNonce(nonceSecret, proof.nonce, now);\n  // State last: a request refused for any reason above, its scopes included, leaves its proof unspent.\n  checkScopes(scopes, accepted.scope);\n  if (proof) await spendProof(proof, config, replay);",
         replace:
-          "  checkScopes(scopes, accepted.scope);\n  if (proof) await spendProof(proof, config, replay);\n  if (proof && nonceSecret !== undefined) await checkNonce(proof, nonceSecret, now);",
+          "  checkScopes(scopes, accepted.scope);\n  if (proof) await spendProof(proof, config, replay);\n  if (proof && nonceSecret !== undefined) await requireCurrentNonce(nonceSecret, proof.nonce, now);",
         tests: t(
           RS,
           "a proof refused for its nonce is not spent: the same proof id with a good nonce is then accepted",
@@ -2048,10 +2051,16 @@ export const REQUIREMENTS: Requirement[] = [
       },
       {
         id: "rs-nonce-header",
-        file: "src/resource-server/verifier.ts",
-        find: 'headers: { "DPoP-Nonce": await currentNonce(secret, now) },',
+        file: "src/dpop/nonce.ts",
+        find: 'headers: { "DPoP-Nonce": await currentNonce(secret, nowSeconds) },',
         replace: "",
-        tests: t(RS, "refuses a proof without a nonce with use_dpop_nonce (401) and a current nonce in DPoP-Nonce"),
+        tests: [
+          ...t(RS, "refuses a proof without a nonce with use_dpop_nonce (401) and a current nonce in DPoP-Nonce"),
+          ...t(
+            DPOP,
+            "a proof without a nonce gets use_dpop_nonce and a DPoP-Nonce; with that nonce the token is issued",
+          ),
+        ],
       },
       {
         id: "rs-nonce-status-401",
