@@ -5,12 +5,13 @@ import { createAdminApi } from "./admin/api";
 import { ADMIN_PATH } from "./admin/contract";
 import { configFor, JWKS_PATH, TOKEN_PATH } from "./config";
 import type { AppEnv } from "./context";
+import { introspectionEndpoint, revocationEndpoint } from "./issued-tokens/endpoints";
 import { serverMetadata } from "./issuer/metadata";
 import { checkActiveKeyForProfile, signingKeysFor } from "./issuer/signing-keys";
-import { DISCOVERY_CACHE_CONTROL } from "./protocol/constants";
+import { DISCOVERY_CACHE_CONTROL, INTROSPECTION_PATH, REVOCATION_PATH } from "./protocol/constants";
 import { TokenServiceError } from "./protocol/errors";
 import { errorResponse } from "./protocol/wire-errors";
-import { auditTokenRequest } from "./token/audit";
+import { auditRequest, auditTokenRequest } from "./token/audit";
 import { tokenEndpoint } from "./token/pipeline";
 
 const loadConfiguration: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -35,8 +36,12 @@ export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(TOKEN_PATH, auditTokenRequest, onlyMethods("POST"));
+  app.use(REVOCATION_PATH, auditRequest("revocation_request"), onlyMethods("POST"));
+  app.use(INTROSPECTION_PATH, auditRequest("introspection_request"), onlyMethods("POST"));
   app.use("*", loadConfiguration);
   app.post(TOKEN_PATH, ...tokenEndpoint);
+  app.post(REVOCATION_PATH, ...revocationEndpoint);
+  app.post(INTROSPECTION_PATH, ...introspectionEndpoint);
   app.route(ADMIN_PATH, createAdminApi());
 
   const metadata = (c: Parameters<MiddlewareHandler<AppEnv>>[0]) =>

@@ -8,9 +8,11 @@ import {
   CONFIG_BOUNDS,
   FAPI2_ALGORITHMS,
   FAPI2_CLOCK_SKEW,
+  INTROSPECTION_PATH,
   LIMITS,
   PROFILES,
   type Profile,
+  REVOCATION_PATH,
 } from "./protocol/constants";
 import { TokenServiceError } from "./protocol/errors";
 import { isLoopbackHost } from "./protocol/syntax";
@@ -19,6 +21,8 @@ export interface Config {
   /** Issuer identifier: an origin without path or trailing slash; the only accepted assertion audience (RFC 10070). */
   issuer: string;
   tokenEndpoint: string;
+  revocationEndpoint: string;
+  introspectionEndpoint: string;
   jwksUri: string;
   /** Audience of access tokens accepted by the admin API (`<issuer>/admin`). */
   adminAudience: string;
@@ -141,6 +145,8 @@ export function parseConfig(
   return {
     issuer,
     tokenEndpoint: issuer + TOKEN_PATH,
+    revocationEndpoint: issuer + REVOCATION_PATH,
+    introspectionEndpoint: issuer + INTROSPECTION_PATH,
     jwksUri: issuer + JWKS_PATH,
     adminAudience: issuer + ADMIN_PATH,
     accessTokenTtl: parseSeconds("ACCESS_TOKEN_TTL", env.ACCESS_TOKEN_TTL, CONFIG_BOUNDS.accessTokenTtl),

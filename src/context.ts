@@ -4,11 +4,13 @@ import type { AssertionHeader } from "./assertion/decode";
 import type { Config } from "./config";
 import type { VerifiedProof } from "./dpop/proof";
 import type { Env } from "./env";
+import type { OwnTokenClaims } from "./issued-tokens/own-token";
+import type { TokenStatusRequest } from "./issued-tokens/parse-request";
 import type { SigningKeySet } from "./issuer/signing-keys";
 import type { ClientJwk } from "./protocol/jwk";
 import type { ClientRecord } from "./registry/record";
 import type { GrantDecision } from "./token/authorize-grant";
-import type { TokenRequest } from "./token/parse-request";
+import type { ClientCredentials, TokenRequest } from "./token/parse-request";
 
 /** A client whose assertion passed every check except replay; its `jti` is not spent yet. */
 export interface AuthenticatedClient {
@@ -39,6 +41,11 @@ export interface AuditFields {
   dpop_jkt?: string;
   /** The issued access token. */
   token?: { jti: string; aud: string | string[]; scope: string; exp: number; type: "Bearer" | "DPoP" };
+  /**
+   * The token a revocation or introspection request is about: its client and jti once its signature verified, and
+   * what was found (`active`, `revoked`, or why it is not active), and the hint the request gave.
+   */
+  target?: { client_id?: string; jti?: string; state: string; hint?: string };
 }
 
 /** The operator an admin request was authenticated as. */
@@ -67,6 +74,12 @@ export interface AppEnv {
     /** Request time, whole seconds since the epoch, read once. */
     now: number;
     tokenRequest: TokenRequest;
+    /** The client authentication of a token, revocation or introspection request. */
+    credentials: ClientCredentials;
+    /** A revocation or introspection request. */
+    statusRequest: TokenStatusRequest;
+    /** The token it is about, when it is an unexpired access token this server signed. */
+    presented?: OwnTokenClaims;
     client: AuthenticatedClient;
     grant: GrantDecision;
     /** The request's verified DPoP proof; absent for a Bearer token request. */

@@ -1,25 +1,14 @@
 // Admin API authentication: accepts only an RFC 9068 access token this server signed, for its issuer, with the admin
 // audience `<issuer>/admin` as its sole audience, the admin scope, a client_id and the client_key of the operator key
 // that obtained it; then asks the operator's authority whether that operator and key may still administer (active,
-// key not retired, admin scope still granted). Verification only: it never logs or stores the token.
+// key not retired, admin scope still granted, the token not revoked). Verification only: it never logs or stores the token.
 import type { MiddlewareHandler } from "hono";
-import { createLocalJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { type JWTPayload, jwtVerify } from "jose";
 import type { OperatorVerdict } from "../client-authority/contract";
 import type { AppEnv } from "../context";
-import type { SigningKeySet } from "../issuer/signing-keys";
+import { verificationKeys } from "../issuer/signing-keys";
 import { TokenServiceError, whileAvailable } from "../protocol/errors";
 import { ADMIN_SCOPE } from "./contract";
-
-const localKeySets = new WeakMap<SigningKeySet, JWTVerifyGetKey>();
-
-function keySetFor(keys: SigningKeySet): JWTVerifyGetKey {
-  let jwks = localKeySets.get(keys);
-  if (!jwks) {
-    jwks = createLocalJWKSet(keys.publicJwks as Parameters<typeof createLocalJWKSet>[0]);
-    localKeySets.set(keys, jwks);
-  }
-  return jwks;
-}
 
 /** The admin audience as the token's only audience: a token some other service also accepts is no admin token. */
 function hasOnlyAudience(payload: JWTPayload, audience: string): boolean {
@@ -36,7 +25,7 @@ export const requireAdminToken: MiddlewareHandler<AppEnv> = async (c, next) => {
   const config = c.get("config");
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(match[1]!, keySetFor(c.get("signingKeys")), {
+    ({ payload } = await jwtVerify(match[1]!, verificationKeys(c.get("signingKeys")), {
       issuer: config.issuer,
       audience: config.adminAudience,
       typ: "at+jwt",
@@ -48,16 +37,25 @@ export const requireAdminToken: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!hasOnlyAudience(payload, config.adminAudience)) {
     throw new TokenServiceError("admin_token_invalid", "the admin audience is not the token's only audience");
   }
-  const { client_id: clientId, client_key: keyId, scope, jti } = payload as Record<string, unknown>;
+  const { client_id: clientId, client_key: keyId, scope, jti, iat } = payload as Record<string, unknown>;
   if (typeof clientId !== "string" || clientId === "")
     throw new TokenServiceError("admin_token_invalid", "no client_id");
   if (typeof keyId !== "string" || keyId === "") throw new TokenServiceError("admin_token_invalid", "no client_key");
   if (typeof jti !== "string" || jti === "") throw new TokenServiceError("admin_token_invalid", "no jti");
+  if (typeof iat !== "number") throw new TokenServiceError("admin_token_invalid", "no iat");
   if (typeof scope !== "string" || !scope.split(" ").includes(ADMIN_SCOPE)) {
     throw new TokenServiceError("admin_scope_missing");
   }
-  // The token dies with its operator's standing: disabled, key retired, or admin no longer granted.
-  const check = { clientId, keyId, adminAudience: config.adminAudience, adminScope: ADMIN_SCOPE };
+  // The token dies with its operator's standing (disabled, key retired or removed, admin no longer granted) and with
+  // its revocation: its own (RFC 7009), or every token of the operator's (`revoke-tokens`).
+  const check = {
+    clientId,
+    keyId,
+    adminAudience: config.adminAudience,
+    adminScope: ADMIN_SCOPE,
+    tokenJti: jti,
+    issuedAt: iat,
+  };
   const verdict = await whileAvailable(
     "replay_guard_unavailable",
     async () => (await c.env.CLIENT_AUTHORITY.getByName(clientId).authorizeOperator(check)) as OperatorVerdict,

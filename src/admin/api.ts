@@ -1,9 +1,9 @@
 // The management API (/admin/...): create, read, replace, update and delete clients, add, retire and restore keys,
-// disable and enable, list. Every change goes through the client's authority (its Durable Object), in arrival
+// disable and enable, list, and revoke every token a client holds. Every change goes through the client's authority (its Durable Object), in arrival
 // order, is checked with the registry's own rules, and may name the version it was prepared against (If-Match: 412
 // when the record has changed since). Responses carry the record's version as an ETag. Never logs tokens or keys.
 import { type Context, Hono } from "hono";
-import type { ChangeResult, ClientChange, ClientView } from "../client-authority/contract";
+import type { ChangeResult, ClientChange, ClientView, RevokeAllResult } from "../client-authority/contract";
 import type { AppEnv } from "../context";
 import { LIMITS } from "../protocol/constants";
 import { TokenServiceError, whileAvailable } from "../protocol/errors";
@@ -146,6 +146,20 @@ export function createAdminApi(): Hono<AppEnv> {
       return applyChange(c, id, { kind, kid });
     });
   }
+
+  /**
+   * Every token issued to the client until now becomes inactive, at introspection and at the admin API, in every
+   * location at once (its authority holds the cut-off); tokens issued after it work. Not a record change: no version.
+   */
+  admin.post("/clients/:id/revoke-tokens", async (c) => {
+    const id = targetId(c, c.req.param("id"));
+    const result = await whileAvailable(
+      "replay_guard_unavailable",
+      async () => (await c.env.CLIENT_AUTHORITY.getByName(id).revokeAllTokens(id)) as RevokeAllResult,
+    );
+    if (!result.ok) throw new TokenServiceError("admin_client_unknown");
+    return c.json({ client_id: id, tokens_revoked_before: result.revokedBefore }, 200, NO_STORE);
+  });
 
   return admin;
 }

@@ -6,10 +6,8 @@
 // validates assertions: callers spend a jti only after every other check has passed.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { LIMITS } from "../protocol/constants";
-import { keyIdOf } from "../protocol/key-id";
 import { applyChange, ChangeRefused } from "./changes";
-import { ClientStateStore, type StoredState } from "./client-state";
+import { ClientStateStore, mayReadopt, type StoredState } from "./client-state";
 import type {
   Actor,
   ChangeResult,
@@ -19,41 +17,27 @@ import type {
   ConsumeRequest,
   OperatorCheck,
   OperatorVerdict,
+  RevokeAllResult,
+  RevokeTokenRequest,
+  TokenStatus,
+  TokenStatusQuery,
 } from "./contract";
 import { foldLegacyRevocations, ReplicaWriter, readReplica } from "./kv-replica";
-import { takeToken } from "./rate-limit";
+import { rateLimitOf, takeToken } from "./rate-limit";
 import { ReplayStore } from "./replay-store";
+import { TokenRevocations } from "./token-revocations";
+import { retiredKidsOf, stillAdmin, tokenStatusOf } from "./token-status";
 
 /** Milliseconds added to the earliest expiry before the purge alarm fires, so one alarm sweeps a batch of rows. */
 const PURGE_BATCH_DELAY_MS = 5_000;
 /** A KV write that failed is tried again this long after, from the alarm. */
 const REPLICATION_RETRY_MS = 10_000;
 
-/**
- * Whether a removed client's record may be adopted from KV again: its removal has reached KV (the replica is deleted)
- * and is older than KV's propagation window, so what KV serves now was written after it.
- */
-function mayReadopt(state: StoredState, nowMs: number): boolean {
-  return (
-    state.record === null &&
-    state.replicatedVersion >= state.version &&
-    nowMs - state.changedAtMs >= LIMITS.kvPropagationSeconds * 1000
-  );
-}
-
-function retiredKidsOf(record: Record<string, unknown>): string[] {
-  return Array.isArray(record.retired_kids) ? (record.retired_kids as string[]) : [];
-}
-
-function rateLimitOf(record: Record<string, unknown>) {
-  const limit = record.rate_limit as { requests: number; per_seconds: number } | undefined;
-  return limit && { requests: limit.requests, perSeconds: limit.per_seconds };
-}
-
 export class ClientAuthority extends DurableObject<Env> {
   readonly #state: ClientStateStore;
   readonly #replay: ReplayStore;
   readonly #proofs: ReplayStore;
+  readonly #revocations: TokenRevocations;
   /** Time of the scheduled alarm in ms, or null when none is known to be set. */
   #alarmAt: number | null = null;
   readonly #replica: ReplicaWriter;
@@ -64,6 +48,7 @@ export class ClientAuthority extends DurableObject<Env> {
     this.#state = new ClientStateStore(ctx.storage.sql);
     this.#replay = new ReplayStore(ctx.storage.sql);
     this.#proofs = new ReplayStore(ctx.storage.sql, "spent_dpop_jti");
+    this.#revocations = new TokenRevocations(ctx.storage.sql);
     this.#replica = new ReplicaWriter(env.CLIENTS, this.#state, () =>
       this.#scheduleAlarm(Date.now() + REPLICATION_RETRY_MS),
     );
@@ -91,7 +76,9 @@ export class ClientAuthority extends DurableObject<Env> {
     if (record.status !== "active") return { outcome: "disabled" };
     if (retiredKidsOf(record).includes(request.keyId)) return { outcome: "key_retired" };
     const proof = request.proof;
-    if (!proof && record.dpop_bound_access_tokens === true) return { outcome: "proof_required" };
+    const purpose = request.purpose ?? "token";
+    if (!proof && purpose === "token" && record.dpop_bound_access_tokens === true) return { outcome: "proof_required" };
+    if (purpose === "introspection" && record.introspection !== true) return { outcome: "not_permitted" };
     if (request.retainUntilMs <= now) return { outcome: "expired" };
     if (this.#replay.isSpent(request.jti, now)) return { outcome: "replayed" };
     if (proof && proof.retainUntilMs <= now) return { outcome: "proof_expired" };
@@ -145,6 +132,8 @@ export class ClientAuthority extends DurableObject<Env> {
       return { ok: false, refusal: err.refusal, detail: err.message, version: versionBefore };
     }
     const version = this.#state.write(clientId, next, Date.now(), actor.clientId);
+    // A removed client's tokens die with it, and stay dead if the same client_id is registered again.
+    if (change.kind === "delete") this.#revocations.revokeAllBefore(Date.now());
     // A removed client's budget goes with it; one created again starts a new bucket.
     if (change.kind === "delete" || change.kind === "create") this.#state.clearBucket();
     const replicated = await this.#replica.replicate();
@@ -152,33 +141,56 @@ export class ClientAuthority extends DurableObject<Env> {
   }
 
   /**
-   * Whether an admin token obtained with key `keyId` may still be used: the operator is active, the key is still
-   * one of its keys and not retired, and its record still grants the admin scope for the admin audience.
+   * Whether an access token issued to this client is still active (token-status.ts): the client active, the key that
+   * obtained it neither retired nor removed, issued after the cut-off, not revoked. Reads only.
+   */
+  async tokenStatus(query: TokenStatusQuery): Promise<TokenStatus> {
+    await this.#stateFor(query.clientId);
+    const revocation = {
+      cutoff: this.#revocations.cutoff(),
+      revoked: this.#revocations.isRevoked(query.jti, Date.now()),
+    };
+    return tokenStatusOf(this.#state.read()?.record ?? null, query, revocation);
+  }
+
+  /** RFC 7009: revokes one of this client's tokens until its expiry (the Worker checked that it is this client's). */
+  async revokeToken(request: RevokeTokenRequest): Promise<void> {
+    const now = Date.now();
+    if (request.retainUntilMs <= now) return;
+    this.#revocations.revoke(request.jti, request.retainUntilMs, now);
+    await this.#scheduleAlarm(request.retainUntilMs + PURGE_BATCH_DELAY_MS);
+  }
+
+  /** Every token issued to this client until now is inactive from this call on, wherever it is presented. */
+  async revokeAllTokens(clientId: string): Promise<RevokeAllResult> {
+    await this.#stateFor(clientId);
+    if (this.#state.read()?.record == null) return { ok: false, refusal: "unknown" };
+    return { ok: true, revokedBefore: this.#revocations.revokeAllBefore(Date.now()) };
+  }
+
+  /**
+   * Whether an admin token obtained with key `keyId` may still be used: it is active by tokenStatus (the operator
+   * active, the key registered and not retired, the token neither revoked nor before the cut-off), and the operator's
+   * record still grants the admin scope for the admin audience.
    */
   async authorizeOperator(check: OperatorCheck): Promise<OperatorVerdict> {
-    await this.#stateFor(check.clientId);
-    const record = this.#state.read()?.record ?? null;
-    if (record === null) return { ok: false, detail: "the operator is not registered" };
-    if (record.status !== "active") return { ok: false, detail: "the operator is disabled" };
-    if (retiredKidsOf(record).includes(check.keyId)) return { ok: false, detail: "the operator's key is retired" };
-    const keys = (record.jwks as { keys?: Array<Record<string, unknown>> } | undefined)?.keys;
-    if (keys) {
-      const ids = await Promise.all(keys.map((key) => keyIdOf(key)));
-      if (!ids.includes(check.keyId)) return { ok: false, detail: "the operator's key is no longer registered" };
-    }
-    const scopes = Array.isArray(record.scopes) ? record.scopes : [];
-    const audiences = Array.isArray(record.audiences) ? record.audiences : [];
-    if (!scopes.includes(check.adminScope) || !audiences.includes(check.adminAudience)) {
-      return { ok: false, detail: "the operator no longer has the admin scope for the admin audience" };
-    }
-    return { ok: true };
+    const status = await this.tokenStatus({
+      clientId: check.clientId,
+      jti: check.tokenJti,
+      issuedAt: check.issuedAt,
+      keyId: check.keyId,
+    });
+    if (!status.active) return { ok: false, detail: `the operator's token is inactive: ${status.reason}` };
+    return stillAdmin(this.#state.read()!.record!, check);
   }
 
   /** Deletes spent jtis whose retention has passed, retries a KV write that failed, and schedules what is left. */
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
     const now = Date.now();
-    const nexts = [this.#replay.purge(now), this.#proofs.purge(now)].filter((at): at is number => at !== null);
+    const nexts = [this.#replay.purge(now), this.#proofs.purge(now), this.#revocations.purge(now)].filter(
+      (at): at is number => at !== null,
+    );
     if (nexts.length > 0) await this.#scheduleAlarm(Math.min(...nexts) + PURGE_BATCH_DELAY_MS);
     await this.#replica.replicate();
   }

@@ -1,6 +1,7 @@
 // The client's state in its Durable Object's SQLite storage: the authoritative record and its version, the version
 // last copied to KV, and the rate-limit bucket; plus the kill switch rows an older version of this object kept, folded
 // into the record when it is adopted. Synchronous SQL only: no I/O beyond this object's storage, no clock of its own.
+import { LIMITS } from "../protocol/constants";
 import type { Bucket } from "./rate-limit";
 
 export interface StoredState {
@@ -12,6 +13,18 @@ export interface StoredState {
   replicatedVersion: number;
   /** When the record last changed, ms since the epoch. */
   changedAtMs: number;
+}
+
+/**
+ * Whether a removed client's record may be adopted from KV again: its removal has reached KV (the replica is deleted)
+ * and is older than KV's propagation window, so what KV serves now was written after it.
+ */
+export function mayReadopt(state: StoredState, nowMs: number): boolean {
+  return (
+    state.record === null &&
+    state.replicatedVersion >= state.version &&
+    nowMs - state.changedAtMs >= LIMITS.kvPropagationSeconds * 1000
+  );
 }
 
 interface StateRow extends Record<string, SqlStorageValue> {

@@ -1,9 +1,17 @@
 // The client authority's RPC contract: what the token endpoint and the admin API ask of a client's Durable Object,
 // and what it answers. Types only: nothing here runs, and nothing here holds secrets.
 
+/**
+ * What the client authenticated for: a token (the default), or a call to the revocation or introspection endpoint,
+ * where a record that binds the client to DPoP asks for no proof, and introspection needs the record's permission.
+ */
+export type ConsumePurpose = "token" | "revocation" | "introspection";
+
 /** Spend a jti, after every other check of a token request has passed. */
 export interface ConsumeRequest {
   clientId: string;
+  /** Default "token". */
+  purpose?: ConsumePurpose;
   jti: string;
   /** Epoch milliseconds until which the spent jti is kept (the assertion's exp plus the clock skew). */
   retainUntilMs: number;
@@ -35,7 +43,42 @@ export type ConsumeOutcome =
   | { outcome: "proof_replayed" }
   /** The DPoP proof's retention had already passed by the authority's clock: nothing is spent. */
   | { outcome: "proof_expired" }
-  | { outcome: "rate_limited"; retryAfterSeconds: number };
+  | { outcome: "rate_limited"; retryAfterSeconds: number }
+  /** Purpose "introspection" and the record does not allow it (`introspection: true`): nothing is spent. */
+  | { outcome: "not_permitted" };
+
+/** Whether an access token this server signed for the client is still active, by its authority's state. */
+export interface TokenStatusQuery {
+  clientId: string;
+  /** The token's jti. */
+  jti: string;
+  /** The token's iat, seconds since the epoch. */
+  issuedAt: number;
+  /** The token's client_key: the id of the client key whose assertion obtained it. */
+  keyId: string;
+}
+
+/** Why an access token with a valid signature is inactive, for the audit line only (never on the wire). */
+export type InactiveReason =
+  | "client_unknown"
+  | "client_disabled"
+  | "key_retired"
+  | "key_removed"
+  | "token_revoked"
+  | "issued_before_cutoff";
+
+export type TokenStatus = { active: true } | { active: false; reason: InactiveReason };
+
+/** RFC 7009: revoke one of the client's access tokens, until the token's own expiry (then it is purged). */
+export interface RevokeTokenRequest {
+  clientId: string;
+  jti: string;
+  /** Epoch milliseconds: the token's exp (plus the clock skew), after which it is inactive anyway. */
+  retainUntilMs: number;
+}
+
+/** Every token issued to the client before `revokedBefore` (epoch seconds: iat below it) is inactive. */
+export type RevokeAllResult = { ok: true; revokedBefore: number } | { ok: false; refusal: "unknown" };
 
 /** A change to a client, as the management API asks for it. Records are raw JSON objects until validated. */
 export type ClientChange =
@@ -83,6 +126,9 @@ export interface OperatorCheck {
   keyId: string;
   adminAudience: string;
   adminScope: string;
+  /** The admin token's jti and iat: a revoked admin token, or one issued before the operator's cut-off, is refused. */
+  tokenJti: string;
+  issuedAt: number;
 }
 
 export type OperatorVerdict = { ok: true } | { ok: false; detail: string };

@@ -32,3 +32,9 @@ export function takeToken(previous: Bucket | undefined, limit: RateLimit, nowMs:
     retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / ratePerMs / 1000)),
   };
 }
+
+/** The rate limit a raw record sets (`rate_limit`), or undefined for none. */
+export function rateLimitOf(record: Record<string, unknown>): RateLimit | undefined {
+  const limit = record.rate_limit as { requests: number; per_seconds: number } | undefined;
+  return limit && { requests: limit.requests, perSeconds: limit.per_seconds };
+}

@@ -1,14 +1,15 @@
-// The spent identifiers of one client in its Durable Object's SQLite storage: assertion jtis (`spent_jti`) and DPoP
-// proof jtis (`spent_dpop_jti`), each kept until a retention time: whether one is spent, spending it, and deleting what
+// The spent identifiers of one client in its Durable Object's SQLite storage: assertion jtis (`spent_jti`), DPoP
+// proof jtis (`spent_dpop_jti`) and revoked access token jtis (`revoked_token`), each kept until a retention time: whether one is spent, spending it, and deleting what
 // can no longer be replayed. Synchronous SQL only; the caller passes the clock, and decides in one synchronous section
 // so no two requests can both see an identifier as new.
 
 /**
- * The two tables. Assertion jtis have an expiry index, which the purge uses; proof jtis live at most
+ * The tables. Assertion jtis have an expiry index, which the purge uses; proof jtis live at most
  * DPOP_PROOF_MAX_AGE + CLOCK_SKEW, so their table stays small and is purged by a scan, which keeps a DPoP-bound token
- * at one extra row written (an index would be a second).
+ * at one extra row written (an index would be a second). Revoked access tokens (`revoked_token`, token-revocations.ts)
+ * are few, and are purged by a scan too: a revocation writes one row.
  */
-export type SpentTable = "spent_jti" | "spent_dpop_jti";
+export type SpentTable = "spent_jti" | "spent_dpop_jti" | "revoked_token";
 
 export class ReplayStore {
   readonly #sql: SqlStorage;

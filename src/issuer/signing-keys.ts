@@ -1,7 +1,7 @@
 // Parses the SIGNING_KEYS secret (a JWK Set of private keys; the first is active) and imports it once per
 // isolate; checks the active key against the profile. Publishes only public halves. Never logs key material; a bad
 // secret fails with a message naming it.
-import { importJWK, type JWK } from "jose";
+import { createLocalJWKSet, importJWK, type JWK, type JWTVerifyGetKey } from "jose";
 import { FAPI2_ALGORITHMS, type Profile, SIGNING_ALGORITHMS, type SigningAlgorithm } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import { type ClientJwk, JwkError, keyFitsAlgorithm, PRIVATE_JWK_MEMBERS, validatePublicJwk } from "../protocol/jwk";
@@ -105,4 +105,19 @@ export function checkActiveKeyForProfile(keys: SigningKeySet, profile: Profile):
       `the active key ${keys.active.kid} signs ${keys.active.alg}, which PROFILE=fapi2 does not allow (PS256, ES256 or EdDSA)`,
     );
   }
+}
+
+const localKeySets = new WeakMap<SigningKeySet, JWTVerifyGetKey>();
+
+/**
+ * The published keys as a jose key lookup, for verifying tokens this server signed (admin tokens, revocation,
+ * introspection): a key removed from SIGNING_KEYS verifies nothing any more. Built once per key set.
+ */
+export function verificationKeys(keys: SigningKeySet): JWTVerifyGetKey {
+  let jwks = localKeySets.get(keys);
+  if (!jwks) {
+    jwks = createLocalJWKSet(keys.publicJwks as Parameters<typeof createLocalJWKSet>[0]);
+    localKeySets.set(keys, jwks);
+  }
+  return jwks;
 }

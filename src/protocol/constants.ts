@@ -129,7 +129,7 @@ export const LIMITS = {
   maxClientNameLength: 200,
   /** Largest `rate_limit.requests`: a million per window is beyond any one client's need for tokens. */
   maxRateLimitRequests: 1_000_000,
-  /** Longest `rate_limit.per_seconds` window: a day, the longest access token lifetime. */
+  /** Longest `rate_limit.per_seconds` window: a day (a budget may span more than one token lifetime). */
   maxRateLimitWindowSeconds: 86_400,
   /** Most entries of a published JWK Set that are even looked at; keys beyond these are ignored. */
   maxPublishedKeysScanned: 100,
@@ -167,8 +167,11 @@ export const LIMITS = {
 
 /** Bounds for operator configuration (config.ts checks each `[vars]` value against these). */
 export const CONFIG_BOUNDS = {
-  /** Access tokens live at least a minute (shorter only multiplies token traffic) and at most a day. */
-  accessTokenTtl: { min: 60, max: 86_400, default: 600 },
+  /**
+   * Access tokens live at least a minute (shorter only multiplies token traffic) and at most an hour: a resource server
+   * that validates offline cannot see a revocation, so the lifetime is the exposure of a leaked token.
+   */
+  accessTokenTtl: { min: 60, max: 3_600, default: 600 },
   /** Clock skew tolerated on assertion times: zero breaks real fleets, more than five minutes invites replay. */
   clockSkew: { min: 0, max: 300, default: 30 },
   /** Assertion lifetime cap (RFC 7523 section 3 lets the server bound it): short keeps the replay store small. */
@@ -186,6 +189,22 @@ export const CONFIG_BOUNDS = {
    * `jti` is kept.
    */
   dpopProofMaxAge: { min: 5, max: 300, default: 60 },
+} as const;
+
+/** Where revocation (RFC 7009) and introspection (RFC 7662) are served, under the issuer. */
+export const REVOCATION_PATH = "/revoke";
+export const INTROSPECTION_PATH = "/introspect";
+
+/** RFC 7009 section 2.1 / RFC 7662 section 2.1 `token_type_hint` values. This server issues access tokens only. */
+export const TOKEN_TYPE_HINTS = ["access_token", "refresh_token"] as const;
+
+/** Revocation and introspection (src/issued-tokens/). */
+export const ISSUED_TOKENS = {
+  /**
+   * Longest `token` parameter looked at: this server's tokens are under 2 KiB (see RESOURCE_SERVER); a longer value is
+   * no token of ours, so revocation answers 200 and introspection `active: false` without decoding it.
+   */
+  maxTokenLength: 8 * 1024,
 } as const;
 
 /** Cache-Control of metadata and JWKS: short enough that a signing-key rotation is seen within minutes. */
@@ -213,6 +232,23 @@ export const RESOURCE_SERVER = {
    * (503) rather than forget one, so a flood can deny service but never open a replay.
    */
   proofReplayEntries: 50_000,
+  /**
+   * Online mode (introspection): seconds an answer is reused for the same token. A few seconds spares the issuer a
+   * call per request from a busy resource server, and is how late a revocation can be seen; never beyond the token's
+   * exp. 0 asks on every request.
+   */
+  introspectionCacheSeconds: { min: 0, max: 60, default: 5 },
+  /** An introspection call slower than this fails the request (503): the resource server never waits on the issuer. */
+  introspectionTimeoutMs: 3_000,
+  /** Introspection answers kept per verifier, evicting the oldest. */
+  introspectionCacheEntries: 10_000,
+  /** Lifetime of the client assertion the verifier signs for each introspection call. */
+  introspectionAssertionLifetimeSeconds: 60,
+  /**
+   * Largest introspection answer read: the claims of one of this service's tokens are well under 2 KiB; a bigger body
+   * is no answer of this issuer's, and is refused (503) without being held whole.
+   */
+  maxIntrospectionResponseBytes: 16 * 1024,
 } as const;
 
 /** Fetching client keys from a `jwks_uri` (src/registry/remote-jwks.ts). */

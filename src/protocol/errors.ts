@@ -78,6 +78,12 @@ export type Reason =
   | "rs_dpop_key_mismatch"
   | "rs_scope_insufficient"
   | "rs_jwks_unavailable"
+  | "rs_token_inactive"
+  | "rs_introspection_unavailable"
+  // revocation (RFC 7009) and introspection (RFC 7662), after the caller authenticated
+  | "token_parameter_missing"
+  | "revocation_not_owner"
+  | "introspection_not_allowed"
   // grant authorization
   | "scope_malformed"
   | "scope_not_allowed"

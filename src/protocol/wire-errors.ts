@@ -189,6 +189,30 @@ export function wireErrorFor(reason: Reason): WireError {
         error: "temporarily_unavailable",
         description: "The issuer's keys are unavailable, retry later",
       };
+    case "rs_token_inactive":
+      // Online mode: the issuer's introspection endpoint says the token is revoked or its client is killed.
+      return { status: 401, error: "invalid_token", description: "The access token is no longer active" };
+    case "rs_introspection_unavailable":
+      return {
+        status: 503,
+        error: "temporarily_unavailable",
+        description: "The issuer's introspection endpoint is unavailable, retry later",
+      };
+    case "token_parameter_missing":
+      return { status: 400, error: "invalid_request", description: "The token parameter is required" };
+    case "revocation_not_owner":
+      // RFC 7009 section 2.1: refused, and the token stays active. Nothing says whose it is.
+      return {
+        status: 400,
+        error: "unauthorized_client",
+        description: "A client may revoke only the tokens issued to it",
+      };
+    case "introspection_not_allowed":
+      return {
+        status: 403,
+        error: "unauthorized_client",
+        description: "This client is not allowed to use the introspection endpoint",
+      };
     case "config_invalid":
       return { status: 500, error: "server_error", description: "The service is misconfigured" };
     case "replay_guard_unavailable":

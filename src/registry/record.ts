@@ -34,6 +34,11 @@ export interface ClientRecord {
    * without a proof is refused.
    */
   dpop_bound_access_tokens?: boolean;
+  /**
+   * The client may call the introspection endpoint (RFC 7662): a resource server that checks tokens online. Off by
+   * default, since an answer tells whether any token of any client is still active.
+   */
+  introspection?: boolean;
   /** Optional token request rate limit; absent means unlimited. */
   rate_limit?: { requests: number; per_seconds: number };
   /** Kids refused at use (a retired key a jwks_uri still publishes, or an inline key being phased out). */
@@ -128,6 +133,10 @@ export function validateClientRecord(input: unknown, expectedClientId?: string):
       throw new RecordError("dpop_bound_access_tokens must be true or false");
     }
     record.dpop_bound_access_tokens = raw.dpop_bound_access_tokens;
+  }
+  if (raw.introspection !== undefined) {
+    if (typeof raw.introspection !== "boolean") throw new RecordError("introspection must be true or false");
+    record.introspection = raw.introspection;
   }
   if (raw.rate_limit !== undefined) {
     const limit = raw.rate_limit as Record<string, unknown> | null;

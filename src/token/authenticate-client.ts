@@ -76,7 +76,7 @@ export async function checkAgainstRecord(
 
 export const authenticateClient: MiddlewareHandler<AppEnv> = async (c, next) => {
   const config = c.get("config");
-  const request = c.get("tokenRequest");
+  const request = c.get("credentials");
   const audit = c.get("audit");
 
   const { header, claims } = decodeAssertion(request.clientAssertion, config.algorithms);

@@ -1,14 +1,19 @@
 // Reads and parses a token request: media type, bounded body, form grammar, duplicate parameters, grant type,
-// and which client authentication the request attempts. No crypto, no storage, no clock.
+// and which client authentication the request attempts (the form and the authentication are shared with the
+// revocation and introspection endpoints). No crypto, no storage, no clock.
 
 import { readBoundedText } from "../lib/bounded-body";
 import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_ASSERTION_TYPE, LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 
-export interface TokenRequest {
+/** How a request authenticates its client: the private_key_jwt assertion, and the client_id parameter if sent. */
+export interface ClientCredentials {
   clientAssertion: string;
   /** The client_id parameter, when sent (it must then name the assertion's client). */
   clientId?: string;
+}
+
+export interface TokenRequest extends ClientCredentials {
   scope?: string;
   /** RFC 8707 resource indicators, in request order. */
   resources: string[];
@@ -55,12 +60,17 @@ export function challengeFor(authorizationHeader: string): string {
   return `${AUTH_SCHEME.test(scheme) ? scheme : "Basic"} realm="token"`;
 }
 
+/** A parsed form: each parameter's values, in order. An empty value counts as absent (RFC 6749 section 3.1). */
+export interface FormFields {
+  one(name: string): string | undefined;
+  all(name: string): string[];
+}
+
 /**
- * Parses a token request body. `authorizationHeader` is the request's HTTP authentication, if any, which is
- * refused: with an assertion it is a second method (RFC 6749 section 2.3, invalid_request); alone it is an
- * unsupported method (invalid_client, with a challenge for the scheme it used).
+ * The form grammar every endpoint shares: percent-encoding, the field count, and each parameter at most once
+ * unless `repeatable` names it (RFC 6749 section 3.2).
  */
-export function parseTokenRequest(body: string, authorizationHeader: string | undefined): TokenRequest {
+export function parseForm(body: string, repeatable: ReadonlySet<string> = new Set()): FormFields {
   if (/%(?![0-9A-Fa-f]{2})/.test(body)) throw new TokenServiceError("body_malformed", "bad percent-encoding");
   const form = new URLSearchParams(body);
   const values = new Map<string, string[]>();
@@ -69,45 +79,63 @@ export function parseTokenRequest(body: string, authorizationHeader: string | un
     if (++fields > LIMITS.maxFormFields) throw new TokenServiceError("too_many_fields");
     const list = values.get(name);
     if (list) {
-      if (!REPEATABLE.has(name)) throw new TokenServiceError("duplicate_parameter", `parameter ${name.slice(0, 40)}`);
+      if (!repeatable.has(name)) throw new TokenServiceError("duplicate_parameter", `parameter ${name.slice(0, 40)}`);
       list.push(value);
     } else {
       values.set(name, [value]);
     }
   }
-  // An empty value counts as absent (RFC 6749 section 3.1).
-  const one = (name: string) => {
-    const value = values.get(name)?.[0];
-    return value === undefined || value === "" ? undefined : value;
+  return {
+    one(name) {
+      const value = values.get(name)?.[0];
+      return value === undefined || value === "" ? undefined : value;
+    },
+    all(name) {
+      return (values.get(name) ?? []).filter((v) => v !== "");
+    },
   };
+}
 
-  const grantType = one("grant_type");
-  if (grantType === undefined) throw new TokenServiceError("grant_type_missing");
-  if (grantType !== CLIENT_CREDENTIALS_GRANT) throw new TokenServiceError("grant_type_unsupported");
-
-  const assertion = one("client_assertion");
-  const assertionType = one("client_assertion_type");
+/**
+ * The client authentication a request attempts: exactly one private_key_jwt assertion. `authorizationHeader` is the
+ * request's HTTP authentication, if any, which is refused: with an assertion it is a second method (RFC 6749 section
+ * 2.3, invalid_request); alone it is an unsupported method (invalid_client, with a challenge for the scheme it used).
+ */
+export function parseClientCredentials(form: FormFields, authorizationHeader: string | undefined): ClientCredentials {
+  const assertion = form.one("client_assertion");
+  const assertionType = form.one("client_assertion_type");
   if (authorizationHeader !== undefined) {
-    if (assertion || assertionType || one("client_secret") !== undefined)
+    if (assertion || assertionType || form.one("client_secret") !== undefined)
       throw new TokenServiceError("multiple_auth_methods");
     throw new TokenServiceError("client_secret_not_accepted", "Authorization header", {
       headers: { "WWW-Authenticate": challengeFor(authorizationHeader) },
     });
   }
-  if (one("client_secret") !== undefined) {
+  if (form.one("client_secret") !== undefined) {
     throw new TokenServiceError(assertion ? "multiple_auth_methods" : "client_secret_not_accepted");
   }
   if (assertion === undefined) throw new TokenServiceError("client_assertion_missing");
   if (assertionType !== JWT_BEARER_ASSERTION_TYPE) throw new TokenServiceError("client_assertion_type_unsupported");
+  const credentials: ClientCredentials = { clientAssertion: assertion };
+  const clientId = form.one("client_id");
+  if (clientId !== undefined) credentials.clientId = clientId;
+  return credentials;
+}
 
-  const resources = (values.get("resource") ?? []).filter((r) => r !== "");
+/** Parses a token request body: the form, the grant type, the client authentication, scope and resources. */
+export function parseTokenRequest(body: string, authorizationHeader: string | undefined): TokenRequest {
+  const form = parseForm(body, REPEATABLE);
+  const grantType = form.one("grant_type");
+  if (grantType === undefined) throw new TokenServiceError("grant_type_missing");
+  if (grantType !== CLIENT_CREDENTIALS_GRANT) throw new TokenServiceError("grant_type_unsupported");
+  const credentials = parseClientCredentials(form, authorizationHeader);
+
+  const resources = form.all("resource");
   if (resources.length > LIMITS.maxResourceParameters) throw new TokenServiceError("too_many_fields", "resource");
-  const scope = one("scope");
+  const scope = form.one("scope");
   if (scope !== undefined && scope.length > LIMITS.maxScopeLength) throw new TokenServiceError("scope_malformed");
 
-  const request: TokenRequest = { clientAssertion: assertion, resources };
-  const clientId = one("client_id");
-  if (clientId !== undefined) request.clientId = clientId;
+  const request: TokenRequest = { ...credentials, resources };
   if (scope !== undefined) request.scope = scope;
   return request;
 }

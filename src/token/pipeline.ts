@@ -16,7 +16,9 @@ const parseRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
   const body = await readFormBody(c.req.raw);
   // The clock is read again once the body is in: a slowly sent body must not stretch an assertion's validity.
   c.set("now", Math.floor(Date.now() / 1000));
-  c.set("tokenRequest", parseTokenRequest(body, c.req.header("Authorization")));
+  const request = parseTokenRequest(body, c.req.header("Authorization"));
+  c.set("tokenRequest", request);
+  c.set("credentials", request);
   await next();
 };
 

@@ -2,8 +2,8 @@
 // and the DPoP proof's when there is one, which it does only for the current record, an active client, a key that
 // is not retired and a proof when the record binds the client to DPoP, within the client's rate limit. When the authority holds a newer record than the one KV served, the request is checked again against that
 // record (signature, audience, grant) before the jti is spent. Runs only after every other check has passed.
-import type { MiddlewareHandler } from "hono";
-import type { ConsumeOutcome } from "../client-authority/contract";
+import type { Context, MiddlewareHandler, Next } from "hono";
+import type { ConsumeOutcome, ConsumePurpose } from "../client-authority/contract";
 import type { AppEnv } from "../context";
 import { TokenServiceError, whileAvailable } from "../protocol/errors";
 import { rememberClient } from "../registry/client-registry";
@@ -21,7 +21,12 @@ function authoritativeRecord(raw: Record<string, unknown>, clientId: string): Cl
   }
 }
 
-export const spendJti: MiddlewareHandler<AppEnv> = async (c, next) => {
+/**
+ * Spends the jti of an authenticated request: a token request (`purpose` "token"), or the client authentication of a
+ * revocation or introspection request, where nothing is granted: no DPoP proof is asked of a DPoP-bound client, and
+ * introspection needs the record's permission, which the authority checks on its current record.
+ */
+async function spend(c: Context<AppEnv>, next: Next, purpose: ConsumePurpose): Promise<void> {
   const config = c.get("config");
   const proof = c.get("dpop");
   // A proof passes the iat window until iat + max age + skew: its jti is kept that long.
@@ -33,6 +38,7 @@ export const spendJti: MiddlewareHandler<AppEnv> = async (c, next) => {
       async (): Promise<ConsumeOutcome> =>
         c.env.CLIENT_AUTHORITY.getByName(client.record.client_id).consume({
           clientId: client.record.client_id,
+          purpose,
           jti: client.jti,
           retainUntilMs: (client.exp + config.clockSkew) * 1000,
           keyId: client.keyId,
@@ -48,17 +54,18 @@ export const spendJti: MiddlewareHandler<AppEnv> = async (c, next) => {
         const record = authoritativeRecord(result.record, client.record.client_id);
         if (record.status !== "active") throw new TokenServiceError("client_disabled", "disabled by its authority");
         rememberClient(record, { ttlSeconds: config.clientCacheTtl, now: c.get("now") });
-        const compact = c.get("tokenRequest").clientAssertion;
+        const compact = c.get("credentials").clientAssertion;
         const { header, aud, jti, exp } = client;
         c.set("client", await checkAgainstRecord(c, record, { compact, header, aud, jti, exp }));
-        c.set(
-          "grant",
-          decideGrant(record, c.get("tokenRequest"), {
-            audience: config.defaultAudience,
-            maxTtl: config.accessTokenTtl,
-            adminAudience: config.adminAudience,
-          }),
-        );
+        if (purpose === "token")
+          c.set(
+            "grant",
+            decideGrant(record, c.get("tokenRequest"), {
+              audience: config.defaultAudience,
+              maxTtl: config.accessTokenTtl,
+              adminAudience: config.adminAudience,
+            }),
+          );
         continue;
       }
       case "unknown":
@@ -69,6 +76,8 @@ export const spendJti: MiddlewareHandler<AppEnv> = async (c, next) => {
         throw new TokenServiceError("key_retired");
       case "proof_required":
         throw new TokenServiceError("dpop_proof_required", "its authority's record binds the client to DPoP");
+      case "not_permitted":
+        throw new TokenServiceError("introspection_not_allowed", "its authority's record does not allow introspection");
       case "rate_limited":
         throw new TokenServiceError("rate_limited", undefined, { retryAfterSeconds: result.retryAfterSeconds });
       case "replayed":
@@ -86,4 +95,12 @@ export const spendJti: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   // The record changed again between two checks: the client retries; nothing was spent.
   throw new TokenServiceError("replay_guard_unavailable", "the client's record changed while it was checked");
-};
+}
+
+export const spendJti: MiddlewareHandler<AppEnv> = (c, next) => spend(c, next, "token");
+
+/** The same step for the revocation and introspection endpoints. */
+export const spendJtiFor =
+  (purpose: Exclude<ConsumePurpose, "token">): MiddlewareHandler<AppEnv> =>
+  (c, next) =>
+    spend(c, next, purpose);

@@ -36,6 +36,8 @@ const ALLOWED: Record<string, string[]> = {
     "root:config",
   ],
   admin: ["registry", "client-authority", "issuer", "protocol", "lib", "root:context"],
+  // Revocation and introspection: the caller authenticates with the token endpoint's own steps.
+  "issued-tokens": ["token", "client-authority", "issuer", "protocol", "lib", "root:context"],
 };
 
 function sourceFiles(dir: string): string[] {

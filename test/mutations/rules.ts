@@ -138,7 +138,7 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "parameter-once",
         file: "src/token/parse-request.ts",
-        find: 'if (!REPEATABLE.has(name)) throw new TokenServiceError("duplicate_parameter", `parameter ${name.slice(0, 40)}`);',
+        find: 'if (!repeatable.has(name)) throw new TokenServiceError("duplicate_parameter", `parameter ${name.slice(0, 40)}`);',
         replace: "",
         tests: [
           ...t(ENDPOINT, "rejects with invalid_request when a parameter is repeated"),
@@ -186,7 +186,7 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "auth-header-with-assertion",
         file: "src/token/parse-request.ts",
-        find: 'if (assertion || assertionType || one("client_secret") !== undefined)\n      throw new TokenServiceError("multiple_auth_methods");',
+        find: 'if (assertion || assertionType || form.one("client_secret") !== undefined)\n      throw new TokenServiceError("multiple_auth_methods");',
         replace: "",
         tests: t(ENDPOINT, "rejects with invalid_request when an Authorization header comes with the assertion"),
       },

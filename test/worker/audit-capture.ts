@@ -1,10 +1,10 @@
-// Test support: keeps every audit line the Worker writes (token_request and admin_request events) while still
+// Test support: keeps every audit line the Worker writes (token, revocation, introspection and admin request events) while still
 // passing it to the real console, and ties the lines written during one request to that request's Response.
 // Reads console output only; never changes what the Worker does.
 
 /** One parsed audit line, as src/token/audit.ts and src/admin/audit.ts write it. */
 export interface AuditLine {
-  event: "token_request" | "admin_request";
+  event: "token_request" | "revocation_request" | "introspection_request" | "admin_request";
   outcome: string;
   status: number;
   reason?: string;
@@ -15,6 +15,12 @@ export interface AuditLine {
   [field: string]: unknown;
 }
 
+const EVENTS: ReadonlySet<string> = new Set([
+  "token_request",
+  "revocation_request",
+  "introspection_request",
+  "admin_request",
+]);
 const log: AuditLine[] = [];
 const linesOf = new WeakMap<Response, AuditLine[]>();
 let installed = false;
@@ -23,7 +29,7 @@ function parseAuditLine(args: unknown[]): AuditLine | null {
   if (args.length !== 1 || typeof args[0] !== "string" || !args[0].startsWith('{"event":')) return null;
   try {
     const line = JSON.parse(args[0]) as AuditLine;
-    return line.event === "token_request" || line.event === "admin_request" ? line : null;
+    return EVENTS.has(line.event) ? line : null;
   } catch {
     return null;
   }

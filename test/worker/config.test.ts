@@ -10,6 +10,8 @@ describe("parseConfig", () => {
     expect(parseConfig({ ISSUER: "https://auth.example.com" })).toEqual({
       issuer: "https://auth.example.com",
       tokenEndpoint: "https://auth.example.com/token",
+      revocationEndpoint: "https://auth.example.com/revoke",
+      introspectionEndpoint: "https://auth.example.com/introspect",
       jwksUri: "https://auth.example.com/.well-known/jwks.json",
       adminAudience: "https://auth.example.com/admin",
       accessTokenTtl: 600,
@@ -30,6 +32,12 @@ describe("parseConfig", () => {
     ["rejects a plain-http ISSUER off loopback", { ISSUER: "http://auth.example.com" }, /must use https/],
     ["accepts http for localhost", { ISSUER: "http://localhost:8787" }, /^accepted$/],
     ["rejects a non-numeric ACCESS_TOKEN_TTL", { ACCESS_TOKEN_TTL: "10m" }, /ACCESS_TOKEN_TTL must be a whole number/],
+    [
+      "rejects an ACCESS_TOKEN_TTL over an hour (offline resource servers cannot see a revocation)",
+      { ACCESS_TOKEN_TTL: "3601" },
+      /ACCESS_TOKEN_TTL must be between 60 and 3600 seconds/,
+    ],
+    ["accepts an ACCESS_TOKEN_TTL of an hour", { ACCESS_TOKEN_TTL: "3600" }, /^accepted$/],
     ["rejects an out-of-range CLOCK_SKEW", { CLOCK_SKEW: "3600" }, /CLOCK_SKEW must be between 0 and 300/],
     [
       "rejects an out-of-range ASSERTION_MAX_LIFETIME",

@@ -1,0 +1,51 @@
+// Whether an access token this server signed is still active by its client's current state: the client registered
+// and active, the key that obtained the token neither retired nor removed, the token issued after the client's
+// cut-off and not revoked. Pure over values the authority passes in; no storage, no clock, never a token.
+import { keyIdOf } from "../protocol/key-id";
+import type { OperatorCheck, OperatorVerdict, TokenStatus, TokenStatusQuery } from "./contract";
+
+export function retiredKidsOf(record: Record<string, unknown>): string[] {
+  return Array.isArray(record.retired_kids) ? (record.retired_kids as string[]) : [];
+}
+
+/**
+ * Whether `keyId` is still one of the record's keys. A client with a jwks_uri publishes its own keys, which only a
+ * fetch would show: for it only a retirement (retired_kids) counts.
+ */
+async function isKeyRegistered(record: Record<string, unknown>, keyId: string): Promise<boolean> {
+  const keys = (record.jwks as { keys?: Array<Record<string, unknown>> } | undefined)?.keys;
+  if (!keys) return true;
+  const ids = await Promise.all(keys.map((key) => keyIdOf(key)));
+  return ids.includes(keyId);
+}
+
+/**
+ * The status of the token `query` describes, for the client `record` (null: not registered, or removed), the client's
+ * cut-off (epoch seconds, null: none) and whether its jti is revoked. Every inactive case takes the same path to
+ * here (one call to the client's authority), so a caller cannot time one against another.
+ */
+export async function tokenStatusOf(
+  record: Record<string, unknown> | null,
+  query: Pick<TokenStatusQuery, "issuedAt" | "keyId">,
+  revocation: { cutoff: number | null; revoked: boolean },
+): Promise<TokenStatus> {
+  if (record === null) return { active: false, reason: "client_unknown" };
+  if (record.status !== "active") return { active: false, reason: "client_disabled" };
+  if (retiredKidsOf(record).includes(query.keyId)) return { active: false, reason: "key_retired" };
+  if (!(await isKeyRegistered(record, query.keyId))) return { active: false, reason: "key_removed" };
+  if (revocation.cutoff !== null && query.issuedAt < revocation.cutoff) {
+    return { active: false, reason: "issued_before_cutoff" };
+  }
+  if (revocation.revoked) return { active: false, reason: "token_revoked" };
+  return { active: true };
+}
+
+/** Whether an operator's record still grants the admin scope for the admin audience (its admin tokens die without). */
+export function stillAdmin(record: Record<string, unknown>, check: OperatorCheck): OperatorVerdict {
+  const scopes = Array.isArray(record.scopes) ? record.scopes : [];
+  const audiences = Array.isArray(record.audiences) ? record.audiences : [];
+  if (!scopes.includes(check.adminScope) || !audiences.includes(check.adminAudience)) {
+    return { ok: false, detail: "the operator no longer has the admin scope for the admin audience" };
+  }
+  return { ok: true };
+}

@@ -1,0 +1,75 @@
+// Test support for the revocation and introspection suites: access tokens obtained through the Worker, and
+// revocation and introspection requests authenticated with a client's own fresh assertion (or none), each with its
+// audit line remembered. Sends requests only; asserts only that a token was issued.
+import { INTROSPECTION_PATH, REVOCATION_PATH } from "../../../src/protocol/constants";
+import {
+  buildAssertion,
+  expectIssued,
+  ISSUER,
+  JWT_BEARER,
+  postToken,
+  registerClient,
+  type TestClient,
+  type TestVars,
+  tokenForm,
+} from "../support";
+
+export const ISSUER_PATHS = {
+  revocation: `${ISSUER}${REVOCATION_PATH}`,
+  introspection: `${ISSUER}${INTROSPECTION_PATH}`,
+} as const;
+
+/** A client that may introspect (`introspection: true`): a resource server checking tokens online. */
+export function registerIntrospector(record: Record<string, unknown> = {}): Promise<TestClient> {
+  return registerClient({ record: { introspection: true, ...record } });
+}
+
+/** An access token for `client`, with a fresh assertion; `extra` adds token request parameters. */
+export async function accessTokenFor(client: TestClient, extra: Record<string, string> = {}): Promise<string> {
+  const body = await expectIssued(await postToken(tokenForm(await buildAssertion(client), extra)));
+  return body.access_token as string;
+}
+
+export interface StatusCall {
+  /** Authenticate as this client with a fresh assertion (none: no client authentication at all). */
+  as?: TestClient;
+  /** Send this assertion instead of a fresh one. */
+  assertion?: string;
+  hint?: string;
+  vars?: TestVars & Record<string, string>;
+  headers?: Record<string, string>;
+}
+
+function statusForm(token: string | undefined, assertion: string | undefined, hint: string | undefined) {
+  return {
+    ...(assertion === undefined ? {} : { client_assertion_type: JWT_BEARER, client_assertion: assertion }),
+    ...(token === undefined ? {} : { token }),
+    ...(hint === undefined ? {} : { token_type_hint: hint }),
+  };
+}
+
+async function post(path: string, token: string | undefined, call: StatusCall): Promise<Response> {
+  const assertion = call.assertion ?? (call.as ? await buildAssertion(call.as) : undefined);
+  return postToken(statusForm(token, assertion, call.hint), {
+    url: path,
+    ...(call.vars ? { vars: call.vars } : {}),
+    ...(call.headers ? { headers: call.headers } : {}),
+  });
+}
+
+/** POST /revoke for `token`. */
+export function revoke(token: string | undefined, call: StatusCall = {}): Promise<Response> {
+  return post(ISSUER_PATHS.revocation, token, call);
+}
+
+/** POST /introspect for `token`. */
+export function introspect(token: string | undefined, call: StatusCall = {}): Promise<Response> {
+  return post(ISSUER_PATHS.introspection, token, call);
+}
+
+/** The introspection answer's body, for a call that must have been answered. */
+export async function introspected(token: string, as: TestClient, vars?: StatusCall["vars"]) {
+  const response = await introspect(token, { as, ...(vars ? { vars } : {}) });
+  if (response.status !== 200) throw new Error(`introspection answered ${response.status}`);
+  return (await response.json()) as Record<string, unknown>;
+}
