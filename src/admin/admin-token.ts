@@ -1,7 +1,8 @@
 // Admin API authentication: accepts only an RFC 9068 access token this server signed, for its issuer, with the admin
 // audience `<issuer>/admin` as its sole audience, the admin scope, a client_id and the client_key of the operator key
 // that obtained it; then asks the operator's authority whether that operator and key may still administer (active,
-// key not retired, admin scope still granted, the token not revoked). Verification only: it never logs or stores the token.
+// key not retired, admin scope still granted, the token not revoked). Verification only: it never logs or stores the
+// token.
 import type { MiddlewareHandler } from "hono";
 import { type JWTPayload, jwtVerify } from "jose";
 import type { OperatorVerdict } from "../client-authority/contract";

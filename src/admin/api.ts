@@ -1,7 +1,8 @@
 // The management API (/admin/...): create, read, replace, update and delete clients, add, retire and restore keys,
-// disable and enable, list, and revoke every token a client holds. Every change goes through the client's authority (its Durable Object), in arrival
-// order, is checked with the registry's own rules, and may name the version it was prepared against (If-Match: 412
-// when the record has changed since). Responses carry the record's version as an ETag. Never logs tokens or keys.
+// disable and enable, list, and revoke every token a client holds. Every change goes through the client's authority
+// (its Durable Object), in arrival order, is checked with the registry's own rules, and may name the version it was
+// prepared against (If-Match: 412 when the record has changed since). Responses carry the record's version as an
+// ETag. Never logs tokens or keys.
 import { type Context, Hono } from "hono";
 import type { ChangeResult, ClientChange, ClientView, RevokeAllResult } from "../client-authority/contract";
 import type { AppEnv } from "../context";

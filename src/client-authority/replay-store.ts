@@ -1,7 +1,7 @@
 // The spent identifiers of one client in its Durable Object's SQLite storage: assertion jtis (`spent_jti`), DPoP
-// proof jtis (`spent_dpop_jti`) and revoked access token jtis (`revoked_token`), each kept until a retention time: whether one is spent, spending it, and deleting what
-// can no longer be replayed. Synchronous SQL only; the caller passes the clock, and decides in one synchronous section
-// so no two requests can both see an identifier as new.
+// proof jtis (`spent_dpop_jti`) and revoked access token jtis (`revoked_token`), each kept until a retention time:
+// whether one is spent, spending it, and deleting what can no longer be replayed. Synchronous SQL only; the caller
+// passes the clock, and decides in one synchronous section so no two requests can both see an identifier as new.
 
 /**
  * The tables. Assertion jtis have an expiry index, which the purge uses; proof jtis live at most

@@ -1,7 +1,9 @@
-// The last check of a token request: asks the client's authority (its Durable Object) to spend the assertion's jti,
-// and the DPoP proof's when there is one, which it does only for the current record, an active client, a key that
-// is not retired and a proof when the record binds the client to DPoP, within the client's rate limit. When the authority holds a newer record than the one KV served, the request is checked again against that
-// record (signature, audience, grant) before the jti is spent. Runs only after every other check has passed.
+// The last check of a token request (and of a revocation or introspection caller): asks the client's authority (its
+// Durable Object) to spend the assertion's jti, and the DPoP proof's when there is one, which it does only for the
+// current record, an active client, a key that is not retired, a proof when the record binds the client to DPoP (token
+// requests) and the record's permission (introspection), within the client's rate limit. When the authority holds a
+// newer record than the one KV served, the request is checked again against that record (signature, audience, and
+// for a token the grant) before the jti is spent. Runs only after every other check has passed.
 import type { Context, MiddlewareHandler, Next } from "hono";
 import type { ConsumeOutcome, ConsumePurpose } from "../client-authority/contract";
 import type { AppEnv } from "../context";
