@@ -9,8 +9,8 @@ import { introspectionEndpoint, revocationEndpoint } from "./issued-tokens/endpo
 import { serverMetadata } from "./issuer/metadata";
 import { checkActiveKeyForProfile, signingKeysFor } from "./issuer/signing-keys";
 import { DISCOVERY_CACHE_CONTROL, INTROSPECTION_PATH, REVOCATION_PATH } from "./protocol/constants";
+import { errorResponse } from "./protocol/error-response";
 import { TokenServiceError } from "./protocol/errors";
-import { errorResponse } from "./protocol/wire-errors";
 import { auditRequest, auditTokenRequest } from "./token/audit";
 import { tokenEndpoint } from "./token/pipeline";
 

@@ -4,7 +4,7 @@
 // no storage, and the token is never logged or copied into an error.
 import { errors, jwtVerify } from "jose";
 import { type SigningKeySet, verificationKeys } from "../issuer/signing-keys";
-import { ACCESS_TOKEN_TYPE, ISSUED_TOKENS, SIGNING_ALGORITHMS } from "../protocol/constants";
+import { ACCESS_TOKEN_TYPE, LIMITS, SIGNING_ALGORITHMS } from "../protocol/constants";
 
 /** The claims of an access token this server issued, as introspection reports them. */
 export interface OwnTokenClaims {
@@ -57,7 +57,7 @@ export async function verifyOwnToken(
   issuer: string,
   now: number,
 ): Promise<OwnTokenResult> {
-  if (token.length > ISSUED_TOKENS.maxTokenLength || !COMPACT_JWS.test(token))
+  if (token.length > LIMITS.maxPresentedTokenLength || !COMPACT_JWS.test(token))
     return { ok: false, why: "token_malformed" };
   let payload: Record<string, unknown>;
   try {

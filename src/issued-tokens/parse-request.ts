@@ -1,9 +1,11 @@
 // Parses a revocation (RFC 7009 section 2.1) or introspection (RFC 7662 section 2.1) request: the form grammar and
 // the client authentication the token endpoint uses (token/parse-request.ts), the `token` parameter, and the
 // `token_type_hint`. No crypto, no storage, no clock.
-import { TOKEN_TYPE_HINTS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import { type ClientCredentials, parseClientCredentials, parseForm } from "../token/parse-request";
+
+/** RFC 7009 section 2.1 / RFC 7662 section 2.1 `token_type_hint` values (the IANA registry's two). */
+const TOKEN_TYPE_HINTS = ["access_token", "refresh_token"] as const;
 
 export type TokenTypeHint = (typeof TOKEN_TYPE_HINTS)[number];
 

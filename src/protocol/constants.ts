@@ -163,6 +163,8 @@ export const LIMITS = {
   dpopNonceAcceptedSteps: 3,
   /** Shortest DPOP_NONCE_SECRET: 32 characters of a random base64url string are 192 bits. */
   minDpopNonceSecretLength: 32,
+  /** Longest `token` revocation or introspection decodes: ours are under 2 KiB; a longer one is no token of ours. */
+  maxPresentedTokenLength: 8 * 1024,
 } as const;
 
 /** Bounds for operator configuration (config.ts checks each `[vars]` value against these). */
@@ -194,18 +196,6 @@ export const CONFIG_BOUNDS = {
 /** Where revocation (RFC 7009) and introspection (RFC 7662) are served, under the issuer. */
 export const REVOCATION_PATH = "/revoke";
 export const INTROSPECTION_PATH = "/introspect";
-
-/** RFC 7009 section 2.1 / RFC 7662 section 2.1 `token_type_hint` values. This server issues access tokens only. */
-export const TOKEN_TYPE_HINTS = ["access_token", "refresh_token"] as const;
-
-/** Revocation and introspection (src/issued-tokens/). */
-export const ISSUED_TOKENS = {
-  /**
-   * Longest `token` parameter looked at: this server's tokens are under 2 KiB (see RESOURCE_SERVER); a longer value is
-   * no token of ours, so revocation answers 200 and introspection `active: false` without decoding it.
-   */
-  maxTokenLength: 8 * 1024,
-} as const;
 
 /** Cache-Control of metadata and JWKS: short enough that a signing-key rotation is seen within minutes. */
 export const DISCOVERY_CACHE_CONTROL = "public, max-age=300";

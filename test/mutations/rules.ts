@@ -48,6 +48,8 @@ const DPOP_CLAIMS = "test/worker/dpop/claims.test.ts";
 const DPOP_NONCE = "test/worker/dpop/nonce.test.ts";
 const RS = "test/worker/resource-server/verifier.test.ts";
 const RS_REPLAY = "test/worker/resource-server/proof-replay.test.ts";
+const INTROSPECTION = "test/worker/issued-tokens/introspection.test.ts";
+const REVOCATION = "test/worker/issued-tokens/revocation.test.ts";
 
 const t = (file: string, ...titles: string[]) => titles.map((title) => `${file} › ${title}`);
 
@@ -1170,7 +1172,7 @@ export const REQUIREMENTS: Requirement[] = [
       },
       {
         id: "readopt-after-propagation-window",
-        file: "src/client-authority/authority.ts",
+        file: "src/client-authority/client-state.ts",
         find: "nowMs - state.changedAtMs >= LIMITS.kvPropagationSeconds * 1000",
         replace: "true",
         tests: t(
@@ -1324,25 +1326,37 @@ export const REQUIREMENTS: Requirement[] = [
       },
       {
         id: "operator-active",
-        file: "src/client-authority/authority.ts",
-        find: 'if (record.status !== "active") return { ok: false, detail: "the operator is disabled" };',
+        file: "src/client-authority/token-status.ts",
+        find: 'if (record.status !== "active") return { active: false, reason: "client_disabled" };',
         replace: "",
-        tests: t(ADMIN_TOKEN, "refuses the still unexpired tokens of an operator once it is disabled"),
+        tests: [
+          ...t(ADMIN_TOKEN, "refuses the still unexpired tokens of an operator once it is disabled"),
+          ...t(
+            INTROSPECTION,
+            "for the tokens of a client once it is disabled, from the next call, whatever KV still serves",
+          ),
+        ],
       },
       {
         id: "operator-key-registered",
-        file: "src/client-authority/authority.ts",
-        find: `if (!ids.includes(check.keyId)) return { ok: false, detail: "the operator's key is no longer registered" };`,
-        replace: "",
-        tests: t(
-          ADMIN_TOKEN,
-          "refuses a token as soon as the key that obtained it is retired, while the operator's other key still works",
-          "rejects one with a client_key the operator never registered",
-        ),
+        file: "src/client-authority/token-status.ts",
+        find: "return ids.includes(keyId);",
+        replace: "return true;",
+        tests: [
+          ...t(
+            ADMIN_TOKEN,
+            "refuses a token as soon as the key that obtained it is retired, while the operator's other key still works",
+            "rejects one with a client_key the operator never registered",
+          ),
+          ...t(
+            INTROSPECTION,
+            "for a token obtained with a key since retired (an inline key leaves the record), the other key's still active",
+          ),
+        ],
       },
       {
         id: "operator-still-admin",
-        file: "src/client-authority/authority.ts",
+        file: "src/client-authority/token-status.ts",
         find: "if (!scopes.includes(check.adminScope) || !audiences.includes(check.adminAudience)) {",
         replace: "if (false) {",
         tests: t(ADMIN_TOKEN, "refuses the tokens of an operator whose record no longer grants the admin scope"),
@@ -1451,7 +1465,7 @@ export const REQUIREMENTS: Requirement[] = [
     rules: [
       {
         id: "wire-hides-reason",
-        file: "src/protocol/wire-errors.ts",
+        file: "src/protocol/error-response.ts",
         find: "JSON.stringify({ error: wire.error, error_description: description })",
         replace: "JSON.stringify({ error: wire.error, error_description: description, reason })",
         tests: t(
@@ -1468,7 +1482,7 @@ export const REQUIREMENTS: Requirement[] = [
       },
       {
         id: "outage-retry-after",
-        file: "src/protocol/wire-errors.ts",
+        file: "src/protocol/error-response.ts",
         find: 'else if (wire.status === 503) headers["Retry-After"] = "1";',
         replace: "",
         tests: t(OUTCOMES, "a replay guard failure answers 503 with Retry-After"),
@@ -1748,7 +1762,7 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "dpop-required-by-authority",
         file: "src/client-authority/authority.ts",
-        find: 'if (!proof && record.dpop_bound_access_tokens === true) return { outcome: "proof_required" };',
+        find: 'if (!proof && purpose === "token" && record.dpop_bound_access_tokens === true) return { outcome: "proof_required" };',
         replace: "",
         tests: [
           ...t(GUARD, "refuses a request without a proof when its record binds the client to DPoP, and spends nothing"),
@@ -1796,8 +1810,8 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "dpop-purge",
         file: "src/client-authority/authority.ts",
-        find: "[this.#replay.purge(now), this.#proofs.purge(now)]",
-        replace: "[this.#replay.purge(now)]",
+        find: "[this.#replay.purge(now), this.#proofs.purge(now), this.#revocations.purge(now)]",
+        replace: "[this.#replay.purge(now), this.#revocations.purge(now)]",
         tests: t(GUARD, "purges proof jtis past their retention from its alarm"),
       },
     ],
@@ -2082,6 +2096,194 @@ export const REQUIREMENTS: Requirement[] = [
         find: 'if (typeof value !== "string" || value.length < LIMITS.minDpopNonceSecretLength) {',
         replace: 'if (typeof value !== "string") {',
         tests: t(RS, "createVerifier refuses a dpopNonceSecret shorter than the minimum, naming the option"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "revocation and introspection callers authenticate with private_key_jwt exactly as at the token endpoint, their jti spent by the same replay guard; only a client whose record allows it, by its authority's current record, may introspect; a client bound to DPoP needs no proof to call either",
+    source: "RFC 7009 §2.1, RFC 7662 §2.1, §4",
+    rules: [
+      {
+        id: "introspection-permission",
+        file: "src/client-authority/authority.ts",
+        find: 'if (purpose === "introspection" && record.introspection !== true) return { outcome: "not_permitted" };',
+        replace: "",
+        tests: t(
+          INTROSPECTION,
+          "a client its record does not allow, with 403, spending nothing: the same assertion works once allowed",
+          "a client whose permission its authority withdrew, while KV still serves the record that allowed it",
+        ),
+      },
+      {
+        id: "introspection-permission-refuses",
+        file: "src/token/spend-jti.ts",
+        find: 'case "not_permitted":\n        throw new TokenServiceError("introspection_not_allowed", "its authority\'s record does not allow introspection");',
+        replace: 'case "not_permitted":\n        return next();',
+        tests: t(
+          INTROSPECTION,
+          "a client its record does not allow, with 403, spending nothing: the same assertion works once allowed",
+        ),
+      },
+      {
+        id: "dpop-proof-token-only",
+        file: "src/client-authority/authority.ts",
+        find: 'if (!proof && purpose === "token" && record.dpop_bound_access_tokens === true)',
+        replace: "if (!proof && record.dpop_bound_access_tokens === true)",
+        tests: t(INTROSPECTION, "lets a client bound to DPoP introspect without a proof: it asks for no token"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "a client revokes only its own tokens: another's is refused with `unauthorized_client`, stays active, and the caller's jti is not spent; an invalid, unknown or expired token gets 200; a revoked token's jti is kept until its `exp` + `CLOCK_SKEW`, then purged",
+    source: "RFC 7009 §2.1, §2.2",
+    rules: [
+      {
+        id: "revocation-owner",
+        file: "src/issued-tokens/endpoints.ts",
+        find: 'if (presented && presented.client_id !== c.get("client").record.client_id) {',
+        replace: "if (false) {",
+        tests: t(
+          REVOCATION,
+          "another client's token, which stays active, and spends nothing: the same assertion revokes its own",
+        ),
+      },
+      {
+        id: "revocation-stored",
+        file: "src/client-authority/authority.ts",
+        find: "this.#revocations.revoke(request.jti, request.retainUntilMs, now);",
+        replace: "",
+        tests: [
+          ...t(REVOCATION, "makes it inactive at the next introspection"),
+          ...t(INTROSPECTION, "for a token its client revoked"),
+        ],
+      },
+      {
+        id: "revocation-retention",
+        file: "src/issued-tokens/endpoints.ts",
+        find: 'const retainUntilMs = (presented.exp + c.get("config").clockSkew) * 1000;',
+        replace: "const retainUntilMs = presented.exp * 1000;",
+        tests: t(REVOCATION, "keeps the revoked jti until the token's expiry plus the clock skew, then purges it"),
+      },
+      {
+        id: "revocation-purge",
+        file: "src/client-authority/authority.ts",
+        find: "[this.#replay.purge(now), this.#proofs.purge(now), this.#revocations.purge(now)]",
+        replace: "[this.#replay.purge(now), this.#proofs.purge(now)]",
+        tests: t(REVOCATION, "keeps the revoked jti until the token's expiry plus the clock skew, then purges it"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "introspection answers `active: true` with the token's claims only for an unexpired `at+jwt` this issuer signed with a key it still publishes, whose client is registered and active, whose key is neither retired nor removed, issued after the client's cut-off and not revoked; anything else is `{\"active\": false}` and nothing more; admin tokens die the same way",
+    source: "RFC 7662 §2.2, §4",
+    rules: [
+      {
+        id: "introspection-typ",
+        file: "src/issued-tokens/own-token.ts",
+        find: "typ: ACCESS_TOKEN_TYPE,",
+        replace: "",
+        tests: t(
+          INTROSPECTION,
+          "for a token of ours whose typ is not at+jwt, and for a value that is not a token at all",
+        ),
+      },
+      {
+        id: "introspection-issuer",
+        file: "src/issued-tokens/own-token.ts",
+        find: "      issuer,\n",
+        replace: "",
+        tests: t(INTROSPECTION, "for a token of this server naming another issuer"),
+      },
+      {
+        id: "introspection-expiry",
+        file: "src/issued-tokens/own-token.ts",
+        find: "currentDate: new Date(now * 1000),",
+        replace: "currentDate: new Date(0),",
+        tests: t(INTROSPECTION, "for an expired token"),
+      },
+      {
+        id: "introspection-unknown-client",
+        file: "src/client-authority/token-status.ts",
+        find: 'if (record === null) return { active: false, reason: "client_unknown" };',
+        replace: "if (record === null) return { active: true };",
+        tests: t(
+          INTROSPECTION,
+          "for the tokens of a removed client, and still after the same client_id is registered again",
+        ),
+      },
+      {
+        id: "introspection-key-retired",
+        file: "src/client-authority/token-status.ts",
+        find: 'if (retiredKidsOf(record).includes(query.keyId)) return { active: false, reason: "key_retired" };',
+        replace: "",
+        tests: t(
+          INTROSPECTION,
+          "for a token obtained with a key listed as retired (how a jwks_uri client's key is retired)",
+        ),
+      },
+      {
+        id: "introspection-revoked",
+        file: "src/client-authority/token-status.ts",
+        find: 'if (revocation.revoked) return { active: false, reason: "token_revoked" };',
+        replace: "",
+        tests: [
+          ...t(INTROSPECTION, "for a token its client revoked"),
+          ...t(REVOCATION, "ends an admin token at once: the admin API refuses it on its next request"),
+        ],
+      },
+      {
+        id: "introspection-cutoff",
+        file: "src/client-authority/token-status.ts",
+        find: "if (revocation.cutoff !== null && query.issuedAt < revocation.cutoff) {",
+        replace: "if (false) {",
+        tests: t(
+          INTROSPECTION,
+          "for every token issued before revoke-tokens, in its second too, while a token issued after it is active",
+          "for the tokens of a removed client, and still after the same client_id is registered again",
+        ),
+      },
+      {
+        id: "cutoff-whole-second",
+        file: "src/client-authority/token-revocations.ts",
+        find: "Math.floor(nowMs / 1000) + 1",
+        replace: "Math.floor(nowMs / 1000)",
+        tests: t(
+          INTROSPECTION,
+          "for every token issued before revoke-tokens, in its second too, while a token issued after it is active",
+        ),
+      },
+      {
+        id: "removal-cutoff",
+        file: "src/client-authority/authority.ts",
+        find: 'if (change.kind === "delete") this.#revocations.revokeAllBefore(Date.now());',
+        replace: "",
+        tests: t(
+          INTROSPECTION,
+          "for the tokens of a removed client, and still after the same client_id is registered again",
+        ),
+      },
+      {
+        id: "introspection-inactive-shape",
+        file: "src/issued-tokens/endpoints.ts",
+        find: "presented && status.active ? activeAnswer(presented) : { active: false }",
+        replace: "presented ? activeAnswer(presented) : { active: false }",
+        tests: t(INTROSPECTION, "for a token its client revoked"),
+      },
+    ],
+  },
+  {
+    requirement: "access tokens live at most an hour, the exposure of a token a resource server validates offline",
+    source: "security model",
+    rules: [
+      {
+        id: "ttl-max-hour",
+        file: "src/protocol/constants.ts",
+        find: "accessTokenTtl: { min: 60, max: 3_600, default: 600 },",
+        replace: "accessTokenTtl: { min: 60, max: 86_400, default: 600 },",
+        tests: t(CONFIG, "rejects an ACCESS_TOKEN_TTL over an hour (offline resource servers cannot see a revocation)"),
       },
     ],
   },

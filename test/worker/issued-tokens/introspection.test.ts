@@ -101,19 +101,26 @@ describe("introspection answers active: false, and nothing else,", () => {
     expect(await inspect(token, caller)).toEqual({ body: INACTIVE, state: "token_revoked" });
   });
 
-  it("for every token issued before revoke-tokens, while a token issued after it is active", async () => {
-    const [caller, client] = [await registerIntrospector(), await registerClient()];
+  it("for every token issued before revoke-tokens, in its second too, while a token issued after it is active", async () => {
+    const [caller, client, operator] = [await registerIntrospector(), await registerClient(), await adminToken()];
+    // The clock stands still mid-second: the token and the cut-off share one second, which iat cannot tell apart.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Math.floor(Date.now() / 1000) * 1000 + 500);
     const before = await accessTokenFor(client);
-    const response = await admin(`/clients/${client.clientId}/revoke-tokens`, await adminToken());
+    const response = await admin(`/clients/${client.clientId}/revoke-tokens`, operator);
     expect(response.status).toBe(200);
     const { tokens_revoked_before: cutoff } = (await response.json()) as { tokens_revoked_before: number };
-    expect(cutoff).toBeGreaterThan(decodeJwt(before).iat!);
+    expect(cutoff).toBe(decodeJwt(before).iat! + 1);
     expect(await inspect(before, caller)).toEqual({ body: INACTIVE, state: "issued_before_cutoff" });
-    // iat has whole seconds: a token issued in the cut-off's own second is inactive too; the next second's is not.
-    vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(cutoff * 1000);
     const after = await accessTokenFor(client);
     expect((await inspect(after, caller)).body.active).toBe(true);
+  });
+
+  it("for a token of this server naming another issuer", async () => {
+    const caller = await registerIntrospector();
+    const token = await tokenSignedByService({ ...ownClaims("someone"), iss: "https://other.example.test" });
+    expect(await inspect(token, caller)).toEqual({ body: INACTIVE, state: "token_not_ours" });
   });
 
   it("for the tokens of a client once it is disabled, from the next call, whatever KV still serves", async () => {

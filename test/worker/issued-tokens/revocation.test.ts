@@ -95,7 +95,9 @@ describe("revocation refuses", () => {
     const token = await accessTokenFor(owner);
     const own = await accessTokenFor(other);
     const assertion = await buildAssertion(other);
-    expect(await refusalOf(await revoke(token, { assertion }), "revocation_request")).toEqual({
+    const refused = await revoke(token, { assertion });
+    expect(refused.status).toBe(400);
+    expect(await refusalOf(refused, "revocation_request")).toEqual({
       status: 400,
       error: "unauthorized_client",
       reason: "revocation_not_owner",
