@@ -233,6 +233,15 @@ describe("introspection refuses", () => {
     );
   });
 
+  it("an assertion already spent at the token endpoint: one jti, one use, whichever endpoint", async () => {
+    const caller = await registerIntrospector();
+    const assertion = await buildAssertion(caller);
+    const token = (await expectIssued(await postToken(tokenForm(assertion)))).access_token as string;
+    expect(await refusalOf(await introspect(token, { assertion }), "introspection_request")).toEqual(
+      invalidClient("replayed"),
+    );
+  });
+
   it("a client its record does not allow, with 403, spending nothing: the same assertion works once allowed", async () => {
     const caller = await registerClient();
     const token = await accessTokenFor(await registerClient());
