@@ -16,6 +16,7 @@ export const CLIENT_RECORD_OPTIONS: OptionSpec = {
   disabled: { type: "boolean" },
   "legacy-audience": { type: "boolean" },
   "dpop-bound": { type: "boolean" },
+  introspect: { type: "boolean" },
   "rate-limit": { type: "string" },
 };
 
@@ -28,6 +29,8 @@ export const CLIENT_RECORD_HELP = `Record fields:
   --disabled             store the client disabled (it cannot get tokens until \`clients enable\`)
   --legacy-audience      also accept the token endpoint URL as assertion aud (older client libraries)
   --dpop-bound           issue this client DPoP-bound tokens only: a token request without a DPoP proof is refused
+  --introspect           let this client call the introspection endpoint (RFC 7662, <issuer>/introspect): a
+                         resource server that checks tokens online
   --rate-limit <n>/<s>   at most <n> token requests per <s> seconds, e.g. 100/60 (default: unlimited)`;
 
 /** Refuses a client_id the registry could not hold, before any file is read. */
@@ -77,6 +80,7 @@ export function clientRecordFrom(
   if (ttl !== undefined) record.token_ttl = Number(ttl);
   if (booleanOption(values, "legacy-audience")) record.legacy_audience = true;
   if (booleanOption(values, "dpop-bound")) record.dpop_bound_access_tokens = true;
+  if (booleanOption(values, "introspect")) record.introspection = true;
   const rateLimit = RATE_LIMIT.exec(stringOption(values, "rate-limit") ?? "");
   if (rateLimit) record.rate_limit = { requests: Number(rateLimit[1]), per_seconds: Number(rateLimit[2]) };
   return record;
@@ -102,6 +106,11 @@ export function recordPatchFrom(commandName: string, values: OptionValues): Reco
   }
   if (booleanOption(values, "dpop-bound")) patch.dpop_bound_access_tokens = true;
   if (booleanOption(values, "no-dpop-bound")) patch.dpop_bound_access_tokens = null;
+  if (booleanOption(values, "introspect") && booleanOption(values, "no-introspect")) {
+    throw new CliError("usage", `${commandName}: choose one of --introspect and --no-introspect`);
+  }
+  if (booleanOption(values, "introspect")) patch.introspection = true;
+  if (booleanOption(values, "no-introspect")) patch.introspection = null;
   const rateLimit = RATE_LIMIT.exec(stringOption(values, "rate-limit") ?? "");
   if (rateLimit && booleanOption(values, "no-rate-limit")) {
     throw new CliError("usage", `${commandName}: choose one of --rate-limit and --no-rate-limit`);

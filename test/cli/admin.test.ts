@@ -1,10 +1,14 @@
 // The `clients` commands through the management API of a real local server (throwaway state), as an operator given by
 // flags or by the environment: each change holds on the target's very next token request, a client is registered,
-// updated, rotated and removed with no Cloudflare credentials, every change is audited with its actor, and refusals
-// and usage mistakes exit non-zero with one line.
+// updated, rotated and removed with no Cloudflare credentials, every change is audited with its actor, a client is
+// let in and out of introspection, revoke-tokens makes the tokens issued before its cut-off inactive at introspection,
+// and refusals and usage mistakes exit non-zero with one line.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type LocalServer, startLocalServer } from "../../scripts/lib/local-server";
+import { readSigningKeyFile } from "../../scripts/lib/private-key-file";
+import { signClientAssertion } from "../../scripts/lib/token-client";
+import { INTROSPECTION_PATH, JWT_BEARER_ASSERTION_TYPE } from "../../src/protocol/constants";
 import {
   type CliResult,
   runCli,
@@ -45,11 +49,13 @@ beforeAll(async () => {
   const state = file("state");
   server = await startLocalServer({ persistTo: state });
   issuer = server.issuer;
-  const [ops, plain, oldKey, newKey] = await Promise.all([
+  const [ops, plain, oldKey, newKey, rs, holder] = await Promise.all([
     testKeyPair(),
     testKeyPair(),
     testKeyPairWithDashedKid(),
     testKeyPair("EdDSA"),
+    testKeyPair(),
+    testKeyPair(),
   ]);
   oldKid = oldKey.kid;
   await writeJson(file("ops.private.json"), ops.privateJwk);
@@ -59,6 +65,13 @@ beforeAll(async () => {
   await writeJson(file("ops.public.json"), ops.publicJwk);
   await writeJson(file("plain.public.json"), plain.publicJwk);
   await writeJson(file("target.public.json"), { keys: [oldKey.publicJwk, newKey.publicJwk] });
+  for (const [name, pair] of [
+    ["rs", rs],
+    ["holder", holder],
+  ] as const) {
+    await writeJson(file(`${name}.private.json`), pair.privateJwk);
+    await writeJson(file(`${name}.public.json`), pair.publicJwk);
+  }
   // Registered one after the other: wrangler kv writes to one local state folder.
   await ok(
     runCli([
@@ -116,6 +129,33 @@ const operatorEnv = () => ({
   TOKEN_SERVICE_ADMIN_CLIENT_ID: "ops",
   TOKEN_SERVICE_ISSUER: issuer,
 });
+
+/** A fresh access token of `clientId` (its key in `<clientId>.private.json`), through the token command. */
+async function accessToken(clientId: string): Promise<string> {
+  const result = await ok(
+    runCli(["token", "--client-id", clientId, "--key", file(`${clientId}.private.json`), "--issuer", issuer]),
+  );
+  return JSON.parse(result.stdout).access_token as string;
+}
+
+/** POST <issuer>/introspect for `token`, authenticated as `rs` with a fresh private_key_jwt assertion. */
+async function introspect(token: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const key = await readSigningKeyFile(file("rs.private.json"));
+  const form = new URLSearchParams({
+    client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
+    client_assertion: await signClientAssertion("rs", issuer, key),
+    token,
+  });
+  const response = await fetch(issuer + INTROSPECTION_PATH, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+    body: form,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const NEEDS_ADMIN_API =
+  "error: clients revoke-tokens: needs the management API (the KV registry holds no tokens): give --admin-key <file> and --admin-client-id <id> (and --issuer <URL>), or set TOKEN_SERVICE_ADMIN_KEY and TOKEN_SERVICE_ADMIN_CLIENT_ID";
 
 /** The server's admin audit lines printed so far. */
 function adminAuditLines(): Array<Record<string, unknown>> {
@@ -257,6 +297,60 @@ describe("clients commands through the management API", () => {
     expect((await token()).status).toBe(1);
   });
 
+  it("lets a client introspect with add --introspect, and stops it with update --no-introspect", async () => {
+    const env = operatorEnv();
+    const run = (...args: string[]) => ok(runCli(args, { env }));
+    await run("clients", "add", "rs", "--jwks", file("rs.public.json"), "--introspect");
+    expect(JSON.parse((await run("clients", "show", "rs")).stdout)).toMatchObject({ introspection: true, version: 1 });
+    const token = await accessToken("rs");
+    expect(await introspect(token)).toEqual({ status: 200, body: expect.objectContaining({ active: true }) });
+
+    const closed = await run("clients", "update", "rs", "--no-introspect");
+    expect(closed.stdout).toMatch(/^Updated introspection of client "rs" .*\(version 2\)\.$/m);
+    expect(JSON.parse((await run("clients", "show", "rs")).stdout)).not.toHaveProperty("introspection");
+    expect(await introspect(token)).toEqual({
+      status: 403,
+      body: expect.objectContaining({ error: "unauthorized_client" }),
+    });
+
+    await run("clients", "update", "rs", "--introspect");
+    expect(JSON.parse((await run("clients", "show", "rs")).stdout)).toMatchObject({ introspection: true, version: 3 });
+    expect((await introspect(token)).body).toMatchObject({ active: true, client_id: "rs" });
+  });
+
+  it("revoke-tokens: a token issued before the cut-off introspects inactive, one issued after it active", async () => {
+    const env = operatorEnv();
+    const run = (...args: string[]) => ok(runCli(args, { env }));
+    await run("clients", "add", "holder", "--jwks", file("holder.public.json"));
+    const before = await accessToken("holder");
+    expect((await introspect(before)).body).toMatchObject({ active: true, client_id: "holder" });
+
+    const revoked = await run("clients", "revoke-tokens", "holder");
+    const line =
+      /^Revoked every token issued to client "holder" before (\S+) \((\d+)\) in the management API at (\S+); tokens issued from then on work, and the client's record is unchanged\.\n$/.exec(
+        revoked.stdout,
+      );
+    expect(line, revoked.stdout).not.toBeNull();
+    const cutoff = Number(line![2]);
+    expect(line![1]).toBe(new Date(cutoff * 1000).toISOString().replace(".000Z", "Z"));
+    expect(line![3]).toBe(issuer);
+    expect(cutoff).toBeGreaterThan(Math.floor(Date.now() / 1000) - 60);
+    expect(await introspect(before)).toEqual({ status: 200, body: { active: false } });
+
+    // Tokens have whole-second iat: one issued from the cut-off second on is after it.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, cutoff * 1000 - Date.now()) + 50));
+    const after = await accessToken("holder");
+    expect((await introspect(after)).body).toMatchObject({ active: true, client_id: "holder" });
+    expect((await introspect(before)).body).toEqual({ active: false });
+    // Not a record change: the client is as it was.
+    expect(JSON.parse((await run("clients", "show", "holder")).stdout)).toMatchObject({ status: "active", version: 1 });
+
+    const again = JSON.parse((await run("clients", "revoke-tokens", "holder", "--json")).stdout);
+    expect(again).toEqual({ client_id: "holder", tokens_revoked_before: expect.any(Number) });
+    expect(again.tokens_revoked_before).toBeGreaterThan(cutoff);
+    expect((await introspect(after)).body).toEqual({ active: false });
+  });
+
   it.each([
     {
       name: "refuses an operator without the admin scope at the token endpoint",
@@ -271,6 +365,11 @@ describe("clients commands through the management API", () => {
     {
       name: "says so when the client does not exist",
       args: () => ["clients", "show", "nobody", ...asAdmin()],
+      line: () => `error: no client "nobody" in the management API at ${issuer}`,
+    },
+    {
+      name: "says so when revoke-tokens names a client that does not exist",
+      args: () => ["clients", "revoke-tokens", "nobody", ...asAdmin()],
       line: () => `error: no client "nobody" in the management API at ${issuer}`,
     },
   ])("$name: one line, exit 1", async ({ args, line }) => {
@@ -344,6 +443,27 @@ describe("clients commands through the management API", () => {
       args: ["clients", "update", "target", "--dpop-bound", "--no-dpop-bound", "--admin-key", "k.json"],
       env: {},
       line: "error: clients update: choose one of --dpop-bound and --no-dpop-bound",
+    },
+    {
+      args: ["clients", "update", "target", "--introspect", "--no-introspect", "--admin-key", "k.json"],
+      env: {},
+      line: "error: clients update: choose one of --introspect and --no-introspect",
+    },
+    {
+      args: ["clients", "revoke-tokens", "--admin-key", "k.json", "--admin-client-id", "ops"],
+      env: {},
+      line: "error: clients revoke-tokens: missing <client_id> (see clients revoke-tokens --help)",
+    },
+    {
+      args: ["clients", "revoke-tokens", "target"],
+      env: {},
+      line: NEEDS_ADMIN_API,
+    },
+    {
+      // The local KV bootstrap path, named even with an operator in the environment: it holds no tokens.
+      args: ["clients", "revoke-tokens", "target", "--persist-to", "state"],
+      env: { TOKEN_SERVICE_ADMIN_KEY: "k.json", TOKEN_SERVICE_ADMIN_CLIENT_ID: "ops" },
+      line: NEEDS_ADMIN_API,
     },
   ])("usage: $line (exit 2)", async ({ args, env, line }) => {
     const result = await runCli(args, { env });

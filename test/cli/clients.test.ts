@@ -1,5 +1,6 @@
 // The registry commands doing their job against throwaway local state: add (JWK, JWK Set, SPKI PEM of every
-// accepted type, every record flag), overwrite, list, show, disable/enable, add-key/retire-key, remove.
+// accepted type, every record flag), overwrite, update (--introspect / --no-introspect), list, show, disable/enable,
+// add-key/retire-key, remove.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { calculateJwkThumbprint, exportSPKI, generateKeyPair } from "jose";
@@ -65,6 +66,7 @@ describe("clients commands", () => {
       "--disabled",
       "--legacy-audience",
       "--dpop-bound",
+      "--introspect",
       "--rate-limit",
       "100/60",
     );
@@ -81,6 +83,7 @@ describe("clients commands", () => {
       token_ttl: 300,
       legacy_audience: true,
       dpop_bound_access_tokens: true,
+      introspection: true,
       rate_limit: { requests: 100, per_seconds: 60 },
     });
   });
@@ -128,6 +131,18 @@ describe("clients commands", () => {
       scopes: ["orders.read"],
       audiences: [],
     });
+  });
+
+  it("lets a client introspect with update --introspect, and takes it back with --no-introspect", async () => {
+    const opened = await cli("clients", "update", "acme", "--introspect");
+    expect(opened.status, opened.stderr).toBe(0);
+    expect(opened.stdout).toBe(`Updated introspection of client "acme" in the local registry at ${state}.\n`);
+    expect(await showRecord("acme")).toMatchObject({ introspection: true, scopes: ["orders.read"] });
+    const closed = await cli("clients", "update", "acme", "--no-introspect");
+    expect(closed.status, closed.stderr).toBe(0);
+    const record = await showRecord("acme");
+    expect(record).not.toHaveProperty("introspection");
+    expect(record).toMatchObject({ client_id: "acme", status: "active", scopes: ["orders.read"] });
   });
 
   it("lists clients as a table and as JSON", async () => {

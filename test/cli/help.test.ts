@@ -5,6 +5,7 @@ import { runCli, stderrLines } from "./support";
 const COMMANDS = [
   "keys generate",
   "clients add",
+  "clients update",
   "clients list",
   "clients show",
   "clients disable",
@@ -12,6 +13,7 @@ const COMMANDS = [
   "clients remove",
   "clients add-key",
   "clients retire-key",
+  "clients revoke-tokens",
   "signing-key generate",
   "signing-key rotate",
   "token",
@@ -37,6 +39,14 @@ describe("help", () => {
     const result = await runCli([group, "--help"]);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^Usage: npm run cli -- ${group} <subcommand>`));
+  });
+
+  it("names the introspection flags, and says what revoke-tokens does not do", async () => {
+    expect((await runCli(["clients", "add", "--help"])).stdout).toMatch(/^ {2}--introspect +let this client call/m);
+    expect((await runCli(["clients", "update", "--help"])).stdout).toMatch(/^ {2}--no-introspect +refuse the client/m);
+    const help = (await runCli(["clients", "revoke-tokens", "--help"])).stdout;
+    expect(help).toMatch(/It does not disable the client or change its\s+record/);
+    expect(help).toMatch(/verify tokens offline/);
   });
 
   it("prefers --help over other mistakes on the line", async () => {

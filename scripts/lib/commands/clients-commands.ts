@@ -1,6 +1,7 @@
 // The `clients` commands that register, change, inspect and remove a client: add, update, show, list, disable,
-// enable, remove. Every input is validated before the store is read or written. With operator credentials (flags or
-// environment) they go through the management API; without, through the KV registry (the bootstrap path).
+// enable, remove (the key and token commands live in their own files and are listed here). Every input is validated
+// before the store is read or written. With operator credentials (flags or environment) they go through the
+// management API; without, through the KV registry (the bootstrap path).
 import type { ClientRecord } from "../../../src/registry/record";
 import { CliError } from "../cli-error";
 import {
@@ -16,6 +17,7 @@ import { readPublicKeyFile } from "../public-key-file";
 import { CLIENT_STORE_HELP, CLIENT_STORE_OPTIONS, type ClientStore, clientStoreFrom } from "../stores/client-store";
 import { resolveUserPath } from "../user-paths";
 import { clientKeyCommands, kidList } from "./client-key-commands";
+import { clientTokenCommands } from "./client-token-commands";
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -53,7 +55,7 @@ const clientsAdd: Command = {
   name: "clients add",
   summary: "Register a client with its public key(s); replaces the record of an existing client_id.",
   usage:
-    'clients add <client_id> (--jwks <file> | --jwks-uri <url>) [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--disabled] [--legacy-audience] [--dpop-bound] [--rate-limit <n>/<s>] [store options]',
+    'clients add <client_id> (--jwks <file> | --jwks-uri <url>) [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--disabled] [--legacy-audience] [--dpop-bound] [--introspect] [--rate-limit <n>/<s>] [store options]',
   positionals: ["client_id"],
   options: {
     jwks: { type: "string" },
@@ -103,12 +105,13 @@ const clientsUpdate: Command = {
   name: "clients update",
   summary: "Change some fields of a client's record, keeping the others (and its keys).",
   usage:
-    'clients update <client_id> [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--legacy-audience | --no-legacy-audience] [--dpop-bound | --no-dpop-bound] [--rate-limit <n>/<s> | --no-rate-limit] [store options]',
+    'clients update <client_id> [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--legacy-audience | --no-legacy-audience] [--dpop-bound | --no-dpop-bound] [--introspect | --no-introspect] [--rate-limit <n>/<s> | --no-rate-limit] [store options]',
   positionals: ["client_id"],
   options: {
     ...CLIENT_RECORD_OPTIONS,
     "no-legacy-audience": { type: "boolean" },
     "no-dpop-bound": { type: "boolean" },
+    "no-introspect": { type: "boolean" },
     "no-rate-limit": { type: "boolean" },
     ...CLIENT_STORE_OPTIONS,
   },
@@ -118,6 +121,7 @@ management API). --disabled is not accepted here: use \`clients disable\`.
 ${CLIENT_RECORD_HELP}
   --no-legacy-audience   accept only the issuer as assertion aud again
   --no-dpop-bound        accept token requests without a DPoP proof again (Bearer tokens)
+  --no-introspect        refuse the client at the introspection endpoint again
   --no-rate-limit        remove the client's rate limit
 
 ${CLIENT_STORE_HELP}
@@ -302,4 +306,5 @@ export const clientsCommands: Command[] = [
   statusCommand("active"),
   clientsRemove,
   ...clientKeyCommands,
+  ...clientTokenCommands,
 ];

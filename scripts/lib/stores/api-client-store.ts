@@ -1,6 +1,7 @@
 // Clients through the service's management API, as an operator: every read is the authoritative record (with its
-// version), every change goes through the client's authority, which applies the same rules the Worker uses. Network
-// I/O only; the API's refusals become one-line CliErrors.
+// version), every change goes through the client's authority, which applies the same rules the Worker uses, and so
+// does a revocation of every token a client holds (the one thing only the API can do). Network I/O only; the API's
+// refusals become one-line CliErrors.
 import type { ClientChange } from "../../../src/client-authority/contract";
 import { RecordError, validateClientRecord } from "../../../src/registry/record";
 import { type AdminSession, clientPath, openAdminSession } from "../admin-client";
@@ -59,6 +60,29 @@ export class ApiClientStore implements ClientStore {
       cursor = typeof body.cursor === "string" ? body.cursor : undefined;
     } while (cursor);
     return clients.sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
+  }
+
+  /**
+   * Revokes every token issued to the client before the cut-off its authority sets (the next whole second), and
+   * resolves with that cut-off in epoch seconds. Not a record change: the record and its version stay as they are.
+   */
+  async revokeTokens(clientId: string): Promise<number> {
+    let body: Record<string, unknown>;
+    try {
+      ({ body } = await this.#session.call("POST", clientPath(clientId, "/revoke-tokens")));
+    } catch (err) {
+      if (isNotFound(err))
+        throw new CliError("client_not_found", `no client ${JSON.stringify(clientId)} in ${this.where}`);
+      throw err;
+    }
+    const before = body.tokens_revoked_before;
+    if (body.client_id !== clientId || typeof before !== "number" || !Number.isSafeInteger(before) || before < 0) {
+      throw new CliError(
+        "admin_error_response",
+        "the admin API answered revoke-tokens without a cut-off for the client",
+      );
+    }
+    return before;
   }
 
   async apply(clientId: string, change: ClientChange): Promise<Record<string, unknown> | null> {
