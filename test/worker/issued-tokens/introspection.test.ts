@@ -23,7 +23,7 @@ import {
   TOKEN_ENDPOINT,
   tokenForm,
 } from "../support";
-import { accessTokenFor, introspect, introspected, registerIntrospector, revoke } from "./support";
+import { accessTokenFor, introspect, registerIntrospector, revoke } from "./support";
 
 const INACTIVE = { active: false };
 const OPERATOR = { clientId: "test-operator" };
