@@ -7,11 +7,14 @@ import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { importJWK } from "jose";
 import { newSigningKeySet } from "../scripts/lib/signing-keys";
 import {
   type BenchResults,
   checkTargets,
   type DpopComparison,
+  type IssuedTokenCosts,
+  type IssuedTokenSide,
   type ScalingRow,
   type StorageBound,
   summaryMarkdown,
@@ -22,6 +25,7 @@ import {
 import { type BenchRuntime, type Registry, startBenchRuntime, type TokenServiceVariant } from "./lib/bench-runtime";
 import {
   type AssertionSpec,
+  accessTokenFor,
   type ClientAlgorithm,
   type ClientKeyPair,
   clientRecord,
@@ -29,6 +33,7 @@ import {
   newDpopKeyPair,
   RequestBodyPool,
   tokenRequestBody,
+  tokenStatusRequestBody,
 } from "./lib/client-fixtures";
 import { type LoadRunResult, mergeRounds, type RequestBodySource, repeatingBodies, runLoad } from "./lib/load-run";
 import { describeMachine, workerdProcessIds } from "./lib/process-cpu";
@@ -226,6 +231,7 @@ async function main() {
     await registerClient(bench, "bench-floor", [clientKeys.ES256]);
     const runs = await mainRuns(bench, clientKeys);
     const dpop = await dpopRuns(bench, clientKeys.ES256);
+    const issuedTokens = await issuedTokenRuns(bench, clientKeys.ES256, signingKeys);
 
     // Storage bound: a load run against the short-window variant, then the alarm purge is awaited (never triggered
     // by hand) while the 10,000 clients of the scaling rows are registered; no timed run overlaps the wait.
@@ -262,6 +268,7 @@ async function main() {
       scaling,
       storageBound,
       dpop,
+      issuedTokens,
       targets: checkTargets(runs, scaling, storageBound, bundle.gzipBytes, ALGORITHMS, dpop),
     };
     const path = await writeResults(PROJECT_ROOT, results);
@@ -420,6 +427,84 @@ async function dpopRuns(bench: Bench, key: ClientKeyPair): Promise<DpopCompariso
     dpop: side(dpop!, dpopRows!),
     verifyOnly: verifyOnly!,
     httpOnly: httpOnly!,
+  };
+}
+
+/**
+ * Revocation and introspection against the token endpoint, interleaved in rounds at c=10 with one ES256 client key:
+ * each revocation revokes a distinct token of the caller's own, each introspection asks about a distinct token of
+ * another client. Tokens are signed here with the service's own signing key (the claims issue-token.ts sets), so no
+ * token request runs beside them. Counts the Durable Object calls and SQLite rows of both clients' authorities.
+ */
+async function issuedTokenRuns(
+  bench: Bench,
+  key: ClientKeyPair,
+  signingKeys: { keys: Array<Record<string, unknown>> },
+): Promise<IssuedTokenCosts> {
+  log("revocation and introspection runs");
+  const ids = { owner: "bench-token-owner", introspector: "bench-introspector", reference: "bench-issued-reference" };
+  await registerClient(bench, ids.owner, [key]);
+  await registerClient(bench, ids.reference, [key]);
+  await bench.runtime.clients.putAll([
+    [
+      `client:${ids.introspector}`,
+      JSON.stringify({ ...clientRecord(ids.introspector, [key.publicJwk]), introspection: true }),
+    ],
+  ]);
+  const active = signingKeys.keys[0] as { kid: string; alg: string };
+  const signer = { kid: active.kid, alg: active.alg, privateKey: (await importJWK(active, active.alg)) as CryptoKey };
+  const owner = { ...key, clientId: ids.owner };
+  const c = SCALING_CONCURRENCY;
+  let made = 0;
+  const statusBodies = (caller: string, path: string) => ({
+    url: new URL(path, bench.runtime.urls.token.standard),
+    bodies: async (seconds: number) => {
+      const size = Math.ceil(bench.fastestTokenRate * 1.5 * seconds) + 200;
+      made += size;
+      return RequestBodyPool.of(size, async () =>
+        tokenStatusRequestBody(tokenSpec(caller, key)(), await accessTokenFor(signer, ISSUER, owner, 600)),
+      );
+    },
+  });
+  const plans: PlannedRun[] = [
+    {
+      label: "token request ES256",
+      url: bench.runtime.urls.token.standard,
+      connections: c,
+      bodies: tokenBodies(bench, tokenSpec(ids.reference, key)),
+    },
+    { label: "introspection", connections: c, ...statusBodies(ids.introspector, "/introspect") },
+    { label: "revocation", connections: c, ...statusBodies(ids.owner, "/revoke") },
+  ];
+  for (const plan of plans) await load(bench, `warm-up ${plan.label}`, plan.url, c, 1, await plan.bodies(1));
+  const authorities = await Promise.all(
+    [ids.reference, ids.introspector, ids.owner].map((id) => bench.runtime.replayGuard("standard", id)),
+  );
+  for (const authority of authorities) await authority.benchCountRows();
+  const [reference, introspection, revocation] = await runInRounds(bench, plans, MAIN_ROUNDS, DURATION);
+  const calls = await Promise.all(authorities.map((authority) => authority.benchCalls()));
+  const rows = await Promise.all(authorities.map((authority) => authority.benchRowsWritten()));
+  const at = (i: number) => ({ calls: calls[i]!, rows: rows[i]! });
+  const [referenceAt, introspectorAt, ownerAt] = [at(0), at(1), at(2)];
+  log(`issued tokens: introspector ${JSON.stringify(introspectorAt)}`);
+  log(`issued tokens: owner ${JSON.stringify(ownerAt)} (${made} bodies built)`);
+  // Each endpoint's requests are counted by the calls its caller's authority got (consume), the count that the server
+  // did answer, in-flight requests at the end of a round included.
+  const side = (run: LoadRunResult, callers: number, objectCalls: number, rowsWritten: number): IssuedTokenSide => ({
+    run,
+    requests: callers,
+    objectCallsPerRequest: callers > 0 ? objectCalls / callers : 0,
+    rowsWrittenPerRequest: callers > 0 ? rowsWritten / callers : 0,
+  });
+  const introspectionCalls = introspectorAt.calls.consume + ownerAt.calls.tokenStatus;
+  // The owner's object served both the revocation callers (consume, revokeToken) and the introspections' tokenStatus,
+  // which writes nothing: every row it wrote is the revocations'.
+  const revocationCalls = ownerAt.calls.consume + ownerAt.calls.revokeToken;
+  return {
+    reference: side(reference!, referenceAt.calls.consume, referenceAt.calls.consume, referenceAt.rows.total),
+    introspection: side(introspection!, introspectorAt.calls.consume, introspectionCalls, introspectorAt.rows.total),
+    revocation: side(revocation!, ownerAt.calls.consume, revocationCalls, ownerAt.rows.total),
+    rowsByStatement: { introspector: introspectorAt.rows.byStatement, owner: ownerAt.rows.byStatement },
   };
 }
 

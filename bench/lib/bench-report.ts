@@ -52,6 +52,25 @@ export interface DpopComparison {
   httpOnly: LoadRunResult;
 }
 
+/** One endpoint's run, and what each request cost the clients' authorities. */
+export interface IssuedTokenSide {
+  run: LoadRunResult;
+  /** Requests the server answered while counting (its caller's authority's consume calls). */
+  requests: number;
+  /** Durable Object calls per request: the caller's consume, and the call about the token. */
+  objectCallsPerRequest: number;
+  /** SQLite rows written per request, by every authority involved. */
+  rowsWrittenPerRequest: number;
+}
+
+/** Revocation and introspection against a token request of the same key, interleaved in rounds. */
+export interface IssuedTokenCosts {
+  reference: IssuedTokenSide;
+  introspection: IssuedTokenSide;
+  revocation: IssuedTokenSide;
+  rowsByStatement: Record<string, Record<string, { rows: number; statements: number }>>;
+}
+
 export interface TargetCheck {
   target: string;
   measured: string;
@@ -68,6 +87,7 @@ export interface BenchResults {
   scaling: ScalingRow[];
   storageBound: StorageBound;
   dpop: DpopComparison;
+  issuedTokens: IssuedTokenCosts;
   targets: TargetCheck[];
 }
 
@@ -234,6 +254,26 @@ export function summaryMarkdown(results: BenchResults): string {
   ] as const) {
     lines.push(
       `| ${name} | ${run.requestsPerSecond} | ${fixed(run.latencyMs.p99, 0)} | ${fixed(run.workerdCpuMsPerRequest, 3)} | ${run.non2xx + run.errors} | |`,
+    );
+  }
+  const issued = results.issuedTokens;
+  lines.push(
+    "",
+    "Revocation and introspection (ES256 caller key, c=10, interleaved in rounds with a token request; object calls " +
+      "and SQLite rows counted in the authorities of every client involved, per request answered):",
+    "",
+    "| run | req/s | p99 ms | CPU ms/req | non-2xx | Durable Object calls / req | rows written / req |",
+    "| --- | --: | --: | --: | --: | --: | --: |",
+  );
+  for (const [name, side] of [
+    ["token request (reference)", issued.reference],
+    ["introspection", issued.introspection],
+    ["revocation", issued.revocation],
+  ] as const) {
+    lines.push(
+      `| ${name} | ${side.run.requestsPerSecond} | ${fixed(side.run.latencyMs.p99, 0)} | ` +
+        `${fixed(side.run.workerdCpuMsPerRequest, 3)} | ${side.run.non2xx + side.run.errors} | ` +
+        `${fixed(side.objectCallsPerRequest)} | ${fixed(side.rowsWrittenPerRequest)} |`,
     );
   }
   const storage = results.storageBound;

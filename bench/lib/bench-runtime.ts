@@ -16,6 +16,8 @@ export interface BenchClientAuthority {
   benchAlarmAt(): Promise<number | null>;
   /** Starts counting SQLite rows written. */
   benchCountRows(): Promise<void>;
+  /** consume, tokenStatus and revokeToken calls received since benchCountRows. */
+  benchCalls(): Promise<Record<"consume" | "tokenStatus" | "revokeToken", number>>;
   /** SQLite rows written since benchCountRows (cursor.rowsWritten), in all and by statement, and stops counting. */
   benchRowsWritten(): Promise<{ total: number; byStatement: Record<string, { rows: number; statements: number }> }>;
 }

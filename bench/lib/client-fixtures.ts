@@ -96,10 +96,47 @@ export async function tokenRequestBody(spec: AssertionSpec): Promise<string> {
   }).toString();
 }
 
+/**
+ * An access token as the token service mints it (RFC 9068: typ at+jwt, the claims issue-token.ts sets), signed here
+ * with the bench's own signing key, so revocation and introspection runs need no token requests of their own.
+ */
+export async function accessTokenFor(
+  signingKey: { privateKey: CryptoKey; kid: string; alg: string },
+  issuer: string,
+  client: ClientKeyPair & { clientId: string },
+  lifetimeSeconds: number,
+): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ client_id: client.clientId, client_key: client.kid, scope: "reports:read" })
+    .setProtectedHeader({ alg: signingKey.alg, kid: signingKey.kid, typ: "at+jwt" })
+    .setIssuer(issuer)
+    .setSubject(client.clientId)
+    .setAudience("https://api.bench.test")
+    .setIssuedAt(now)
+    .setExpirationTime(now + lifetimeSeconds)
+    .setJti(randomUUID())
+    .sign(signingKey.privateKey);
+}
+
+/** A revocation or introspection request: a fresh assertion of `spec`'s client, about `token`. */
+export async function tokenStatusRequestBody(spec: AssertionSpec, token: string): Promise<string> {
+  const form = new URLSearchParams(await tokenRequestBody(spec));
+  form.delete("grant_type");
+  form.set("token", token);
+  return form.toString();
+}
+
 /** A queue of pre-built requests; each is handed out once. */
 export class RequestBodyPool {
   private next = 0;
   constructor(private readonly bodies: readonly PooledRequest[]) {}
+
+  /** A pool of `count` bodies made by `bodyFor`. */
+  static async of(count: number, bodyFor: (index: number) => Promise<PooledRequest>): Promise<RequestBodyPool> {
+    const bodies: PooledRequest[] = [];
+    for (let i = 0; i < count; i++) bodies.push(await bodyFor(i));
+    return new RequestBodyPool(bodies);
+  }
 
   static async build(count: number, specFor: (index: number) => AssertionSpec): Promise<RequestBodyPool> {
     const bodies: PooledRequest[] = [];

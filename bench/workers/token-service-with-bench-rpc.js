@@ -1,7 +1,7 @@
 // Bench-only entry around the bundled Worker (./index.js, the `wrangler deploy --dry-run` output): the same fetch
-// handler, and a ClientAuthority that adds bench RPCs (bulk pre-fill, row count, SQLite rows written). `consume` and
-// the alarm are inherited unchanged, so the token path measured is the production one; the only addition on that
-// path is keeping each cursor the production code made, to read its `rowsWritten`. Never deployed.
+// handler, and a ClientAuthority that adds bench RPCs (bulk pre-fill, row count, SQLite rows written, calls received).
+// `consume`, `tokenStatus`, `revokeToken` and the alarm run the production code; the only additions on that path are
+// keeping each cursor the production code made, to read its `rowsWritten`, and counting the calls. Never deployed.
 import tokenService, { ClientAuthority as ProductionClientAuthority } from "./index.js";
 
 /**
@@ -26,8 +26,36 @@ function countRowsOf(ctx, counting) {
   }
 }
 
+/** The RPCs a request of the token, revocation or introspection endpoint makes; counted per object while counting. */
+const COUNTED_CALLS = ["consume", "tokenStatus", "revokeToken"];
+
 export class ClientAuthority extends ProductionClientAuthority {
   #counting;
+  #calls = {};
+
+  consume(request) {
+    this.#called("consume");
+    return super.consume(request);
+  }
+
+  tokenStatus(query) {
+    this.#called("tokenStatus");
+    return super.tokenStatus(query);
+  }
+
+  revokeToken(request) {
+    this.#called("revokeToken");
+    return super.revokeToken(request);
+  }
+
+  #called(name) {
+    if (this.#counting.on) this.#calls[name] = (this.#calls[name] ?? 0) + 1;
+  }
+
+  /** Calls received since benchCountRows, by name (read before benchRowsWritten, which stops counting). */
+  benchCalls() {
+    return Object.fromEntries(COUNTED_CALLS.map((name) => [name, this.#calls[name] ?? 0]));
+  }
 
   constructor(ctx, env) {
     const counting = { on: false, cursors: [], wrapped: undefined };
@@ -41,6 +69,7 @@ export class ClientAuthority extends ProductionClientAuthority {
     if (this.ctx.storage.sql.exec !== this.#counting.wrapped) throw new Error("cannot count SQLite rows here");
     this.#counting.on = true;
     this.#counting.cursors.length = 0;
+    this.#calls = {};
   }
 
   /**
