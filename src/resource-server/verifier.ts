@@ -1,9 +1,9 @@
 // createVerifier: the resource server's check of a request's access token, in order: the Authorization header
 // (authorization.ts), the token's header and claims (access-token.ts), the binding rule (a cnf.jkt token only with the
 // DPoP scheme, an unbound one only with Bearer), the signature by the issuer's keys (token-signature.ts), the DPoP proof
-// and its key (src/dpop/proof.ts), its server nonce when nonces are on (src/dpop/nonce.ts), the required scopes, and
-// last the proof's jti, spent once (proof-replay.ts). It reads the clock it was given; it never logs, and never copies
-// the token into an error.
+// and its key (src/dpop/proof.ts), its server nonce when nonces are on (src/dpop/nonce.ts), the required scopes, in
+// online mode the issuer's introspection answer (introspection.ts), and last the proof's jti, spent once
+// (proof-replay.ts). It reads the clock it was given; it never logs, and never copies the token into an error.
 import { currentNonce, requireCurrentNonce } from "../dpop/nonce";
 import { type VerifiedProof, verifyDpopProof } from "../dpop/proof";
 import { accessTokenHash } from "../dpop/signature";
@@ -12,6 +12,7 @@ import { isValidScopeToken } from "../protocol/syntax";
 import { type AccessTokenClaims, checkAccessTokenClaims, decodeAccessToken } from "./access-token";
 import { presentedToken } from "./authorization";
 import { type ChallengeContext, withChallenge } from "./challenge";
+import { createIntrospector, type Introspector } from "./introspection";
 import { parseVerifierOptions, type VerifierConfig, type VerifierOptions } from "./options";
 import { MemoryProofReplayStore, type ProofReplayStore } from "./proof-replay";
 import { keyLookup, type TokenSignatureCheck, tokenSignatureCheck } from "./token-signature";
@@ -33,6 +34,8 @@ export interface VerifiedAccessToken {
    * (RFC 9449 section 9), so the client's next proof carries it.
    */
   dpopNonce?: string;
+  /** In online mode: the issuer's introspection endpoint said the token is active (or said so within cacheSeconds). */
+  introspected?: true;
 }
 
 export interface Verifier {
@@ -82,11 +85,23 @@ async function spendProof(proof: VerifiedProof, config: VerifierConfig, replay: 
   if (!fresh) throw new TokenServiceError("dpop_replayed");
 }
 
+/** The token and the claims online mode compares the answer with; checkAccessTokenClaims has checked jti and exp. */
+function tokenToIntrospect(token: string, accepted: AccessTokenClaims, claims: Record<string, unknown>) {
+  return { token, jti: claims.jti as string, clientId: accepted.clientId, exp: claims.exp as number };
+}
+
+interface VerifierDeps {
+  signature: TokenSignatureCheck;
+  replay: ProofReplayStore;
+  /** Online mode only. */
+  introspect: Introspector | undefined;
+}
+
 async function verifyRequest(
   request: Request,
   scopes: readonly string[],
   config: VerifierConfig,
-  { signature, replay }: { signature: TokenSignatureCheck; replay: ProofReplayStore },
+  { signature, replay, introspect }: VerifierDeps,
   challenge: ChallengeContext,
 ): Promise<VerifiedAccessToken> {
   const nowMs = config.now();
@@ -105,9 +120,12 @@ async function verifyRequest(
   if (proof && nonceSecret !== undefined) await requireCurrentNonce(nonceSecret, proof.nonce, now);
   // State last: a request refused for any reason above, its scopes included, leaves its proof unspent.
   checkScopes(scopes, accepted.scope);
+  // Online mode, once every offline check passed: a token the issuer refuses leaves its proof unspent too.
+  if (introspect) await introspect(tokenToIntrospect(token, accepted, decoded.claims), nowMs);
   if (proof) await spendProof(proof, config, replay);
   const verified: VerifiedAccessToken = { clientId: accepted.clientId, scope: accepted.scope, claims: decoded.claims };
   if (accepted.jkt !== undefined) verified.jkt = accepted.jkt;
+  if (introspect) verified.introspected = true;
   if (nonceSecret !== undefined) verified.dpopNonce = await currentNonce(nonceSecret, now);
   return verified;
 }
@@ -115,9 +133,10 @@ async function verifyRequest(
 /** Checks the options once (throwing an Error that names a bad one) and returns the verifier. */
 export function createVerifier(options: VerifierOptions): Verifier {
   const config = parseVerifierOptions(options);
-  const deps = {
+  const deps: VerifierDeps = {
     signature: tokenSignatureCheck(keyLookup(config.jwks, config.jwksUrl)),
     replay: config.replay ?? new MemoryProofReplayStore({ now: config.now }),
+    introspect: config.introspection && createIntrospector(config.introspection),
   };
   return {
     async verify(request, verifyOptions) {

@@ -2013,8 +2013,9 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "rs-proof-spent-last",
         file: "src/resource-server/verifier.ts",
-        find: "  checkScopes(scopes, accepted.scope);\n  if (proof) await spendProof(proof, config, replay);",
-        replace: "  if (proof) await spendProof(proof, config, replay);\n  checkScopes(scopes, accepted.scope);",
+        find: "  checkScopes(scopes, accepted.scope);\n  // Online mode, once every offline check passed: a token the issuer refuses leaves its proof unspent too.\n  if (introspect) await introspect(tokenToIntrospect(token, accepted, decoded.claims), nowMs);\n  if (proof) await spendProof(proof, config, replay);",
+        replace:
+          "  if (proof) await spendProof(proof, config, replay);\n  checkScopes(scopes, accepted.scope);\n  // Online mode, once every offline check passed: a token the issuer refuses leaves its proof unspent too.\n  if (introspect) await introspect(tokenToIntrospect(token, accepted, decoded.claims), nowMs);",
         tests: t(RS, "a proof refused for insufficient scope is not spent: the same proof is then accepted"),
       },
       {
@@ -2055,9 +2056,9 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "rs-nonce-before-spend",
         file: "src/resource-server/verifier.ts",
-        find: "  if (proof && nonceSecret !== undefined) await requireCurrentNonce(nonceSecret, proof.nonce, now);\n  // State last: a request refused for any reason above, its scopes included, leaves its proof unspent.\n  checkScopes(scopes, accepted.scope);\n  if (proof) await spendProof(proof, config, replay);",
+        find: "  if (proof && nonceSecret !== undefined) await requireCurrentNonce(nonceSecret, proof.nonce, now);\n  // State last: a request refused for any reason above, its scopes included, leaves its proof unspent.\n  checkScopes(scopes, accepted.scope);\n  // Online mode, once every offline check passed: a token the issuer refuses leaves its proof unspent too.\n  if (introspect) await introspect(tokenToIntrospect(token, accepted, decoded.claims), nowMs);\n  if (proof) await spendProof(proof, config, replay);",
         replace:
-          "  checkScopes(scopes, accepted.scope);\n  if (proof) await spendProof(proof, config, replay);\n  if (proof && nonceSecret !== undefined) await requireCurrentNonce(nonceSecret, proof.nonce, now);",
+          "  checkScopes(scopes, accepted.scope);\n  // Online mode, once every offline check passed: a token the issuer refuses leaves its proof unspent too.\n  if (introspect) await introspect(tokenToIntrospect(token, accepted, decoded.claims), nowMs);\n  if (proof) await spendProof(proof, config, replay);\n  if (proof && nonceSecret !== undefined) await requireCurrentNonce(nonceSecret, proof.nonce, now);",
         tests: t(
           RS,
           "a proof refused for its nonce is not spent: the same proof id with a good nonce is then accepted",

@@ -1,13 +1,13 @@
 // The resource-server entry (package export `edge-token-service/resource-server`) imported and used in Node 20, as a
 // Node resource server would: tokens signed with a locally generated key set, given inline or served at the issuer's
-// /.well-known/jwks.json on 127.0.0.1 (the default key source); a DPoP-bound token with its proof; responseFor.
-// Starts one local HTTP server; touches no other state.
+// /.well-known/jwks.json on 127.0.0.1 (the default key source); a DPoP-bound token with its proof; responseFor; online
+// mode (introspection) against a stubbed fetch. Starts one local HTTP server; touches no other state.
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createVerifier, responseFor, TokenServiceError } from "edge-token-service/resource-server";
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accessTokenHash } from "../../src/dpop/signature";
 
@@ -101,5 +101,33 @@ describe("the resource-server entry in Node", () => {
     expect(response.headers.get("WWW-Authenticate")).toBe(
       'Bearer error="invalid_token", error_description="The access token is invalid"',
     );
+  });
+
+  it("runs online mode (introspection) with a stubbed fetch: active accepted, inactive refused", async () => {
+    const client = await generateKeyPair("ES256", { extractable: true });
+    const privateKey = { ...(await exportJWK(client.privateKey)), alg: "ES256", kid: "rs-1" };
+    let answer: "active" | "inactive" = "active";
+    const calls: URLSearchParams[] = [];
+    const stub = async (url: string | URL | Request, init?: RequestInit) => {
+      expect(String(url)).toBe(`${issuer}/introspect`);
+      const form = new URLSearchParams(String(init?.body));
+      calls.push(form);
+      await jwtVerify(form.get("client_assertion")!, client.publicKey, { issuer: "rs-1", audience: issuer });
+      const body = answer === "active" ? { active: true, ...decodeJwt(form.get("token")!) } : { active: false };
+      return Response.json(body, { headers: { "Cache-Control": "no-store" } });
+    };
+    const verifier = createVerifier({
+      issuer,
+      audience: AUDIENCE,
+      jwks: { keys: [signer.publicJwk] },
+      introspection: { clientId: "rs-1", privateKey, cacheSeconds: 0, fetch: stub as typeof fetch },
+    });
+    const request = async () => new Request(RESOURCE, { headers: { Authorization: `Bearer ${await accessToken()}` } });
+    expect(await verifier.verify(await request())).toMatchObject({ clientId: "client-1", introspected: true });
+    answer = "inactive";
+    const refusal = await verifier.verify(await request()).catch((err: unknown) => err);
+    expect((refusal as TokenServiceError).reason).toBe("rs_token_inactive");
+    expect(responseFor(refusal).status).toBe(401);
+    expect(calls).toHaveLength(2);
   });
 });
