@@ -2,15 +2,10 @@
 // (`typ` at+jwt, an allowed `alg`, a `kid`, no `crit`, no key or key URL) and its claims (`iss`, `aud`, `exp`, `nbf`,
 // `iat`, `sub` = `client_id`, `jti`, `scope`, `cnf`). Pure: the clock is an argument; no I/O, no crypto, no logging.
 import { decodeBase64url, decodeJsonObjectSegment } from "../lib/strict-json";
-import {
-  ACCESS_TOKEN_TYPE,
-  HEADER_KEY_REFERENCES,
-  LIMITS,
-  RESOURCE_SERVER,
-  type SigningAlgorithm,
-} from "../protocol/constants";
+import { ACCESS_TOKEN_TYPE, HEADER_KEY_REFERENCES, LIMITS, type SigningAlgorithm } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import { isJoseType, isNumericDate } from "../protocol/syntax";
+import { RESOURCE_SERVER } from "./limits";
 
 export interface DecodedAccessToken {
   alg: SigningAlgorithm;

@@ -1,8 +1,9 @@
 // Reads the access token from a resource request (RFC 6750 section 2.1, RFC 9449 section 7.1): exactly one
 // Authorization header with one credential, scheme Bearer or DPoP (case-insensitive), a bounded token68. Pure: no
 // crypto, no clock; the token is never logged or copied into an error detail.
-import { RESOURCE_SERVER } from "../protocol/constants";
+
 import { TokenServiceError } from "../protocol/errors";
+import { RESOURCE_SERVER } from "./limits";
 
 export type TokenScheme = "Bearer" | "DPoP";
 

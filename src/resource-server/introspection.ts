@@ -7,8 +7,9 @@ import { importJWK, type JWK, SignJWT } from "jose";
 import { BodyNotUtf8, readBoundedText } from "../lib/bounded-body";
 import { BoundedCache } from "../lib/bounded-cache";
 import { hasDuplicateMembers } from "../lib/strict-json";
-import { type AssertionAlgorithm, JWT_BEARER_ASSERTION_TYPE, RESOURCE_SERVER } from "../protocol/constants";
+import { type AssertionAlgorithm, JWT_BEARER_ASSERTION_TYPE } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
+import { RESOURCE_SERVER } from "./limits";
 
 /** The resource server's client signing key: a private JWK (imported once, on first use) or a CryptoKey. */
 export type IntrospectionKey = { kind: "jwk"; jwk: JWK } | { kind: "crypto"; key: CryptoKey };

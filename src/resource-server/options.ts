@@ -9,13 +9,13 @@ import {
   CONFIG_BOUNDS,
   INTROSPECTION_PATH,
   LIMITS,
-  RESOURCE_SERVER,
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
 } from "../protocol/constants";
 import { isAssertionAlgorithm, keyRequirementFor, sameAlgorithm, validatePublicJwk } from "../protocol/jwk";
 import { isLoopbackHost, isValidClientId } from "../protocol/syntax";
 import type { IntrospectionConfig, IntrospectionFetch, IntrospectionKey } from "./introspection";
+import { RESOURCE_SERVER } from "./limits";
 import type { ProofReplayStore } from "./proof-replay";
 
 /** Online mode: the resource server asks the issuer's introspection endpoint (RFC 7662) about every token. */

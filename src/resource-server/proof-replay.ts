@@ -2,7 +2,7 @@
 // needs, and the default, a bounded in-memory store that lives as long as the verifier (one per isolate). It sees only
 // its own isolate: a replay sent to another isolate or location is not caught; plug a store backed by a Durable Object
 // for exactly-once. It holds jtis and times only; it logs nothing.
-import { RESOURCE_SERVER } from "../protocol/constants";
+import { RESOURCE_SERVER } from "./limits";
 
 /** What the verifier asks of a replay store: one atomic check-and-spend. */
 export interface ProofReplayStore {

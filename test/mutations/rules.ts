@@ -49,6 +49,7 @@ const DPOP_NONCE = "test/worker/dpop/nonce.test.ts";
 const RS = "test/worker/resource-server/verifier.test.ts";
 const RS_REPLAY = "test/worker/resource-server/proof-replay.test.ts";
 const INTROSPECTION = "test/worker/issued-tokens/introspection.test.ts";
+const RS_ONLINE = "test/worker/resource-server/introspection.test.ts";
 const REVOCATION = "test/worker/issued-tokens/revocation.test.ts";
 
 const t = (file: string, ...titles: string[]) => titles.map((title) => `${file} › ${title}`);
@@ -2272,6 +2273,78 @@ export const REQUIREMENTS: Requirement[] = [
         find: "presented && status.active ? activeAnswer(presented) : { active: false }",
         replace: "presented ? activeAnswer(presented) : { active: false }",
         tests: t(INTROSPECTION, "for a token its client revoked"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "the verifier's online mode refuses a token the issuer's introspection says is inactive, and fails closed (503) on any answer that is not a 200 JSON object with a boolean `active` about this very token; it asks only after every offline check passed and before the proof's `jti` is spent, and reuses an answer at most `cacheSeconds`, never past the token's `exp`",
+    source: "RFC 7662 §2.2, §4",
+    rules: [
+      {
+        id: "rs-online-inactive",
+        file: "src/resource-server/introspection.ts",
+        find: 'if ((await answerFor(token, nowMs)) === "inactive") throw new TokenServiceError("rs_token_inactive");',
+        replace: "await answerFor(token, nowMs);",
+        tests: [
+          ...t(
+            RS_ONLINE,
+            "online mode: the answer › refuses a token the issuer says is inactive with rs_token_inactive (401 invalid_token)",
+          ),
+          ...t(
+            RS_ONLINE,
+            "online mode against this service's own introspection endpoint › accepts a token the endpoint says is active, and refuses it with rs_token_inactive once it is revoked",
+          ),
+        ],
+      },
+      {
+        id: "rs-online-status",
+        file: "src/resource-server/introspection.ts",
+        find: 'if (response.status !== 200 || mediaType !== "application/json") {',
+        replace: 'if (mediaType !== "application/json") {',
+        tests: t(
+          RS_ONLINE,
+          "online mode: the answer › answers 503 rs_introspection_unavailable to a 201 with an active answer",
+        ),
+      },
+      {
+        id: "rs-online-active-boolean",
+        file: "src/resource-server/introspection.ts",
+        find: 'if (typeof active !== "boolean") throw unavailable("active is not a boolean");',
+        replace: "",
+        tests: t(
+          RS_ONLINE,
+          "online mode: the answer › answers 503 rs_introspection_unavailable to an answer without active",
+        ),
+      },
+      {
+        id: "rs-online-same-token",
+        file: "src/resource-server/introspection.ts",
+        find: 'if (jti !== token.jti || clientId !== token.clientId) throw unavailable("the answer is about another token");',
+        replace: "",
+        tests: t(
+          RS_ONLINE,
+          "online mode: the answer › answers 503 rs_introspection_unavailable to an active answer about another jti",
+          "online mode: the answer › answers 503 rs_introspection_unavailable to an active answer for another client_id",
+        ),
+      },
+      {
+        id: "rs-online-cache-exp",
+        file: "src/resource-server/introspection.ts",
+        find: "const untilMs = Math.min(nowMs + cacheMs, token.exp * 1000);",
+        replace: "const untilMs = nowMs + cacheMs;",
+        tests: t(RS_ONLINE, "online mode: the answer cache › never reuses an answer past the token's exp"),
+      },
+      {
+        id: "rs-online-before-spend",
+        file: "src/resource-server/verifier.ts",
+        find: "  if (introspect) await introspect(tokenToIntrospect(token, accepted, decoded.claims), nowMs);\n  if (proof) await spendProof(proof, config, replay);",
+        replace:
+          "  if (proof) await spendProof(proof, config, replay);\n  if (introspect) await introspect(tokenToIntrospect(token, accepted, decoded.claims), nowMs);",
+        tests: t(
+          RS_ONLINE,
+          "online mode: its place among the checks › a DPoP-bound token refused as inactive leaves its proof unspent: the same proof passes once the issuer answers active",
+        ),
       },
     ],
   },

@@ -48,18 +48,19 @@ export async function registerOperator(
   folder: string,
   persistTo: string,
   issuer: string,
+  clientId = "e2e-operator",
 ): Promise<Record<string, string>> {
   const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
-  const keyFile = join(folder, "operator.private.jwk");
+  const keyFile = join(folder, `${clientId}.private.jwk`);
   await writeFile(keyFile, JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: "ES256" }), { mode: 0o600 });
-  const jwksFile = join(folder, "operator.jwks.json");
+  const jwksFile = join(folder, `${clientId}.jwks.json`);
   await writeFile(jwksFile, JSON.stringify({ keys: [{ ...publicJwk, kid, alg: "ES256" }] }));
-  await addClient(persistTo, "e2e-operator", jwksFile, ["--scope", "admin", "--audience", `${issuer}/admin`]);
+  await addClient(persistTo, clientId, jwksFile, ["--scope", "admin", "--audience", `${issuer}/admin`]);
   return {
     TOKEN_SERVICE_ADMIN_KEY: keyFile,
-    TOKEN_SERVICE_ADMIN_CLIENT_ID: "e2e-operator",
+    TOKEN_SERVICE_ADMIN_CLIENT_ID: clientId,
     TOKEN_SERVICE_ISSUER: issuer,
   };
 }

@@ -27,6 +27,8 @@ export async function startExampleResourceServer(options: {
   issuer: string;
   audience: string;
   persistTo: string;
+  /** A `wrangler dev --env-file` with the Worker's secrets (its introspection credentials, for online mode). */
+  envFile?: string;
 }): Promise<ExampleResourceServer> {
   const port = await freePort();
   const inspectorPort = await freePort();
@@ -39,6 +41,7 @@ export async function startExampleResourceServer(options: {
         ...["--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)],
         ...["--var", `ISSUER:${options.issuer}`, "--var", `AUDIENCE:${options.audience}`],
         ...["--persist-to", options.persistTo, "--show-interactive-dev-session=false"],
+        ...(options.envFile ? ["--env-file", options.envFile] : []),
       ],
       name: "the example resource server",
       url: origin,

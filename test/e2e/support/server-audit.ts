@@ -2,8 +2,16 @@
 // setup), so an end-to-end refusal can be checked by its reason code, which the wire never shows. Reads files only.
 import { open } from "node:fs/promises";
 
+export type AuditEvent = "token_request" | "revocation_request" | "introspection_request" | "admin_request";
+const EVENTS: ReadonlySet<string> = new Set([
+  "token_request",
+  "revocation_request",
+  "introspection_request",
+  "admin_request",
+]);
+
 export interface ServerAuditLine {
-  event: "token_request" | "admin_request";
+  event: AuditEvent;
   outcome: string;
   status: number;
   reason?: string;
@@ -35,7 +43,7 @@ function auditLinesIn(text: string): ServerAuditLine[] {
     if (start < 0) continue;
     try {
       const line = JSON.parse(raw.slice(start)) as ServerAuditLine;
-      if (line.event === "token_request" || line.event === "admin_request") lines.push(line);
+      if (EVENTS.has(line.event)) lines.push(line);
     } catch {
       // a line that only looks like one
     }
@@ -44,18 +52,19 @@ function auditLinesIn(text: string): ServerAuditLine[] {
 }
 
 /**
- * Runs `send` (one request to the server, nothing else running against it) and returns its result with the one
- * token_request audit line the server printed for it. Fails when none arrives, or when more than one does.
+ * Runs `send` (one request to the server, nothing else running against it) and returns its result with the one audit
+ * line of `event` (token_request unless told) the server printed for it. Fails when none arrives, or more than one.
  */
 export async function withAuditLine<T>(
   logFile: string,
   send: () => Promise<T>,
+  event: AuditEvent = "token_request",
 ): Promise<{ result: T; audit: ServerAuditLine }> {
   const { size: before } = await readFrom(logFile, 0);
   const result = await send();
   const deadline = Date.now() + LINE_WAIT_MS;
   for (;;) {
-    const lines = auditLinesIn((await readFrom(logFile, before)).text).filter((l) => l.event === "token_request");
+    const lines = auditLinesIn((await readFrom(logFile, before)).text).filter((l) => l.event === event);
     if (lines.length > 1) throw new Error(`expected one audit line for this request, found ${lines.length}`);
     if (lines.length === 1) return { result, audit: lines[0]! };
     if (Date.now() > deadline) throw new Error(`no audit line within ${LINE_WAIT_MS} ms in ${logFile}`);

@@ -7,7 +7,7 @@ import { exports } from "cloudflare:workers";
 import { decodeJwt, exportJWK, generateKeyPair, type JSONWebKeySet, jwtVerify, SignJWT } from "jose";
 import { describe, expect, it, vi } from "vitest";
 import { accessTokenHash } from "../../../src/dpop/signature";
-import { JWT_BEARER_ASSERTION_TYPE, RESOURCE_SERVER } from "../../../src/protocol/constants";
+import { JWT_BEARER_ASSERTION_TYPE } from "../../../src/protocol/constants";
 import {
   createVerifier,
   type IntrospectionOptions,
@@ -16,6 +16,7 @@ import {
   type Verifier,
   type VerifierOptions,
 } from "../../../src/resource-server";
+import { RESOURCE_SERVER } from "../../../src/resource-server/limits";
 import { buildProof, type ProofKey, proofKey } from "../dpop/proofs";
 import { accessTokenFor, registerIntrospector, revoke } from "../issued-tokens/support";
 import { get, registerClient, type TestClient } from "../support";
