@@ -1,5 +1,5 @@
 // Revocation and introspection end to end against the shared `npm run dev`: oauth4webapi revokes a token (RFC 7009)
-// and introspects tokens (RFC 7662) with private_key_jwt; the example resource server Worker in online mode
+// and introspects tokens (RFC 7662) with private_key_jwt, through the examples docs/clients.md reproduces; the example resource server Worker in online mode
 // (introspection with its own client credentials, no cache) accepts a token, then refuses it on the very next request
 // after its client revoked it, and after `clients revoke-tokens`; an offline verifier in this process still accepts
 // the revoked token, which is what online mode is for.
@@ -7,9 +7,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
-import * as oauth from "oauth4webapi";
+import type * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createVerifier } from "../../src/resource-server/index";
+import { introspectWithOauth4webapi } from "./examples/oauth4webapi-introspect";
+import { revokeWithOauth4webapi } from "./examples/oauth4webapi-revoke";
 import { addClient, cli, registerOperator } from "./support/cli";
 import { type ClientKey, generateClientKey, writePublicJwks } from "./support/client-keys";
 import { type ExampleResourceServer, startExampleResourceServer } from "./support/example-resource-server";
@@ -84,41 +86,21 @@ async function callExample(token: string): Promise<{ status: number; challenge: 
   return { status: response.status, challenge: response.headers.get("WWW-Authenticate") };
 }
 
-const insecure = { [oauth.allowInsecureRequests]: true }; // the local server is http
-async function authorizationServer(): Promise<oauth.AuthorizationServer> {
-  const url = new URL(issuer);
-  return oauth.processDiscoveryResponse(url, await oauth.discoveryRequest(url, { algorithm: "oauth2", ...insecure }));
+/** The docs' oauth4webapi revocation example, as `clientId`. */
+function revoke(clientId: string, key: ClientKey, token: string): Promise<void> {
+  return revokeWithOauth4webapi({ issuer, clientId, privateKey: key.privateKey, kid: key.kid, token });
 }
 
-/** oauth4webapi's RFC 7009 revocation, authenticated as `clientId` with private_key_jwt. */
-async function revokeWithOauth4webapi(clientId: string, key: ClientKey, token: string): Promise<void> {
-  const as = await authorizationServer();
-  const client = { client_id: clientId };
-  const auth = oauth.PrivateKeyJwt({ key: key.privateKey, kid: key.kid });
-  await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, auth, token, insecure));
-}
-
-/** oauth4webapi's RFC 7662 introspection, as the resource server's client. */
-async function introspectWithOauth4webapi(token: string): Promise<oauth.IntrospectionResponse> {
-  const as = await authorizationServer();
-  const client = { client_id: RS };
-  const auth = oauth.PrivateKeyJwt({ key: rsKey.privateKey, kid: rsKey.kid });
-  return oauth.processIntrospectionResponse(
-    as,
-    client,
-    await oauth.introspectionRequest(as, client, auth, token, insecure),
-  );
+/** The docs' oauth4webapi introspection example, as the resource server's client. */
+function introspect(token: string): Promise<oauth.IntrospectionResponse> {
+  return introspectWithOauth4webapi({ issuer, clientId: RS, privateKey: rsKey.privateKey, kid: rsKey.kid, token });
 }
 
 describe("revocation reaches a resource server in online mode", () => {
   it("the example Worker accepts a token, then refuses it on the next request after its client revoked it", async () => {
     const token = await tokenForApp();
     expect(await callExample(token)).toEqual({ status: 200, challenge: null });
-    const revoked = await withAuditLine(
-      serverLog,
-      () => revokeWithOauth4webapi(APP, appKey, token),
-      "revocation_request",
-    );
+    const revoked = await withAuditLine(serverLog, () => revoke(APP, appKey, token), "revocation_request");
     expect(revoked.audit).toMatchObject({ outcome: "answered", target_client_id: APP, target_state: "revoked" });
     const refused = await callExample(token);
     expect(refused.status).toBe(401);
@@ -144,7 +126,7 @@ describe("revocation reaches a resource server in online mode", () => {
 describe("oauth4webapi introspection, as a client allowed to introspect", () => {
   it("gets the token's claims while it is active and active: false once revoked", async () => {
     const token = await tokenForApp();
-    expect(await introspectWithOauth4webapi(token)).toMatchObject({
+    expect(await introspect(token)).toMatchObject({
       active: true,
       client_id: APP,
       sub: APP,
@@ -152,16 +134,16 @@ describe("oauth4webapi introspection, as a client allowed to introspect", () => 
       scope: "read",
       token_type: "Bearer",
     });
-    await revokeWithOauth4webapi(APP, appKey, token);
-    expect(await introspectWithOauth4webapi(token)).toEqual({ active: false });
+    await revoke(APP, appKey, token);
+    expect(await introspect(token)).toEqual({ active: false });
   });
 
   it("is refused for a token revocation by another client: 400 unauthorized_client, and the token stays active", async () => {
     const token = await tokenForApp();
-    await expect(revokeWithOauth4webapi(RS, rsKey, token)).rejects.toMatchObject({
+    await expect(revoke(RS, rsKey, token)).rejects.toMatchObject({
       error: "unauthorized_client",
       status: 400,
     });
-    expect((await introspectWithOauth4webapi(token)).active).toBe(true);
+    expect((await introspect(token)).active).toBe(true);
   });
 });
