@@ -50,6 +50,20 @@ export function rsaModulusBits(n: string): number {
   return (binary.length - i - 1) * 8 + (32 - Math.clz32(first));
 }
 
+/**
+ * The RSA public exponent `e` as a number, or -1 when it is not base64url or longer than four bytes. Leading zero
+ * bytes are ignored.
+ */
+function rsaExponent(e: string): number {
+  if (base64urlByteLength(e) <= 0) return -1;
+  const binary = atob(e.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (e.length % 4)) % 4));
+  const digits = binary.replace(/^\0+/, "");
+  if (digits.length > 4) return -1;
+  let value = 0;
+  for (let i = 0; i < digits.length; i++) value = value * 256 + digits.charCodeAt(i);
+  return value;
+}
+
 /** The key type and curve a JWS algorithm needs. */
 export function keyRequirementFor(alg: AssertionAlgorithm): { kty: KeyType; crv?: string } {
   switch (alg) {
@@ -149,6 +163,11 @@ export function validatePublicJwk(input: unknown): ClientJwk {
     }
     if (bits > LIMITS.maxRsaModulusBits) {
       throw new JwkError(`RSA keys must be at most ${LIMITS.maxRsaModulusBits} bits (this one has ${bits})`);
+    }
+    // e = 1 makes every message its own signature; an even e is no RSA key; a long e only costs verification time.
+    const exponent = rsaExponent(jwk.e);
+    if (exponent < 3 || exponent % 2 === 0) {
+      throw new JwkError("the RSA public exponent e must be an odd number from 3 to 2^32 - 1 (usually 65537, AQAB)");
     }
     out.n = jwk.n;
     out.e = jwk.e;

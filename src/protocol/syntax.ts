@@ -40,19 +40,60 @@ export function isResourceIndicator(value: unknown): value is string {
 }
 
 /**
- * A jwks_uri the service may fetch: https, or http on a loopback host (used only when the Worker's
- * ALLOW_INSECURE_JWKS_URI is "true", for local testing); no credentials, no fragment.
+ * Host name endings that name no public server: loopback (RFC 6761 `.localhost`), multicast DNS (RFC 6762 `.local`),
+ * private use (RFC 8375 `.home.arpa`, ICANN's `.internal`) and the common private suffixes. A key server there is
+ * inside someone's network: the service fetching it would be a server-side request forgery.
  */
-export function isJwksUri(value: unknown): value is string {
-  if (typeof value !== "string" || value.length > LIMITS.maxUriLength || value.includes("#")) return false;
+const PRIVATE_HOST_SUFFIXES = [
+  ".localhost",
+  ".local",
+  ".internal",
+  ".home.arpa",
+  ".lan",
+  ".intranet",
+  ".corp",
+  ".private",
+];
+
+/** An IP address written as the host (URL.hostname turns every IPv4 spelling into dotted decimal; IPv6 is bracketed). */
+function isIpLiteral(hostname: string): boolean {
+  return hostname.startsWith("[") || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname);
+}
+
+/**
+ * Why `value` may not be a client's jwks_uri, or null when it may: an https URL without credentials or fragment, on
+ * the default port, whose host is a public DNS name: no IP literal, no single-label or private name, since the service
+ * fetches it (an SSRF guard). A loopback host (localhost, 127.0.0.1, [::1]) is allowed, over http or https and on any
+ * port, for local testing; the fetch refuses it unless ALLOW_INSECURE_JWKS_URI is "true".
+ */
+export function jwksUriProblem(value: unknown): string | null {
+  if (typeof value !== "string" || value.length > LIMITS.maxUriLength) {
+    return `must be a URL of at most ${LIMITS.maxUriLength} characters`;
+  }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return false;
+    return "is not a URL";
   }
-  if (url.username || url.password) return false;
-  return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname));
+  if (value.includes("#")) return "must have no fragment";
+  if (url.username || url.password) return "must carry no credentials";
+  if (isLoopbackHost(url.hostname)) {
+    return url.protocol === "https:" || url.protocol === "http:" ? null : "must use https (http only for localhost)";
+  }
+  if (url.protocol !== "https:") return "must use https (http only for localhost)";
+  if (url.port !== "") return "must use the default https port, 443";
+  const host = url.hostname.toLowerCase().replace(/\.$/, "");
+  if (isIpLiteral(host)) return "must name its host, not an IP address";
+  if (!host.includes(".") || PRIVATE_HOST_SUFFIXES.some((suffix) => host.endsWith(suffix))) {
+    return "must name a public host (not a single-label, .local, .internal or other private name)";
+  }
+  return null;
+}
+
+/** Whether `value` may be a client's jwks_uri (jwksUriProblem says why not). */
+export function isJwksUri(value: unknown): value is string {
+  return jwksUriProblem(value) === null;
 }
 
 /** RFC 7519 section 2: a NumericDate, a finite non-negative number of seconds since the epoch. */

@@ -3,7 +3,7 @@
 // Pure: no I/O, no clock. Unknown members are kept by the CLI and ignored here, so later fields can be added.
 import { LIMITS } from "../protocol/constants";
 import { type ClientJwk, JwkError, validatePublicJwkSet } from "../protocol/jwk";
-import { isJwksUri, isResourceIndicator, isValidClientId, isValidScopeToken } from "../protocol/syntax";
+import { isResourceIndicator, isValidClientId, isValidScopeToken, jwksUriProblem } from "../protocol/syntax";
 
 export type ClientStatus = "active" | "disabled";
 
@@ -107,10 +107,9 @@ export function validateClientRecord(input: unknown, expectedClientId?: string):
       throw err;
     }
   } else {
-    if (!isJwksUri(raw.jwks_uri)) {
-      throw new RecordError("jwks_uri must be an https URL without credentials or fragment (http only for localhost)");
-    }
-    record.jwks_uri = raw.jwks_uri;
+    const problem = jwksUriProblem(raw.jwks_uri);
+    if (problem !== null) throw new RecordError(`jwks_uri ${problem}`);
+    record.jwks_uri = raw.jwks_uri as string;
   }
   if (raw.default_scopes !== undefined) {
     const defaults = stringList(raw, "default_scopes", isValidScopeToken, "scope tokens");

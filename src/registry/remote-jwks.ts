@@ -9,11 +9,11 @@ import { BoundedCache } from "../lib/bounded-cache";
 import { JWKS_URI, LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import { type ClientJwk, JwkError, validatePublicJwk } from "../protocol/jwk";
-import { isJwksUri } from "../protocol/syntax";
+import { isJwksUri, isLoopbackHost } from "../protocol/syntax";
 
 export interface RemoteJwksOptions {
   nowMs: number;
-  /** Allow http:// on loopback hosts (ALLOW_INSECURE_JWKS_URI, local testing only). */
+  /** Allow a loopback host, over http or https (ALLOW_INSECURE_JWKS_URI, local testing only). */
   allowInsecure: boolean;
   /** Outbound fetch; the global one by default. */
   fetcher?: typeof fetch;
@@ -190,8 +190,11 @@ export async function remoteClientKeys(
   options: RemoteJwksOptions,
   refetch = false,
 ): Promise<{ keys: ClientJwk[]; refreshed: boolean }> {
-  if (!isJwksUri(uri) || (new URL(uri).protocol === "http:" && !options.allowInsecure)) {
-    throw new TokenServiceError("jwks_uri_unavailable", "jwks_uri not allowed (http needs ALLOW_INSECURE_JWKS_URI)");
+  if (!isJwksUri(uri) || (isLoopbackHost(new URL(uri).hostname) && !options.allowInsecure)) {
+    throw new TokenServiceError(
+      "jwks_uri_unavailable",
+      "jwks_uri not allowed (loopback needs ALLOW_INSECURE_JWKS_URI)",
+    );
   }
   let entry = entries.get(uri);
   if (!entry && !refetch) {

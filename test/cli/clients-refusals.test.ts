@@ -250,7 +250,13 @@ const beforeAnyWrite: Array<{ name: string; args: () => string[]; status: number
     name: "rejects a plain-http jwks_uri on a public host",
     args: () => ["clients", "add", "acme", "--jwks-uri", "http://acme.example.com/jwks.json"],
     status: 1,
-    message: "jwks_uri must be an https URL without credentials or fragment",
+    message: "jwks_uri must use https (http only for localhost)",
+  },
+  {
+    name: "rejects a jwks_uri at an IP address: the service would fetch inside someone's network",
+    args: () => ["clients", "add", "acme", "--jwks-uri", "https://10.0.0.5/jwks.json"],
+    status: 1,
+    message: "jwks_uri must name its host, not an IP address",
   },
   {
     name: "rejects add without a client_id",

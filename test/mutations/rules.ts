@@ -752,7 +752,7 @@ export const REQUIREMENTS: Requirement[] = [
   },
   {
     requirement:
-      "client keys are public signature keys: no private or symmetric members, RSA 2048 to 8192 bits, signature curves only, `use`/`key_ops` for signatures, at most 20 keys with distinct kids; checked at registration and at every use",
+      "client keys are public signature keys: no private or symmetric members, RSA 2048 to 8192 bits with an odd public exponent from 3 to 2^32 - 1, signature curves only, `use`/`key_ops` for signatures, at most 20 keys with distinct kids; checked at registration and at every use",
     source: "RFC 7517 §4.2–4.3, RFC 7518 §3.3, RFC 8725 §3.5",
     rules: [
       {
@@ -778,6 +778,18 @@ export const REQUIREMENTS: Requirement[] = [
         find: "bits > LIMITS.maxRsaModulusBits",
         replace: "false",
         tests: t(JWK, "rejects RSA over 8192 bits"),
+      },
+      {
+        id: "rsa-exponent",
+        file: "src/protocol/jwk.ts",
+        find: "if (exponent < 3 || exponent % 2 === 0) {",
+        replace: "if (false) {",
+        tests: t(
+          JWK,
+          "rejects an RSA exponent of 1, which makes every message its own signature",
+          "rejects an even RSA exponent",
+          "rejects an RSA exponent longer than four bytes",
+        ),
       },
       {
         id: "key-use-sig",
@@ -849,29 +861,53 @@ export const REQUIREMENTS: Requirement[] = [
   },
   {
     requirement:
-      "client records: `jwks_uri` https without credentials (http only on loopback, and only with `ALLOW_INSECURE_JWKS_URI`); `default_scopes` within `scopes`",
+      "client records: `jwks_uri` https without credentials, on port 443, naming a public host (no IP literal, no single-label or private name: the service fetches it); a loopback host only with `ALLOW_INSECURE_JWKS_URI`; `default_scopes` within `scopes`",
     source: "RFC 7591 §2, security model",
     rules: [
       {
         id: "jwks-uri-https",
         file: "src/protocol/syntax.ts",
-        find: 'return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname));',
-        replace: "return true;",
+        find: 'if (url.protocol !== "https:") return "must use https (http only for localhost)";',
+        replace: "",
         tests: t(RECORD, "rejects an http jwks_uri off loopback"),
       },
       {
         id: "jwks-uri-no-credentials",
         file: "src/protocol/syntax.ts",
-        find: "if (url.username || url.password) return false;",
+        find: 'if (url.username || url.password) return "must carry no credentials";',
         replace: "",
         tests: t(RECORD, "rejects a jwks_uri with credentials"),
       },
       {
         id: "jwks-uri-insecure-flag",
         file: "src/registry/remote-jwks.ts",
-        find: '(new URL(uri).protocol === "http:" && !options.allowInsecure)',
-        replace: "false",
-        tests: t(REMOTE, "refuses plain http unless ALLOW_INSECURE_JWKS_URI, and never for non-loopback hosts"),
+        find: "(isLoopbackHost(new URL(uri).hostname) && !options.allowInsecure)",
+        replace: '(new URL(uri).protocol === "http:" && !options.allowInsecure)',
+        tests: t(
+          REMOTE,
+          "refuses a loopback host, over http or https, unless ALLOW_INSECURE_JWKS_URI, and plain http elsewhere always",
+        ),
+      },
+      {
+        id: "jwks-uri-ip-literal",
+        file: "src/protocol/syntax.ts",
+        find: 'if (isIpLiteral(host)) return "must name its host, not an IP address";',
+        replace: "",
+        tests: t(RECORD, "rejects a jwks_uri at an IPv4 address", "rejects a jwks_uri at an IPv6 address"),
+      },
+      {
+        id: "jwks-uri-default-port",
+        file: "src/protocol/syntax.ts",
+        find: 'if (url.port !== "") return "must use the default https port, 443";',
+        replace: "",
+        tests: t(RECORD, "rejects a jwks_uri on another port than 443"),
+      },
+      {
+        id: "jwks-uri-public-host",
+        file: "src/protocol/syntax.ts",
+        find: 'if (!host.includes(".") || PRIVATE_HOST_SUFFIXES.some((suffix) => host.endsWith(suffix))) {',
+        replace: "if (false) {",
+        tests: t(RECORD, "rejects a jwks_uri on a single-label host", "rejects a jwks_uri on a .internal host"),
       },
       {
         id: "default-scopes-subset",

@@ -40,9 +40,54 @@ describe("validateClientRecord", () => {
     [
       "rejects an http jwks_uri off loopback",
       { jwks: undefined, jwks_uri: "http://keys.example/jwks" },
-      /jwks_uri must be an https URL/,
+      /jwks_uri must use https/,
     ],
-    ["rejects a jwks_uri with credentials", { jwks: undefined, jwks_uri: "https://u:p@keys.example/jwks" }, /jwks_uri/],
+    [
+      "rejects a jwks_uri with credentials",
+      { jwks: undefined, jwks_uri: "https://u:p@keys.example/jwks" },
+      /jwks_uri must carry no credentials/,
+    ],
+    [
+      "rejects a jwks_uri at an IPv4 address",
+      { jwks: undefined, jwks_uri: "https://203.0.113.7/jwks" },
+      /jwks_uri must name its host, not an IP address/,
+    ],
+    [
+      "rejects a jwks_uri at an IPv4 address written as one number (the URL parser's spelling of 169.254.169.254)",
+      { jwks: undefined, jwks_uri: "https://2852039166/latest/meta-data" },
+      /not an IP address/,
+    ],
+    [
+      "rejects a jwks_uri at an IPv6 address",
+      { jwks: undefined, jwks_uri: "https://[fd00::1]/jwks" },
+      /jwks_uri must name its host, not an IP address/,
+    ],
+    [
+      "rejects a jwks_uri on another port than 443",
+      { jwks: undefined, jwks_uri: "https://keys.example:8443/jwks" },
+      /jwks_uri must use the default https port, 443/,
+    ],
+    [
+      "rejects a jwks_uri on a single-label host",
+      { jwks: undefined, jwks_uri: "https://keyserver/jwks" },
+      /jwks_uri must name a public host/,
+    ],
+    [
+      "rejects a jwks_uri on a .internal host",
+      { jwks: undefined, jwks_uri: "https://keys.corp.internal/jwks" },
+      /jwks_uri must name a public host/,
+    ],
+    ["rejects a jwks_uri on a .local host", { jwks: undefined, jwks_uri: "https://keys.local./jwks" }, /public host/],
+    [
+      "accepts a jwks_uri naming port 443, which is the default",
+      { jwks: undefined, jwks_uri: "https://keys.example:443/jwks" },
+      /^accepted$/,
+    ],
+    [
+      "accepts a loopback jwks_uri, over http, on any port (the fetch needs ALLOW_INSECURE_JWKS_URI)",
+      { jwks: undefined, jwks_uri: "http://127.0.0.1:8788/jwks" },
+      /^accepted$/,
+    ],
     [
       "accepts an https jwks_uri instead of jwks",
       { jwks: undefined, jwks_uri: "https://keys.example/jwks" },

@@ -323,14 +323,14 @@ describe("remoteClientKeys", () => {
     });
   });
 
-  it("refuses plain http unless ALLOW_INSECURE_JWKS_URI, and never for non-loopback hosts", async () => {
+  it("refuses a loopback host, over http or https, unless ALLOW_INSECURE_JWKS_URI, and plain http elsewhere always", async () => {
     const key = await clientKey("ES256");
     const server = keyServer(() => [key.publicJwk]);
-    await expect(
-      remoteClientKeys("http://127.0.0.1:9999/jwks", { nowMs: T0, allowInsecure: false, fetcher: server.fetcher }),
-    ).rejects.toMatchObject({
-      reason: "jwks_uri_unavailable",
-    });
+    for (const uri of ["http://127.0.0.1:9999/jwks", "https://localhost:9999/jwks", "https://[::1]/jwks"]) {
+      await expect(
+        remoteClientKeys(uri, { nowMs: T0, allowInsecure: false, fetcher: server.fetcher }),
+      ).rejects.toMatchObject({ reason: "jwks_uri_unavailable" });
+    }
     await expect(
       remoteClientKeys("http://keys.example/jwks", { nowMs: T0, allowInsecure: true, fetcher: server.fetcher }),
     ).rejects.toMatchObject({
