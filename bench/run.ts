@@ -40,7 +40,11 @@ import { describeMachine, workerdProcessIds } from "./lib/process-cpu";
 import { buildWorkerBundle } from "./lib/worker-bundle";
 
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
-const ISSUER = "https://as.bench.test";
+/**
+ * A loopback issuer: the load runs reach workerd's direct sockets over plain http, which the service refuses for an
+ * https issuer (in production Cloudflare's edge terminates TLS and the Worker sees https).
+ */
+const ISSUER = "http://localhost:8787";
 const ALGORITHMS: readonly ClientAlgorithm[] = ["ES256", "PS256", "RS256"];
 const CONCURRENCY = [1, 10, 50] as const;
 const SCALING_CONCURRENCY = 10;

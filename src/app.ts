@@ -11,6 +11,7 @@ import { checkActiveKeyForProfile, signingKeysFor } from "./issuer/signing-keys"
 import { DISCOVERY_CACHE_CONTROL, INTROSPECTION_PATH, REVOCATION_PATH } from "./protocol/constants";
 import { errorResponse } from "./protocol/error-response";
 import { TokenServiceError } from "./protocol/errors";
+import { transportProblem } from "./protocol/transport";
 import { auditRequest, auditTokenRequest } from "./token/audit";
 import { tokenEndpoint } from "./token/pipeline";
 
@@ -18,6 +19,8 @@ const loadConfiguration: MiddlewareHandler<AppEnv> = async (c, next) => {
   const config = configFor(c.env);
   const keys = await signingKeysFor(c.env.SIGNING_KEYS);
   checkActiveKeyForProfile(keys, config.profile);
+  const problem = transportProblem(new URL(c.req.url), config.issuer);
+  if (problem !== null) throw new TokenServiceError(problem);
   c.set("config", config);
   c.set("signingKeys", keys);
   c.set("now", Math.floor(Date.now() / 1000));

@@ -6,6 +6,8 @@ export type Reason =
   // transport and request grammar
   | "not_found"
   | "method_not_allowed"
+  | "insecure_transport"
+  | "credentials_in_query"
   | "unsupported_media_type"
   | "body_too_large"
   | "body_malformed"

@@ -22,6 +22,14 @@ export function wireErrorFor(reason: Reason): WireError {
       return { status: 404, error: "invalid_request", description: "No such endpoint" };
     case "method_not_allowed":
       return { status: 405, error: "invalid_request", description: "Method not allowed on this endpoint" };
+    case "insecure_transport":
+      return { status: 400, error: "invalid_request", description: "Use https" };
+    case "credentials_in_query":
+      return {
+        status: 400,
+        error: "invalid_request",
+        description: "Send credentials and tokens in the request body or a header, never in the URL",
+      };
     case "unsupported_media_type":
       return {
         status: 400,

@@ -135,6 +135,30 @@ export const REQUIREMENTS: Requirement[] = [
     ],
   },
   {
+    requirement:
+      "no request over plain http to an https issuer, and no credential or token in a query string, at any endpoint",
+    source: "RFC 6749 §1.6, §3.2, RFC 6750 §2.3, security model",
+    rules: [
+      {
+        id: "transport-https",
+        file: "src/protocol/transport.ts",
+        find: 'if (url.protocol === "http:" && issuer.startsWith("https:")) return "insecure_transport";',
+        replace: "",
+        tests: t(ATTACKS, "rejects plain http when the issuer is https, before any credential is read"),
+      },
+      {
+        id: "transport-no-query-credentials",
+        file: "src/protocol/transport.ts",
+        find: 'if (CREDENTIAL_PARAMETERS.some((name) => url.searchParams.has(name))) return "credentials_in_query";',
+        replace: "",
+        tests: t(
+          ATTACKS,
+          "refuses credentials in the query string, at the token, revocation and introspection endpoints alike",
+        ),
+      },
+    ],
+  },
+  {
     requirement: "every parameter at most once, except `resource`",
     source: "RFC 6749 §3.2, RFC 8707 §2",
     rules: [

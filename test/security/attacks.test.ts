@@ -410,6 +410,36 @@ describe("attacks on the client assertion", () => {
 });
 
 describe("attacks on the request", () => {
+  it("rejects plain http when the issuer is https, before any credential is read", async () => {
+    const client = await registerClient();
+    const assertion = await buildAssertion(client);
+    const url = TOKEN_ENDPOINT.replace("https:", "http:");
+    expect(await refusalOf(await postToken(tokenForm(assertion), { url }))).toEqual({
+      status: 400,
+      error: "invalid_request",
+      reason: "insecure_transport",
+    });
+    // Nothing was spent: the same assertion over https gets its token.
+    await expectIssued(await postToken(tokenForm(assertion)));
+  });
+
+  it("refuses credentials in the query string, at the token, revocation and introspection endpoints alike", async () => {
+    const client = await registerClient();
+    const assertion = await buildAssertion(client);
+    const refusals = [];
+    for (const [path, event, name] of [
+      ["/token", "token_request", "client_assertion"],
+      ["/token", "token_request", "client_secret"],
+      ["/revoke", "revocation_request", "token"],
+      ["/introspect", "introspection_request", "token"],
+    ] as const) {
+      const url = `${ISSUER}${path}?${name}=x`;
+      refusals.push(await refusalOf(await postToken(tokenForm(assertion), { url }), event));
+    }
+    expect(refusals).toEqual(Array(4).fill({ status: 400, error: "invalid_request", reason: "credentials_in_query" }));
+    await expectIssued(await postToken(tokenForm(assertion), { url: `${TOKEN_ENDPOINT}?unrelated=1` }));
+  });
+
   it("rejects an audience taken from Host or X-Forwarded-Host", async () => {
     const client = await registerClient();
     const assertion = await buildAssertion(client, { claims: { aud: "https://proxy.attacker.example" } });
