@@ -39,10 +39,15 @@ function base64urlByteLength(value: unknown): number {
   return Math.floor((value.length * 3) / 4);
 }
 
+/** The bytes of a base64url string (padding added) as a binary string; call only once base64urlByteLength passed. */
+function base64urlBinary(value: string): string {
+  return atob(value.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (value.length % 4)) % 4));
+}
+
 /** RSA modulus size in bits, ignoring leading zero bytes; -1 when not decodable. */
 export function rsaModulusBits(n: string): number {
   if (base64urlByteLength(n) < 0) return -1;
-  const binary = atob(n.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (n.length % 4)) % 4));
+  const binary = base64urlBinary(n);
   let i = 0;
   while (i < binary.length && binary.charCodeAt(i) === 0) i++;
   if (i === binary.length) return 0;
@@ -56,8 +61,7 @@ export function rsaModulusBits(n: string): number {
  */
 function rsaExponent(e: string): number {
   if (base64urlByteLength(e) <= 0) return -1;
-  const binary = atob(e.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (e.length % 4)) % 4));
-  const digits = binary.replace(/^\0+/, "");
+  const digits = base64urlBinary(e).replace(/^\0+/, "");
   if (digits.length > 4) return -1;
   let value = 0;
   for (let i = 0; i < digits.length; i++) value = value * 256 + digits.charCodeAt(i);

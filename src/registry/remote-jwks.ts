@@ -6,6 +6,7 @@
 
 import { readBoundedText } from "../lib/bounded-body";
 import { BoundedCache } from "../lib/bounded-cache";
+import { SharedFlights } from "../lib/shared-flights";
 import { JWKS_URI, LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import { type ClientJwk, JwkError, validatePublicJwk } from "../protocol/jwk";
@@ -30,20 +31,16 @@ interface Entry {
   lastAttemptMs: number;
 }
 
-/** A fetch shared by the concurrent requests for one URL. */
-interface Flight {
-  promise: Promise<Entry>;
-  /** Its starting request's clock: an older flight than FLIGHT_BOUND_MS is presumed dead and replaced. */
-  startedAtMs: number;
-}
-
 const entries = new BoundedCache<string, Entry>(JWKS_URI.cacheEntries);
 /** When the last fetch of a URL failed: no new fetch of it until a cooldown has passed. */
 const failures = new BoundedCache<string, number>(JWKS_URI.cacheEntries);
-const inflight = new BoundedCache<string, Flight>(JWKS_URI.cacheEntries);
-
 /** The longest any request waits on a fetch, its own or a shared one; also the age at which a flight is dead. */
 const FLIGHT_BOUND_MS = JWKS_URI.fetchTimeoutMs + JWKS_URI.inflightGraceMs;
+const inflight = new SharedFlights<string, Entry>(
+  JWKS_URI.cacheEntries,
+  FLIGHT_BOUND_MS,
+  () => new Error(`no JWK Set within ${FLIGHT_BOUND_MS} ms`),
+);
 const COOLDOWN_MS = JWKS_URI.unknownKidCooldownSeconds * 1000;
 
 /** max-age from a Cache-Control header, clamped; the default when absent or unparsable. */
@@ -114,34 +111,11 @@ async function fetchAndStore(uri: string, options: RemoteJwksOptions): Promise<E
 }
 
 /**
- * One fetch in flight per URL, shared by concurrent requests. In workerd the fetch belongs to the request that
- * started it; if that request is cancelled, the shared promise may never settle. So every caller waits at most
+ * One fetch in flight per URL, shared by concurrent requests (lib/shared-flights.ts): every caller waits at most
  * FLIGHT_BOUND_MS on it, and a flight older than that is replaced by a new fetch instead of joined.
  */
 function refresh(uri: string, options: RemoteJwksOptions): Promise<Entry> {
-  let flight = inflight.get(uri);
-  if (!flight || options.nowMs - flight.startedAtMs > FLIGHT_BOUND_MS) {
-    const started: Flight = { promise: fetchAndStore(uri, options), startedAtMs: options.nowMs };
-    // A replaced flight that settles late must not remove its successor.
-    const forget = () => {
-      if (inflight.get(uri) === started) inflight.delete(uri);
-    };
-    started.promise.then(forget, forget);
-    inflight.set(uri, started);
-    flight = started;
-  }
-  return settleWithin(flight.promise, FLIGHT_BOUND_MS);
-}
-
-/** `promise`, or a rejection once `ms` have passed on this request's own timer (cleared when either settles). */
-function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no JWK Set within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
+  return inflight.join(uri, options.nowMs, () => fetchAndStore(uri, options));
 }
 
 /** The last good set while it may still be served after a failed refresh. */

@@ -6,6 +6,7 @@
 import { importJWK, type JWK, SignJWT } from "jose";
 import { BodyNotUtf8, readBoundedText } from "../lib/bounded-body";
 import { BoundedCache } from "../lib/bounded-cache";
+import { SharedFlights, settleWithin } from "../lib/shared-flights";
 import { hasDuplicateMembers } from "../lib/strict-json";
 import { type AssertionAlgorithm, JWT_BEARER_ASSERTION_TYPE } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
@@ -47,12 +48,8 @@ export type Introspector = (token: TokenToIntrospect, nowMs: number) => Promise<
 
 type Answer = "active" | "inactive";
 
-interface Flight {
-  promise: Promise<Answer>;
-  startedAtMs: number;
-}
-
 const TIMEOUT_MS = RESOURCE_SERVER.introspectionTimeoutMs;
+const timedOut = () => unavailable(`no answer within ${TIMEOUT_MS} ms`);
 
 function unavailable(detail: string, cause?: unknown): TokenServiceError {
   return new TokenServiceError("rs_introspection_unavailable", detail, cause === undefined ? {} : { cause });
@@ -159,17 +156,6 @@ async function ask(
   return readAnswer(response, token);
 }
 
-/** `promise`, or rs_introspection_unavailable once `ms` have passed on this request's own timer (then cleared). */
-function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(unavailable(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
-}
-
 /**
  * The introspector of one verifier. Its answers (active and inactive alike) are kept per token jti, the jti the
  * offline checks verified, for min(cacheSeconds, until exp); a failure is never kept. Verifications of the same token
@@ -182,29 +168,19 @@ export function createIntrospector(config: IntrospectionConfig): Introspector {
   const answers = new BoundedCache<string, { answer: Answer; untilMs: number }>(
     RESOURCE_SERVER.introspectionCacheEntries,
   );
-  const flights = new BoundedCache<string, Flight>(RESOURCE_SERVER.introspectionCacheEntries);
+  const flights = new SharedFlights<string, Answer>(RESOURCE_SERVER.introspectionCacheEntries, TIMEOUT_MS, timedOut);
 
   function answerFor(token: TokenToIntrospect, nowMs: number): Promise<Answer> {
-    if (cacheMs === 0) return settleWithin(ask(config, signingKey, token, nowMs), TIMEOUT_MS);
+    if (cacheMs === 0) return settleWithin(ask(config, signingKey, token, nowMs), TIMEOUT_MS, timedOut);
     const cached = answers.get(token.jti);
     if (cached !== undefined && nowMs < cached.untilMs) return Promise.resolve(cached.answer);
-    let flight = flights.get(token.jti);
-    if (flight === undefined || nowMs - flight.startedAtMs > TIMEOUT_MS) {
+    return flights.join(token.jti, nowMs, () => {
       const untilMs = Math.min(nowMs + cacheMs, token.exp * 1000);
-      const promise = ask(config, signingKey, token, nowMs).then((answer) => {
+      return ask(config, signingKey, token, nowMs).then((answer) => {
         answers.set(token.jti, { answer, untilMs });
         return answer;
       });
-      const started: Flight = { promise, startedAtMs: nowMs };
-      // A replaced flight that settles late must not remove its successor.
-      const forget = () => {
-        if (flights.get(token.jti) === started) flights.delete(token.jti);
-      };
-      promise.then(forget, forget);
-      flights.set(token.jti, started);
-      flight = started;
-    }
-    return settleWithin(flight.promise, TIMEOUT_MS);
+    });
   }
 
   return async (token, nowMs) => {

@@ -12,7 +12,13 @@ import {
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
 } from "../protocol/constants";
-import { isAssertionAlgorithm, keyRequirementFor, sameAlgorithm, validatePublicJwk } from "../protocol/jwk";
+import {
+  type ClientJwk,
+  isAssertionAlgorithm,
+  keyFitsAlgorithm,
+  sameAlgorithm,
+  validatePublicJwk,
+} from "../protocol/jwk";
 import { isLoopbackHost, isValidClientId } from "../protocol/syntax";
 import type { IntrospectionConfig, IntrospectionFetch, IntrospectionKey } from "./introspection";
 import { RESOURCE_SERVER } from "./limits";
@@ -166,15 +172,13 @@ function parseKey(options: IntrospectionOptions): { key: IntrospectionKey; alg: 
   const chosen = alg ?? jwkAlg;
   if (chosen === undefined) fail(`${name} needs an alg (in the JWK, or as introspection.alg)`);
   const { kty, crv, n, e, x, y, d, p, q, dp, dq, qi } = jwk;
+  let publicPart: ClientJwk;
   try {
-    validatePublicJwk({ kty, crv, n, e, x, y });
+    publicPart = validatePublicJwk({ kty, crv, n, e, x, y });
   } catch (err) {
     fail(`${name}: ${(err as Error).message}`);
   }
-  const need = keyRequirementFor(chosen);
-  if (kty !== need.kty || (need.crv !== undefined && crv !== need.crv)) {
-    fail(`${name} (kty ${kty}) cannot sign ${chosen}`);
-  }
+  if (!keyFitsAlgorithm(publicPart, chosen)) fail(`${name} (kty ${kty}) cannot sign ${chosen}`);
   const members = { kty, crv, n, e, x, y, d, p, q, dp, dq, qi };
   const copy = Object.fromEntries(Object.entries(members).filter(([, v]) => v !== undefined)) as JWK;
   return { key: { kind: "jwk", jwk: copy }, alg: chosen };

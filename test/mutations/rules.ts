@@ -1020,8 +1020,8 @@ export const REQUIREMENTS: Requirement[] = [
       },
       {
         id: "jwks-uri-wait-bound",
-        file: "src/registry/remote-jwks.ts",
-        find: "return settleWithin(flight.promise, FLIGHT_BOUND_MS);",
+        file: "src/lib/shared-flights.ts",
+        find: "return settleWithin(flight.promise, this.#boundMs, this.#timeout);",
         replace: "return flight.promise;",
         tests: t(REMOTE, "refuses a request waiting on a shared fetch that never settles, once the bound has passed"),
       },
