@@ -10,7 +10,6 @@ import { ClientAuthority } from "../../../src/client-authority/authority";
 import { admin, adminToken, simulateStaleKv, tokenSignedByService } from "../admin/operator";
 import { buildProof, proofKey } from "../dpop/proofs";
 import {
-  auditOf,
   buildAssertion,
   clientKey,
   expectIssued,
@@ -23,27 +22,9 @@ import {
   TOKEN_ENDPOINT,
   tokenForm,
 } from "../support";
-import { accessTokenFor, introspect, registerIntrospector, revoke } from "./support";
+import { accessTokenFor, changeClient, inspect, introspect, registerIntrospector, revoke } from "./support";
 
 const INACTIVE = { active: false };
-const OPERATOR = { clientId: "test-operator" };
-
-/** The state the introspection audit line records for the last answered call. */
-function stateOf(response: Response): unknown {
-  return auditOf(response, "introspection_request").target_state;
-}
-
-/** Introspects `token` as `caller`, and returns the body and the state the audit line records. */
-async function inspect(
-  token: string,
-  caller: Awaited<ReturnType<typeof registerClient>>,
-  vars?: Record<string, string>,
-) {
-  const response = await introspect(token, { as: caller, ...(vars ? { vars } : {}) });
-  expect(response.status).toBe(200);
-  expect(response.headers.get("Cache-Control")).toBe("no-store");
-  return { body: (await response.json()) as Record<string, unknown>, state: stateOf(response) };
-}
 
 describe("introspection of an active token", () => {
   it("answers active with the token's claims, and nothing the issuer keeps to itself", async () => {
@@ -126,12 +107,7 @@ describe("introspection answers active: false, and nothing else,", () => {
   it("for the tokens of a client once it is disabled, from the next call, whatever KV still serves", async () => {
     const [caller, client] = [await registerIntrospector(), await registerClient()];
     const token = await accessTokenFor(client);
-    await env.CLIENT_AUTHORITY.getByName(client.clientId).change(
-      client.clientId,
-      { kind: "status", status: "disabled" },
-      undefined,
-      OPERATOR,
-    );
+    await changeClient(client.clientId, { kind: "status", status: "disabled" });
     await simulateStaleKv(client);
     expect(await inspect(token, caller)).toEqual({ body: INACTIVE, state: "client_disabled" });
   });
@@ -142,12 +118,7 @@ describe("introspection answers active: false, and nothing else,", () => {
     const client = await registerClient({ keys: [first.publicJwk, second.publicJwk] });
     const retiredToken = await accessTokenFor({ ...client, key: first });
     const otherToken = await accessTokenFor({ ...client, key: second });
-    await env.CLIENT_AUTHORITY.getByName(client.clientId).change(
-      client.clientId,
-      { kind: "retire_key", kid: first.kid },
-      undefined,
-      OPERATOR,
-    );
+    await changeClient(client.clientId, { kind: "retire_key", kid: first.kid });
     expect(await inspect(retiredToken, caller)).toEqual({ body: INACTIVE, state: "key_removed" });
     expect((await inspect(otherToken, caller)).body.active).toBe(true);
   });
@@ -156,23 +127,17 @@ describe("introspection answers active: false, and nothing else,", () => {
     const caller = await registerIntrospector();
     const client = await registerClient();
     const token = await accessTokenFor(client);
-    await env.CLIENT_AUTHORITY.getByName(client.clientId).change(
-      client.clientId,
-      { kind: "patch", patch: { retired_kids: [client.key.kid] } },
-      undefined,
-      OPERATOR,
-    );
+    await changeClient(client.clientId, { kind: "patch", patch: { retired_kids: [client.key.kid] } });
     expect(await inspect(token, caller)).toEqual({ body: INACTIVE, state: "key_retired" });
   });
 
   it("for the tokens of a removed client, and still after the same client_id is registered again", async () => {
     const [caller, client] = [await registerIntrospector(), await registerClient()];
     const token = await accessTokenFor(client);
-    const authority = env.CLIENT_AUTHORITY.getByName(client.clientId);
-    await authority.change(client.clientId, { kind: "delete" }, undefined, OPERATOR);
+    await changeClient(client.clientId, { kind: "delete" });
     expect(await inspect(token, caller)).toEqual({ body: INACTIVE, state: "client_unknown" });
     const again = { kind: "create" as const, record: client.record as unknown as Record<string, unknown> };
-    expect((await authority.change(client.clientId, again, undefined, OPERATOR)).ok).toBe(true);
+    await changeClient(client.clientId, again);
     expect(await inspect(token, caller)).toEqual({ body: INACTIVE, state: "issued_before_cutoff" });
   });
 
@@ -251,24 +216,14 @@ describe("introspection refuses", () => {
       error: "unauthorized_client",
       reason: "introspection_not_allowed",
     });
-    await env.CLIENT_AUTHORITY.getByName(caller.clientId).change(
-      caller.clientId,
-      { kind: "patch", patch: { introspection: true } },
-      undefined,
-      OPERATOR,
-    );
+    await changeClient(caller.clientId, { kind: "patch", patch: { introspection: true } });
     expect((await introspect(token, { assertion })).status).toBe(200);
   });
 
   it("a client whose permission its authority withdrew, while KV still serves the record that allowed it", async () => {
     const caller = await registerIntrospector();
     const token = await accessTokenFor(await registerClient());
-    await env.CLIENT_AUTHORITY.getByName(caller.clientId).change(
-      caller.clientId,
-      { kind: "patch", patch: { introspection: false } },
-      undefined,
-      OPERATOR,
-    );
+    await changeClient(caller.clientId, { kind: "patch", patch: { introspection: false } });
     await simulateStaleKv(caller);
     expect(await refusalOf(await introspect(token, { as: caller }), "introspection_request")).toEqual({
       status: 403,

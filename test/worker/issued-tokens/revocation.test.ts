@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { ClientAuthority } from "../../../src/client-authority/authority";
 import { ADMIN_AUDIENCE, admin, adminRefusalOf, newOperator, tokenSignedByService } from "../admin/operator";
 import { auditOf, buildAssertion, ISSUER, invalidClient, refusalOf, registerClient } from "../support";
-import { accessTokenFor, introspected, registerIntrospector, revoke } from "./support";
+import { accessTokenFor, changeClient, inspect, registerIntrospector, revoke } from "./support";
 
 function stateOf(response: Response): unknown {
   return auditOf(response, "revocation_request").target_state;
@@ -27,9 +27,9 @@ describe("revocation of a client's own token", () => {
   it("makes it inactive at the next introspection", async () => {
     const [caller, client] = [await registerIntrospector(), await registerClient()];
     const token = await accessTokenFor(client);
-    expect((await introspected(token, caller)).active).toBe(true);
+    expect((await inspect(token, caller)).body.active).toBe(true);
     expect(stateOf(await revoked(token, client))).toBe("revoked");
-    expect(await introspected(token, caller)).toEqual({ active: false });
+    expect((await inspect(token, caller)).body).toEqual({ active: false });
   });
 
   it("takes a token_type_hint of either registered type, or an unknown one, and revokes the access token", async () => {
@@ -41,7 +41,7 @@ describe("revocation of a client's own token", () => {
         target_state: "revoked",
         ...(hint === "id_token" ? {} : { token_type_hint: hint }),
       });
-      expect(await introspected(token, caller)).toEqual({ active: false });
+      expect((await inspect(token, caller)).body).toEqual({ active: false });
     }
   });
 
@@ -102,9 +102,9 @@ describe("revocation refuses", () => {
       error: "unauthorized_client",
       reason: "revocation_not_owner",
     });
-    expect((await introspected(token, caller)).active).toBe(true);
+    expect((await inspect(token, caller)).body.active).toBe(true);
     expect((await revoke(own, { assertion })).status).toBe(200);
-    expect(await introspected(own, caller)).toEqual({ active: false });
+    expect((await inspect(own, caller)).body).toEqual({ active: false });
   });
 
   it("a caller without client authentication, with 401 invalid_client", async () => {
@@ -118,12 +118,7 @@ describe("revocation refuses", () => {
   it("a disabled client: its assertion fails as at the token endpoint", async () => {
     const client = await registerClient();
     const token = await accessTokenFor(client);
-    await env.CLIENT_AUTHORITY.getByName(client.clientId).change(
-      client.clientId,
-      { kind: "status", status: "disabled" },
-      undefined,
-      { clientId: "test-operator" },
-    );
+    await changeClient(client.clientId, { kind: "status", status: "disabled" });
     expect(await refusalOf(await revoke(token, { as: client }), "revocation_request")).toEqual(
       invalidClient("client_disabled"),
     );

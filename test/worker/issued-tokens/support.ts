@@ -1,8 +1,13 @@
 // Test support for the revocation and introspection suites: access tokens obtained through the Worker, and
 // revocation and introspection requests authenticated with a client's own fresh assertion (or none), each with its
-// audit line remembered. Sends requests only; asserts only that a token was issued.
+// audit line remembered, and changes made through a client's authority. Asserts only that a token was issued, that a
+// change was applied, and that an introspection was answered (200, no-store).
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import type { ClientChange } from "../../../src/client-authority/contract";
 import { INTROSPECTION_PATH, REVOCATION_PATH } from "../../../src/protocol/constants";
 import {
+  auditOf,
   buildAssertion,
   expectIssued,
   ISSUER,
@@ -67,9 +72,22 @@ export function introspect(token: string | undefined, call: StatusCall = {}): Pr
   return post(ISSUER_PATHS.introspection, token, call);
 }
 
-/** The introspection answer's body, for a call that must have been answered. */
-export async function introspected(token: string, as: TestClient, vars?: StatusCall["vars"]) {
-  const response = await introspect(token, { as, ...(vars ? { vars } : {}) });
-  if (response.status !== 200) throw new Error(`introspection answered ${response.status}`);
-  return (await response.json()) as Record<string, unknown>;
+/**
+ * Introspects `token` as `caller`, checks the answer is a 200 that is not cached, and returns its body and the state
+ * the introspection audit line records.
+ */
+export async function inspect(token: string, caller: TestClient, vars?: StatusCall["vars"]) {
+  const response = await introspect(token, { as: caller, ...(vars ? { vars } : {}) });
+  expect(response.status).toBe(200);
+  expect(response.headers.get("Cache-Control")).toBe("no-store");
+  const state = auditOf(response, "introspection_request").target_state;
+  return { body: (await response.json()) as Record<string, unknown>, state };
+}
+
+/** Applies `change` to a client through its authority, as an operator's management API call would. */
+export async function changeClient(clientId: string, change: ClientChange): Promise<void> {
+  const result = await env.CLIENT_AUTHORITY.getByName(clientId).change(clientId, change, undefined, {
+    clientId: "test-operator",
+  });
+  if (!result.ok) throw new Error(`changeClient: the authority refused the change: ${result.detail}`);
 }
