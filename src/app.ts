@@ -62,11 +62,11 @@ export function createApp(): Hono<AppEnv> {
   );
 
   app.notFound(() => errorResponse("not_found"));
-  app.onError((err) => {
+  app.onError((err, c) => {
     if (err instanceof TokenServiceError) {
       if (err.reason === "config_invalid")
         console.error(JSON.stringify({ event: "config_invalid", detail: err.detail }));
-      return errorResponse(err);
+      return errorResponse(err, c.get("assertionGrant") === true);
     }
     console.error(JSON.stringify({ event: "internal_error", name: err instanceof Error ? err.name : typeof err }));
     return errorResponse("internal_error");

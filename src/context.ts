@@ -8,6 +8,7 @@ import type { OwnTokenClaims } from "./issued-tokens/own-token";
 import type { TokenStatusRequest } from "./issued-tokens/parse-request";
 import type { SigningKeySet } from "./issuer/signing-keys";
 import type { ClientJwk } from "./protocol/jwk";
+import type { FederatedTrust } from "./registry/federated-trust";
 import type { ClientRecord } from "./registry/record";
 import type { GrantDecision } from "./token/authorize-grant";
 import type { ClientCredentials, TokenRequest } from "./token/parse-request";
@@ -24,6 +25,11 @@ export interface AuthenticatedClient {
   /** The accepted `aud` value the assertion carried. */
   aud: string;
   header: AssertionHeader;
+  /**
+   * For an external token: the trust that accepted it, its claims (to check again against a newer record), its exp
+   * (the access token never outlives it) and whether the trust allows reuse (its jti is then not spent).
+   */
+  federated?: { trust: FederatedTrust; claims: Record<string, unknown>; exp: number; reusable: boolean };
 }
 
 /**
@@ -37,6 +43,11 @@ export interface AuditFields {
   client_id?: string;
   kid?: string;
   jti?: string;
+  /**
+   * An external token's issuer and subject as it claims them, the trust they selected (its key id), and its jti
+   * once the trust accepted it (logged only as a hash).
+   */
+  federation?: { issuer: string; subject: string; trust?: string; jti?: string };
   /** The thumbprint of a verified DPoP proof's key: what the token is bound to (public, not a secret). */
   dpop_jkt?: string;
   /** The issued access token. */
@@ -74,6 +85,8 @@ export interface AppEnv {
     /** Request time, whole seconds since the epoch, read once. */
     now: number;
     tokenRequest: TokenRequest;
+    /** The token request presents its JWT as the grant (RFC 7523 section 2.1): refusals are invalid_grant. */
+    assertionGrant?: boolean;
     /** The client authentication of a token, revocation or introspection request. */
     credentials: ClientCredentials;
     /** A revocation or introspection request. */

@@ -80,7 +80,8 @@ export class ClientAuthority extends DurableObject<Env> {
     if (!proof && purpose === "token" && record.dpop_bound_access_tokens === true) return { outcome: "proof_required" };
     if (purpose === "introspection" && record.introspection !== true) return { outcome: "not_permitted" };
     if (request.retainUntilMs <= now) return { outcome: "expired" };
-    if (this.#replay.isSpent(request.jti, now)) return { outcome: "replayed" };
+    const spends = request.reusable !== true;
+    if (spends && this.#replay.isSpent(request.jti, now)) return { outcome: "replayed" };
     if (proof && proof.retainUntilMs <= now) return { outcome: "proof_expired" };
     if (proof && this.#proofs.isSpent(proof.jti, now)) return { outcome: "proof_replayed" };
     const limit = rateLimitOf(record);
@@ -89,7 +90,7 @@ export class ClientAuthority extends DurableObject<Env> {
       if (!decision.allowed) return { outcome: "rate_limited", retryAfterSeconds: decision.retryAfterSeconds };
       this.#state.writeBucket(decision.bucket);
     }
-    if (!this.#replay.spend(request.jti, request.retainUntilMs, now)) return { outcome: "replayed" };
+    if (spends && !this.#replay.spend(request.jti, request.retainUntilMs, now)) return { outcome: "replayed" };
     if (proof && !this.#proofs.spend(proof.jti, proof.retainUntilMs, now)) return { outcome: "proof_replayed" };
     const retainUntil = Math.max(request.retainUntilMs, proof?.retainUntilMs ?? 0);
     await this.#scheduleAlarm(retainUntil + PURGE_BATCH_DELAY_MS);

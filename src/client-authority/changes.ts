@@ -109,7 +109,9 @@ export function applyChange(
       if (keys === null)
         throw new ChangeRefused(
           "invalid",
-          `the client publishes its keys at ${String(base.jwks_uri)}: rotate them there`,
+          base.jwks_uri === undefined
+            ? "the client has no inline keys (federated only): set jwks in the record to add some"
+            : `the client publishes its keys at ${String(base.jwks_uri)}: rotate them there`,
         );
       for (const [index, key] of change.keys.entries()) {
         try {

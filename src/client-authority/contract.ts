@@ -17,6 +17,11 @@ export interface ConsumeRequest {
   retainUntilMs: number;
   /** The id (kid, or RFC 7638 thumbprint) of the client key that verified the assertion. */
   keyId: string;
+  /**
+   * A federated token whose trust allows reuse (`allow_reuse`): everything is checked, but its jti is neither looked
+   * up nor spent, so the same token is accepted again until it expires.
+   */
+  reusable?: true;
   /** The version of the record the Worker authenticated with; 0 for a record no authority has written. */
   recordVersion: number;
   /**

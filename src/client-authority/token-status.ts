@@ -1,7 +1,9 @@
 // Whether an access token this server signed is still active by its client's current state: the client registered
 // and active, the key that obtained the token neither retired nor removed, the token issued after the client's
 // cut-off and not revoked. Pure over values the authority passes in; no storage, no clock, never a token.
+import { TRUST_KEY_PREFIX } from "../protocol/federation";
 import { keyIdOf } from "../protocol/key-id";
+import { type FederatedTrust, trustKeyId } from "../registry/federated-trust";
 import type { OperatorCheck, OperatorVerdict, TokenStatus, TokenStatusQuery } from "./contract";
 
 export function retiredKidsOf(record: Record<string, unknown>): string[] {
@@ -9,12 +11,19 @@ export function retiredKidsOf(record: Record<string, unknown>): string[] {
 }
 
 /**
- * Whether `keyId` is still one of the record's keys. A client with a jwks_uri publishes its own keys, which only a
- * fetch would show: for it only a retirement (retired_kids) counts.
+ * Whether `keyId` is still one of the record's keys, or for a federated token one of its trusts. A client with a
+ * jwks_uri publishes its own keys, which only a fetch would show: for it only a retirement (retired_kids) counts.
  */
 async function isKeyRegistered(record: Record<string, unknown>, keyId: string): Promise<boolean> {
+  if (keyId.startsWith(TRUST_KEY_PREFIX)) {
+    // A federated token's key is its trust: it dies when the trust leaves the record.
+    const trusts = Array.isArray(record.federation) ? (record.federation as FederatedTrust[]) : [];
+    const ids = await Promise.all(trusts.map((trust) => trustKeyId(trust)));
+    return ids.includes(keyId);
+  }
   const keys = (record.jwks as { keys?: Array<Record<string, unknown>> } | undefined)?.keys;
-  if (!keys) return true;
+  // A jwks_uri client's keys are only known to a fetch; a client with no keys at all has none registered.
+  if (!keys) return record.jwks_uri !== undefined;
   const ids = await Promise.all(keys.map((key) => keyIdOf(key)));
   return ids.includes(keyId);
 }

@@ -2,6 +2,7 @@
 // A pure document built from Config and the signing key set; no secrets, no I/O.
 
 import type { Config } from "../config";
+import { JWT_BEARER_GRANT } from "../protocol/federation";
 import type { SigningKeySet } from "./signing-keys";
 
 export function serverMetadata(config: Config, keys: SigningKeySet): Record<string, unknown> {
@@ -9,7 +10,8 @@ export function serverMetadata(config: Config, keys: SigningKeySet): Record<stri
     issuer: config.issuer,
     token_endpoint: config.tokenEndpoint,
     jwks_uri: config.jwksUri,
-    grant_types_supported: ["client_credentials"],
+    // The jwt-bearer grant (RFC 7523 section 2.1) serves federated clients only (docs/federation.md).
+    grant_types_supported: ["client_credentials", JWT_BEARER_GRANT],
     response_types_supported: [],
     token_endpoint_auth_methods_supported: ["private_key_jwt"],
     token_endpoint_auth_signing_alg_values_supported: [...config.algorithms],

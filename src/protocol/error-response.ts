@@ -3,12 +3,15 @@
 // one. Builds a Response; no I/O, no logging, never the refusal's private detail.
 import { LIMITS } from "./constants";
 import type { Reason, TokenServiceError } from "./errors";
-import { wireErrorFor } from "./wire-errors";
+import { asGrantError, wireErrorFor } from "./wire-errors";
 
-/** The RFC 6749 JSON error response for an error (or a bare reason). */
-export function errorResponse(error: Reason | TokenServiceError): Response {
+/**
+ * The RFC 6749 JSON error response for an error (or a bare reason). `assertionGrant`: the request presented its token
+ * as the grant (RFC 7523 section 2.1), whose authentication failures are invalid_grant.
+ */
+export function errorResponse(error: Reason | TokenServiceError, assertionGrant = false): Response {
   const reason = typeof error === "string" ? error : error.reason;
-  const wire = wireErrorFor(reason);
+  const wire = assertionGrant ? asGrantError(wireErrorFor(reason)) : wireErrorFor(reason);
   const headers: Record<string, string> = {
     "Content-Type": "application/json;charset=UTF-8",
     "Cache-Control": "no-store",

@@ -47,6 +47,17 @@ export type Reason =
   | "replayed"
   | "key_retired"
   | "rate_limited"
+  // workload identity federation: an external token in place of a client assertion (invalid_client, or
+  // invalid_grant for the RFC 7523 section 2.1 grant)
+  | "federated_client_id_missing"
+  | "federated_trust_missing"
+  | "federated_subject_mismatch"
+  | "federated_audience_mismatch"
+  | "federated_claim_mismatch"
+  | "federated_iat_missing"
+  | "federated_token_too_old"
+  | "federated_jti_missing"
+  | "federated_issuer_unavailable"
   // DPoP proofs (RFC 9449): invalid_dpop_proof, or use_dpop_nonce
   | "dpop_proof_required"
   | "dpop_proof_multiple"

@@ -15,6 +15,16 @@ const CLIENT_AUTH_FAILED: WireError = {
   description: "Client authentication failed",
 };
 
+/**
+ * The same refusal when the external token was the grant itself (RFC 7523 section 2.1): what fails client
+ * authentication there is an invalid grant (section 3.1), with one fixed description too.
+ */
+export function asGrantError(wire: WireError): WireError {
+  return wire === CLIENT_AUTH_FAILED
+    ? { status: 400, error: "invalid_grant", description: "The assertion grant is invalid" }
+    : wire;
+}
+
 /** The single mapping from internal reason to what goes on the wire. Exhaustive: a new reason must be placed. */
 export function wireErrorFor(reason: Reason): WireError {
   switch (reason) {
@@ -50,7 +60,7 @@ export function wireErrorFor(reason: Reason): WireError {
       return {
         status: 400,
         error: "unsupported_grant_type",
-        description: "Only the client_credentials grant is supported",
+        description: "Only the client_credentials and jwt-bearer grants are supported",
       };
     case "multiple_auth_methods":
       return {
@@ -93,6 +103,15 @@ export function wireErrorFor(reason: Reason): WireError {
     case "signature_invalid":
     case "replayed":
     case "key_retired":
+    case "federated_client_id_missing":
+    case "federated_trust_missing":
+    case "federated_subject_mismatch":
+    case "federated_audience_mismatch":
+    case "federated_claim_mismatch":
+    case "federated_iat_missing":
+    case "federated_token_too_old":
+    case "federated_jti_missing":
+    case "federated_issuer_unavailable":
       return CLIENT_AUTH_FAILED;
     case "dpop_proof_required":
       return { status: 400, error: "invalid_dpop_proof", description: "A DPoP proof is required for this client" };

@@ -4,16 +4,22 @@
 import { LIMITS } from "../protocol/constants";
 import { type ClientJwk, JwkError, validatePublicJwkSet } from "../protocol/jwk";
 import { isResourceIndicator, isValidClientId, isValidScopeToken, jwksUriProblem } from "../protocol/syntax";
+import { type FederatedTrust, validateFederation } from "./federated-trust";
 
 export type ClientStatus = "active" | "disabled";
 
 export interface ClientRecord {
   client_id: string;
   status: ClientStatus;
-  /** Public keys the client signs assertions with. Exactly one of `jwks` and `jwks_uri` is set. */
+  /**
+   * Public keys the client signs assertions with. Exactly one of `jwks` and `jwks_uri` is set, or at most one when
+   * `federation` is: a federated client may hold no key at all.
+   */
   jwks?: { keys: ClientJwk[] };
   /** Where the client publishes its public keys (a JWK Set), fetched and cached by the service (docs/registry.md). */
   jwks_uri?: string;
+  /** External issuers whose tokens stand in for the client's own assertion (docs/federation.md). */
+  federation?: FederatedTrust[];
   /** Scopes the client may be granted. */
   scopes: string[];
   /** Scopes granted when a request names none. Absent: all of `scopes`. */
@@ -96,10 +102,20 @@ export function validateClientRecord(input: unknown, expectedClientId?: string):
     scopes: stringList(raw, "scopes", isValidScopeToken, "scope tokens (RFC 6749 section 3.3)"),
     audiences: stringList(raw, "audiences", isResourceIndicator, "absolute URIs without fragment"),
   };
-  if ((raw.jwks === undefined) === (raw.jwks_uri === undefined)) {
-    throw new RecordError("a client record needs exactly one of jwks (inline keys) and jwks_uri");
+  if (raw.federation !== undefined) {
+    try {
+      record.federation = validateFederation(raw.federation);
+    } catch (err) {
+      throw new RecordError((err as Error).message);
+    }
   }
-  if (raw.jwks !== undefined) {
+  if (raw.jwks !== undefined && raw.jwks_uri !== undefined) {
+    throw new RecordError("a client record holds one of jwks (inline keys) and jwks_uri, not both");
+  }
+  if (raw.jwks === undefined && raw.jwks_uri === undefined) {
+    if (record.federation === undefined)
+      throw new RecordError("a client record needs exactly one of jwks (inline keys) and jwks_uri, or a federation");
+  } else if (raw.jwks !== undefined) {
     try {
       record.jwks = { keys: validatePublicJwkSet(raw.jwks) };
     } catch (err) {

@@ -4,13 +4,13 @@
 // after a failed fetch, one fetch in flight per URL that no request waits on past a bound, and the last good set
 // served for a bounded time when a refresh fails. Never logs keys; never fetches a URL taken from a token.
 
-import { readBoundedText } from "../lib/bounded-body";
 import { BoundedCache } from "../lib/bounded-cache";
 import { SharedFlights } from "../lib/shared-flights";
 import { JWKS_URI, LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
 import { type ClientJwk, JwkError, validatePublicJwk } from "../protocol/jwk";
 import { isJwksUri, isLoopbackHost } from "../protocol/syntax";
+import { fetchBoundedJson } from "./bounded-fetch";
 
 export interface RemoteJwksOptions {
   nowMs: number;
@@ -67,30 +67,13 @@ export function usableKeys(body: unknown): ClientJwk[] {
 }
 
 async function fetchOnce(uri: string, options: RemoteJwksOptions): Promise<{ keys: ClientJwk[]; fresh: number }> {
-  const fetcher = options.fetcher ?? fetch;
-  // One deadline for the whole fetch, redirect and body included, so FLIGHT_BOUND_MS is a real bound on it.
-  const signal = AbortSignal.timeout(JWKS_URI.fetchTimeoutMs);
-  let url = new URL(uri);
-  for (let hop = 0; hop < 2; hop++) {
-    const response = await fetcher(url.toString(), {
-      redirect: "manual",
-      signal,
-      headers: { Accept: "application/jwk-set+json, application/json" },
-    });
-    if (response.status >= 300 && response.status < 400) {
-      await response.body?.cancel().catch(() => {});
-      const location = response.headers.get("Location");
-      const next = location ? new URL(location, url) : null;
-      if (!next || next.origin !== url.origin || hop === 1) throw new Error("redirect to another origin or loop");
-      url = next;
-      continue;
-    }
-    if (response.status !== 200) throw new Error(`status ${response.status}`);
-    const text = await readBoundedText(response, JWKS_URI.maxBytes);
-    if (text === null) throw new Error("JWK Set over the size limit");
-    return { keys: usableKeys(JSON.parse(text)), fresh: freshSeconds(response.headers.get("Cache-Control")) };
-  }
-  throw new Error("too many redirects");
+  const { body, cacheControl } = await fetchBoundedJson(uri, {
+    timeoutMs: JWKS_URI.fetchTimeoutMs,
+    maxBytes: JWKS_URI.maxBytes,
+    accept: "application/jwk-set+json, application/json",
+    ...(options.fetcher ? { fetcher: options.fetcher } : {}),
+  });
+  return { keys: usableKeys(body), fresh: freshSeconds(cacheControl) };
 }
 
 /** Fetches (bypassing caches) and stores in both caches; the Cache API write goes to `waitUntil` when given. */

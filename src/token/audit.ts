@@ -2,7 +2,7 @@
 // code, status and latency; the client and key the request claimed (`claimed_`) and, once its signature verified, the
 // ones it proved; a hash of the assertion's jti; the thumbprint of a verified DPoP proof key; for an issued token its
 // jti (hashed), aud, scope, exp and type; for a revoked or introspected token its client, its jti (hashed) and what was
-// found. Never a token, a key, an assertion, a raw jti, or raw request input beyond bounded ids.
+// found; for an external token its issuer, subject, trust and jti (hashed). Never a token, a key, an assertion, a raw jti, or raw request input beyond bounded ids.
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv, AuditFields } from "../context";
 import { shortHash } from "../lib/short-hash";
@@ -10,7 +10,7 @@ import { TokenServiceError } from "../protocol/errors";
 
 export type AuditEvent = "token_request" | "revocation_request" | "introspection_request";
 
-export interface AuditLine extends Omit<AuditFields, "jti" | "token" | "target"> {
+export interface AuditLine extends Omit<AuditFields, "jti" | "token" | "target" | "federation"> {
   event: AuditEvent;
   /** `answered`: a revocation or introspection request got its 200. */
   outcome: "issued" | "answered" | "refused" | "error";
@@ -22,6 +22,11 @@ export interface AuditLine extends Omit<AuditFields, "jti" | "token" | "target">
   token_scope?: string;
   token_exp?: number;
   token_type?: "Bearer" | "DPoP";
+  federated_issuer?: string;
+  federated_subject?: string;
+  /** The key id of the federated trust that matched (`federation:<fingerprint>`). */
+  trust?: string;
+  federated_jti_sha256?: string;
   target_client_id?: string;
   target_jti_sha256?: string;
   target_state?: string;
@@ -72,6 +77,13 @@ export const auditRequest =
       line.token_scope = audit.token.scope;
       line.token_exp = audit.token.exp;
       line.token_type = audit.token.type;
+    }
+    const federation = audit.federation;
+    if (federation !== undefined) {
+      line.federated_issuer = federation.issuer;
+      line.federated_subject = federation.subject;
+      if (federation.trust !== undefined) line.trust = federation.trust;
+      if (federation.jti !== undefined) line.federated_jti_sha256 = await shortHash(federation.jti);
     }
     const target = audit.target;
     if (target !== undefined) {

@@ -14,43 +14,18 @@ import { keyIdOf } from "../protocol/key-id";
 import { isValidClientId } from "../protocol/syntax";
 import { loadActiveClient } from "../registry/client-registry";
 import type { ClientRecord } from "../registry/record";
-import { type RemoteJwksOptions, remoteClientKeys } from "../registry/remote-jwks";
+import { remoteClientKeys } from "../registry/remote-jwks";
+import { checkFederatedAgainstRecord, claimedFederation } from "./authenticate-federated";
 import { fresherRecord, isKeyMiss } from "./fresher-record";
+import { remoteJwksOptions, verifyWithKeySource } from "./verify-keys";
 
-/**
- * Verifies against inline keys, or against the keys at the client's jwks_uri; for the latter a kid that is not
- * found (or a signature no key verifies) asks once for a fresh set, which the cooldown may refuse.
- */
-async function verifyWithClientKeys(
-  compact: string,
-  header: AssertionHeader,
-  record: ClientRecord,
-  options: RemoteJwksOptions,
-): Promise<ClientJwk> {
+/** Inline keys, or the keys at the client's jwks_uri (refetched once when none verifies, cooldown permitting). */
+function verifyWithClientKeys(compact: string, header: AssertionHeader, c: Context<AppEnv>, record: ClientRecord) {
   if (record.jwks) return verifyAssertionSignature(compact, header, record.jwks.keys);
-  const uri = record.jwks_uri!;
-  const current = await remoteClientKeys(uri, options);
-  try {
-    return await verifyAssertionSignature(compact, header, current.keys);
-  } catch (err) {
-    const retryable =
-      err instanceof TokenServiceError && (err.reason === "no_matching_key" || err.reason === "signature_invalid");
-    if (!retryable || current.refreshed) throw err;
-    const next = await remoteClientKeys(uri, options, true);
-    if (!next.refreshed) throw err;
-    return verifyAssertionSignature(compact, header, next.keys);
-  }
-}
-
-function remoteJwksOptions(c: Context<AppEnv>): RemoteJwksOptions {
-  let waitUntil: RemoteJwksOptions["waitUntil"];
-  try {
-    const executionCtx = c.executionCtx;
-    waitUntil = (p) => executionCtx.waitUntil(p);
-  } catch {
-    // No execution context (app.fetch called without one, as unit tests do): the Cache API write is awaited.
-  }
-  return { nowMs: c.get("now") * 1000, allowInsecure: c.get("config").allowInsecureJwksUri, waitUntil };
+  const uri = record.jwks_uri;
+  if (uri === undefined) throw new TokenServiceError("no_matching_key", "the client has no keys (federated only)");
+  const options = remoteJwksOptions(c);
+  return verifyWithKeySource(compact, header, (refetch) => remoteClientKeys(uri, options, refetch));
 }
 
 /**
@@ -65,7 +40,7 @@ export async function checkAgainstRecord(
   assertion: { compact: string; header: AssertionHeader; aud: string; jti: string; exp: number },
 ): Promise<AuthenticatedClient> {
   checkAudienceForClient(assertion.aud, c.get("config").issuer, record.legacy_audience === true);
-  const key = await verifyWithClientKeys(assertion.compact, assertion.header, record, remoteJwksOptions(c));
+  const key = await verifyWithClientKeys(assertion.compact, assertion.header, c, record);
   const keyId = await keyIdOf(key as ClientJwk & Record<string, unknown>);
   const audit = c.get("audit");
   audit.client_id = record.client_id;
@@ -81,6 +56,19 @@ export const authenticateClient: MiddlewareHandler<AppEnv> = async (c, next) => 
 
   const { header, claims } = decodeAssertion(request.clientAssertion, config.algorithms);
   if (header.kid !== undefined) audit.claimed_kid = header.kid;
+  const clientId = request.clientId;
+  // An external token (its iss is not the client it is sent for) goes to the client's federated trusts.
+  if (request.method !== "client_assertion" || (clientId !== undefined && claims.iss !== clientId)) {
+    audit.claimed_client_id = clientId!;
+    audit.federation = claimedFederation(claims);
+    const clientCache = { ttlSeconds: config.clientCacheTtl, now: c.get("now") };
+    const record = await loadActiveClient(c.env.CLIENTS, clientId!, clientCache);
+    const external = { compact: request.clientAssertion, header, claims };
+    c.set("client", await checkFederatedAgainstRecord(c, record, external));
+    return next();
+  }
+  if (clientId === undefined && claims.iss !== claims.sub && /^https?:\/\//.test(String(claims.iss)))
+    throw new TokenServiceError("federated_client_id_missing", "an external token needs client_id");
   if (isValidClientId(claims.iss)) audit.claimed_client_id = claims.iss;
   const checked = validateAssertionClaims(
     claims,

@@ -5,11 +5,23 @@
 import { readBoundedText } from "../lib/bounded-body";
 import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_ASSERTION_TYPE, LIMITS } from "../protocol/constants";
 import { TokenServiceError } from "../protocol/errors";
+import { JWT_BEARER_GRANT, JWT_SPIFFE_ASSERTION_TYPE } from "../protocol/federation";
 
-/** How a request authenticates its client: the private_key_jwt assertion, and the client_id parameter if sent. */
+/**
+ * How the JWT was presented: as a jwt-bearer client assertion (a private_key_jwt assertion, or an external token for
+ * a federated client), as a SPIFFE JWT-SVID client assertion, or as the grant itself (RFC 7523 section 2.1).
+ */
+export type CredentialMethod = "client_assertion" | "spiffe_assertion" | "jwt_bearer_grant";
+
+/** How a request authenticates its client: the JWT, how it came, and the client_id parameter if sent. */
 export interface ClientCredentials {
+  /** The client assertion, or for the jwt-bearer grant the `assertion` parameter. */
   clientAssertion: string;
-  /** The client_id parameter, when sent (it must then name the assertion's client). */
+  method: CredentialMethod;
+  /**
+   * The client_id parameter, when sent: it must then name the assertion's client, or, for a federated client, the
+   * client whose trust the external token is checked against (required then).
+   */
   clientId?: string;
 }
 
@@ -115,20 +127,49 @@ export function parseClientCredentials(form: FormFields, authorizationHeader: st
     throw new TokenServiceError(assertion ? "multiple_auth_methods" : "client_secret_not_accepted");
   }
   if (assertion === undefined) throw new TokenServiceError("client_assertion_missing");
-  if (assertionType !== JWT_BEARER_ASSERTION_TYPE) throw new TokenServiceError("client_assertion_type_unsupported");
-  const credentials: ClientCredentials = { clientAssertion: assertion };
+  const spiffe = assertionType === JWT_SPIFFE_ASSERTION_TYPE;
+  if (assertionType !== JWT_BEARER_ASSERTION_TYPE && !spiffe)
+    throw new TokenServiceError("client_assertion_type_unsupported");
+  const credentials: ClientCredentials = {
+    clientAssertion: assertion,
+    method: spiffe ? "spiffe_assertion" : "client_assertion",
+  };
   const clientId = form.one("client_id");
   if (clientId !== undefined) credentials.clientId = clientId;
+  // A JWT-SVID names a workload, never our client: the client it speaks for must be named.
+  else if (spiffe) throw new TokenServiceError("federated_client_id_missing", "jwt-spiffe without client_id");
   return credentials;
 }
 
-/** Parses a token request body: the form, the grant type, the client authentication, scope and resources. */
-export function parseTokenRequest(body: string, authorizationHeader: string | undefined): TokenRequest {
-  const form = parseForm(body, REPEATABLE);
+/**
+ * The RFC 7523 section 2.1 grant: the external token in `assertion`, the client named by `client_id` (the token's
+ * `iss` and `sub` are the workload's, not ours), and no other client authentication.
+ */
+function parseAssertionGrant(form: FormFields, authorizationHeader: string | undefined): ClientCredentials {
+  if (authorizationHeader !== undefined || form.one("client_assertion") || form.one("client_secret") !== undefined)
+    throw new TokenServiceError("multiple_auth_methods", "jwt-bearer grant with client authentication");
+  const assertion = form.one("assertion");
+  if (assertion === undefined) throw new TokenServiceError("client_assertion_missing", "assertion parameter");
+  const clientId = form.one("client_id");
+  if (clientId === undefined) throw new TokenServiceError("federated_client_id_missing", "jwt-bearer grant");
+  return { clientAssertion: assertion, method: "jwt_bearer_grant", clientId };
+}
+
+/** The form of a token request (resource may repeat). */
+export function parseTokenForm(body: string): FormFields {
+  return parseForm(body, REPEATABLE);
+}
+
+/** Parses a token request's form: the grant type, the client authentication, scope and resources. */
+export function parseTokenRequest(form: FormFields, authorizationHeader: string | undefined): TokenRequest {
   const grantType = form.one("grant_type");
   if (grantType === undefined) throw new TokenServiceError("grant_type_missing");
-  if (grantType !== CLIENT_CREDENTIALS_GRANT) throw new TokenServiceError("grant_type_unsupported");
-  const credentials = parseClientCredentials(form, authorizationHeader);
+  if (grantType !== CLIENT_CREDENTIALS_GRANT && grantType !== JWT_BEARER_GRANT)
+    throw new TokenServiceError("grant_type_unsupported");
+  const credentials =
+    grantType === JWT_BEARER_GRANT
+      ? parseAssertionGrant(form, authorizationHeader)
+      : parseClientCredentials(form, authorizationHeader);
 
   const resources = form.all("resource");
   if (resources.length > LIMITS.maxResourceParameters) throw new TokenServiceError("too_many_fields", "resource");

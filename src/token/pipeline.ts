@@ -5,34 +5,29 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
 import { DPOP_TOKEN_TYPE } from "../protocol/constants";
+import { JWT_BEARER_GRANT } from "../protocol/federation";
 import { authenticateClient } from "./authenticate-client";
-import { decideGrant } from "./authorize-grant";
 import { checkDpop, nonceHeader } from "./check-dpop";
+import { grantFor } from "./grant-for";
 import { mintAccessToken } from "./issue-token";
-import { parseTokenRequest, readFormBody } from "./parse-request";
+import { parseTokenForm, parseTokenRequest, readFormBody } from "./parse-request";
 import { spendJti } from "./spend-jti";
 
 const parseRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
   const body = await readFormBody(c.req.raw);
   // The clock is read again once the body is in: a slowly sent body must not stretch an assertion's validity.
   c.set("now", Math.floor(Date.now() / 1000));
-  const request = parseTokenRequest(body, c.req.header("Authorization"));
+  const form = parseTokenForm(body);
+  // From here on, a refusal of the jwt-bearer grant's token is invalid_grant (app.onError reads this).
+  if (form.one("grant_type") === JWT_BEARER_GRANT) c.set("assertionGrant", true);
+  const request = parseTokenRequest(form, c.req.header("Authorization"));
   c.set("tokenRequest", request);
   c.set("credentials", request);
   await next();
 };
 
 const authorizeGrant: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const config = c.get("config");
-  const request = c.get("tokenRequest");
-  c.set(
-    "grant",
-    decideGrant(c.get("client").record, request, {
-      audience: config.defaultAudience,
-      maxTtl: config.accessTokenTtl,
-      adminAudience: config.adminAudience,
-    }),
-  );
+  c.set("grant", grantFor(c, c.get("client").record));
   await next();
 };
 

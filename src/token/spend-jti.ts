@@ -11,7 +11,8 @@ import { TokenServiceError, whileAvailable } from "../protocol/errors";
 import { rememberClient } from "../registry/client-registry";
 import { type ClientRecord, RecordError, validateClientRecord } from "../registry/record";
 import { checkAgainstRecord } from "./authenticate-client";
-import { decideGrant } from "./authorize-grant";
+import { checkFederatedAgainstRecord } from "./authenticate-federated";
+import { grantFor } from "./grant-for";
 
 /** The authority's record, as the registry rules read it. */
 function authoritativeRecord(raw: Record<string, unknown>, clientId: string): ClientRecord {
@@ -45,6 +46,7 @@ async function spend(c: Context<AppEnv>, next: Next, purpose: ConsumePurpose): P
           retainUntilMs: (client.exp + config.clockSkew) * 1000,
           keyId: client.keyId,
           recordVersion: client.record.version ?? 0,
+          ...(client.federated?.reusable ? { reusable: true } : {}),
           ...(proof ? { proof: { jti: proof.jti, retainUntilMs: proofRetainUntilMs } } : {}),
         }),
     );
@@ -57,17 +59,14 @@ async function spend(c: Context<AppEnv>, next: Next, purpose: ConsumePurpose): P
         if (record.status !== "active") throw new TokenServiceError("client_disabled", "disabled by its authority");
         rememberClient(record, { ttlSeconds: config.clientCacheTtl, now: c.get("now") });
         const compact = c.get("credentials").clientAssertion;
-        const { header, aud, jti, exp } = client;
-        c.set("client", await checkAgainstRecord(c, record, { compact, header, aud, jti, exp }));
-        if (purpose === "token")
-          c.set(
-            "grant",
-            decideGrant(record, c.get("tokenRequest"), {
-              audience: config.defaultAudience,
-              maxTtl: config.accessTokenTtl,
-              adminAudience: config.adminAudience,
-            }),
-          );
+        const { header, aud, jti, exp, federated } = client;
+        c.set(
+          "client",
+          federated
+            ? await checkFederatedAgainstRecord(c, record, { compact, header, claims: federated.claims })
+            : await checkAgainstRecord(c, record, { compact, header, aud, jti, exp }),
+        );
+        if (purpose === "token") c.set("grant", grantFor(c, record));
         continue;
       }
       case "unknown":

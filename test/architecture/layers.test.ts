@@ -22,10 +22,13 @@ const ALLOWED: Record<string, string[]> = {
   dpop: ["protocol", "lib"],
   "resource-server": ["dpop", "protocol", "lib"],
   registry: ["protocol", "lib"],
+  // External tokens against a client's federated trusts: the trust rules and the key fetching are the registry's.
+  federation: ["registry", "protocol", "lib"],
   "client-authority": ["registry", "protocol", "lib", "root:env"],
   issuer: ["protocol", "lib", "root:config"],
   token: [
     "assertion",
+    "federation",
     "dpop",
     "registry",
     "client-authority",

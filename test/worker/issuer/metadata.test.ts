@@ -16,7 +16,7 @@ describe("metadata", () => {
         issuer: ISSUER,
         token_endpoint: `${ISSUER}/token`,
         jwks_uri: `${ISSUER}/.well-known/jwks.json`,
-        grant_types_supported: ["client_credentials"],
+        grant_types_supported: ["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"],
         token_endpoint_auth_methods_supported: ["private_key_jwt"],
       });
       const algs = metadata.token_endpoint_auth_signing_alg_values_supported as string[];
