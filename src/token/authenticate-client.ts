@@ -57,14 +57,15 @@ export const authenticateClient: MiddlewareHandler<AppEnv> = async (c, next) => 
   const { header, claims } = decodeAssertion(request.clientAssertion, config.algorithms);
   if (header.kid !== undefined) audit.claimed_kid = header.kid;
   const clientId = request.clientId;
-  // An external token (its iss is not the client it is sent for) goes to the client's federated trusts.
-  if (request.method !== "client_assertion" || (clientId !== undefined && claims.iss !== clientId)) {
+  // An external token (its iss names neither the client it is sent for nor its own sub, as a client assertion's does)
+  // goes to the client's federated trusts.
+  const external = clientId !== undefined && claims.iss !== clientId && claims.iss !== claims.sub;
+  if (request.method !== "client_assertion" || external) {
     audit.claimed_client_id = clientId!;
     audit.federation = claimedFederation(claims);
     const clientCache = { ttlSeconds: config.clientCacheTtl, now: c.get("now") };
     const record = await loadActiveClient(c.env.CLIENTS, clientId!, clientCache);
-    const external = { compact: request.clientAssertion, header, claims };
-    c.set("client", await checkFederatedAgainstRecord(c, record, external));
+    c.set("client", await checkFederatedAgainstRecord(c, record, { compact: request.clientAssertion, header, claims }));
     return next();
   }
   if (clientId === undefined && claims.iss !== claims.sub && /^https?:\/\//.test(String(claims.iss)))

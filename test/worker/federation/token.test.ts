@@ -5,8 +5,9 @@
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it, vi } from "vitest";
 import { trustKeyId } from "../../../src/registry/federated-trust";
-import { fakeIssuer } from "../../federation/fake-issuers";
+import { fakeIssuer, issuerServer } from "../../federation/fake-issuers";
 import { buildProof, proofKey } from "../dpop/proofs";
+import { changeClient, inspect, registerIntrospector } from "../issued-tokens/support";
 import {
   auditLog,
   auditOf,
@@ -303,6 +304,36 @@ describe("the issuer's keys", () => {
     });
     expect(await refusalOf(await federatedRequest(await issuer.token(ISSUER), client.clientId))).toEqual(
       invalidClient("federated_issuer_unavailable"),
+    );
+  });
+});
+
+describe("a federated token's life", () => {
+  it("ends when its trust leaves the record, or is named in retired_kids, while other trusts' tokens live on", async () => {
+    const client = await federatedClient("github");
+    const second = await fakeIssuer("gitlab", uniqueIssuerUrl("gitlab"));
+    const both = [
+      ...client.record.federation!,
+      { issuer: second.issuer, subject: second.subject, claims: second.pins },
+    ];
+    vi.spyOn(globalThis, "fetch").mockImplementation(issuerServer([client.issuer, second]).fetcher);
+    await changeClient(client.clientId, { kind: "patch", patch: { federation: both } });
+    const viaGithub = (await expectIssued(await federatedRequest(await externalToken(client), client.clientId)))
+      .access_token as string;
+    const viaGitlab = (await expectIssued(await federatedRequest(await second.token(ISSUER), client.clientId)))
+      .access_token as string;
+    const caller = await registerIntrospector();
+    expect((await inspect(viaGithub, caller)).state).toBe("active");
+
+    await changeClient(client.clientId, { kind: "patch", patch: { federation: [both[1]] } });
+    expect((await inspect(viaGithub, caller)).state).toBe("key_removed");
+    expect((await inspect(viaGitlab, caller)).state).toBe("active");
+
+    const gitlabTrust = decodeJwt(viaGitlab).client_key as string;
+    await changeClient(client.clientId, { kind: "patch", patch: { retired_kids: [gitlabTrust] } });
+    expect((await inspect(viaGitlab, caller)).state).toBe("key_retired");
+    expect(await refusalOf(await federatedRequest(await second.token(ISSUER), client.clientId))).toEqual(
+      invalidClient("key_retired"),
     );
   });
 });

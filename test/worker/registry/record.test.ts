@@ -35,7 +35,11 @@ describe("validateClientRecord", () => {
     ["rejects an audience that is not absolute", { audiences: ["/relative"] }, /audiences/],
     ["rejects default scopes outside the allowed scopes", { default_scopes: ["admin"] }, /subset/],
     ["rejects a fractional token_ttl", { token_ttl: 1.5 }, /token_ttl/],
-    ["rejects both jwks and jwks_uri", { jwks_uri: "https://keys.example/jwks" }, /exactly one of jwks/],
+    [
+      "rejects both jwks and jwks_uri",
+      { jwks_uri: "https://keys.example/jwks" },
+      /one of jwks \(inline keys\) and jwks_uri, not both/,
+    ],
     ["rejects neither jwks nor jwks_uri", { jwks: undefined, jwks_uri: undefined }, /exactly one of jwks/],
     [
       "rejects an http jwks_uri off loopback",
