@@ -18,8 +18,8 @@ async function isKeyRegistered(record: Record<string, unknown>, keyId: string): 
   if (keyId.startsWith(TRUST_KEY_PREFIX)) {
     // A federated token's key is its trust: it dies when the trust leaves the record.
     const trusts = Array.isArray(record.federation) ? (record.federation as FederatedTrust[]) : [];
-    const ids = await Promise.all(trusts.map((trust) => trustKeyId(trust)));
-    return ids.includes(keyId);
+    const trustIds = await Promise.all(trusts.map((trust) => trustKeyId(trust)));
+    return trustIds.includes(keyId);
   }
   const keys = (record.jwks as { keys?: Array<Record<string, unknown>> } | undefined)?.keys;
   // A jwks_uri client's keys are only known to a fetch; a client with no keys at all has none registered.

@@ -3,7 +3,9 @@
 // one. Builds a Response; no I/O, no logging, never the refusal's private detail.
 import { LIMITS } from "./constants";
 import type { Reason, TokenServiceError } from "./errors";
-import { asGrantError, wireErrorFor } from "./wire-errors";
+import { type WireError, wireErrorFor } from "./wire-errors";
+
+const INVALID_GRANT: WireError = { status: 400, error: "invalid_grant", description: "The assertion grant is invalid" };
 
 /**
  * The RFC 6749 JSON error response for an error (or a bare reason). `assertionGrant`: the request presented its token
@@ -11,7 +13,9 @@ import { asGrantError, wireErrorFor } from "./wire-errors";
  */
 export function errorResponse(error: Reason | TokenServiceError, assertionGrant = false): Response {
   const reason = typeof error === "string" ? error : error.reason;
-  const wire = assertionGrant ? asGrantError(wireErrorFor(reason)) : wireErrorFor(reason);
+  let wire = wireErrorFor(reason);
+  // RFC 7523 section 3.1: what fails client authentication there is an invalid grant, with one fixed description too.
+  if (assertionGrant && wire.error === "invalid_client") wire = INVALID_GRANT;
   const headers: Record<string, string> = {
     "Content-Type": "application/json;charset=UTF-8",
     "Cache-Control": "no-store",

@@ -15,16 +15,6 @@ const CLIENT_AUTH_FAILED: WireError = {
   description: "Client authentication failed",
 };
 
-/**
- * The same refusal when the external token was the grant itself (RFC 7523 section 2.1): what fails client
- * authentication there is an invalid grant (section 3.1), with one fixed description too.
- */
-export function asGrantError(wire: WireError): WireError {
-  return wire === CLIENT_AUTH_FAILED
-    ? { status: 400, error: "invalid_grant", description: "The assertion grant is invalid" }
-    : wire;
-}
-
 /** The single mapping from internal reason to what goes on the wire. Exhaustive: a new reason must be placed. */
 export function wireErrorFor(reason: Reason): WireError {
   switch (reason) {

@@ -51,6 +51,8 @@ const RS_REPLAY = "test/worker/resource-server/proof-replay.test.ts";
 const INTROSPECTION = "test/worker/issued-tokens/introspection.test.ts";
 const RS_ONLINE = "test/worker/resource-server/introspection.test.ts";
 const REVOCATION = "test/worker/issued-tokens/revocation.test.ts";
+const FEDERATION = "test/worker/federation/token.test.ts";
+const TRUST = "test/worker/federation/trust.test.ts";
 
 const t = (file: string, ...titles: string[]) => titles.map((title) => `${file} › ${title}`);
 
@@ -188,8 +190,8 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "grant-type-client-credentials",
         file: "src/token/parse-request.ts",
-        find: 'if (grantType !== CLIENT_CREDENTIALS_GRANT) throw new TokenServiceError("grant_type_unsupported");',
-        replace: "",
+        find: "if (grantType !== CLIENT_CREDENTIALS_GRANT && grantType !== JWT_BEARER_GRANT)",
+        replace: "if (false)",
         tests: t(ENDPOINT, "rejects with unsupported_grant_type for the password grant"),
       },
     ],
@@ -243,8 +245,8 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "assertion-type",
         file: "src/token/parse-request.ts",
-        find: 'if (assertionType !== JWT_BEARER_ASSERTION_TYPE) throw new TokenServiceError("client_assertion_type_unsupported");',
-        replace: "",
+        find: "if (assertionType !== JWT_BEARER_ASSERTION_TYPE && !spiffe)",
+        replace: "if (false)",
         tests: t(ENDPOINT, "rejects when client_assertion_type is not jwt-bearer"),
       },
     ],
@@ -949,23 +951,23 @@ export const REQUIREMENTS: Requirement[] = [
     rules: [
       {
         id: "jwks-uri-size",
-        file: "src/registry/remote-jwks.ts",
-        find: "readBoundedText(response, JWKS_URI.maxBytes)",
+        file: "src/registry/bounded-fetch.ts",
+        find: "readBoundedText(response, options.maxBytes)",
         replace: "readBoundedText(response, 1e9)",
         tests: t(REMOTE, "refuses a JWK Set over the size cap"),
       },
       {
         id: "jwks-uri-same-origin",
-        file: "src/registry/remote-jwks.ts",
+        file: "src/registry/bounded-fetch.ts",
         find: "next.origin !== url.origin",
         replace: "false",
         tests: t(REMOTE, "refuses a redirect to another origin and follows one on the same origin"),
       },
       {
         id: "jwks-uri-status",
-        file: "src/registry/remote-jwks.ts",
-        find: "if (response.status !== 200) throw new Error(`status ${response.status}`);",
-        replace: "",
+        file: "src/registry/bounded-fetch.ts",
+        find: "if (response.status !== 200) {",
+        replace: "if (false) {",
         tests: t(REMOTE, "refuses a non-200 answer, even one whose body is a valid key set"),
       },
       {
@@ -1104,7 +1106,7 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "guard-replay-before-rate-limit",
         file: "src/client-authority/authority.ts",
-        find: 'if (this.#replay.isSpent(request.jti, now)) return { outcome: "replayed" };',
+        find: 'if (spends && this.#replay.isSpent(request.jti, now)) return { outcome: "replayed" };',
         replace: "",
         tests: t(GUARD, "refuses a replay before the rate limit, so replays never use up the client's budget"),
       },
@@ -1172,15 +1174,15 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "stale-recheck-signature",
         file: "src/token/spend-jti.ts",
-        find: 'c.set("client", await checkAgainstRecord(c, record, { compact, header, aud, jti, exp }));',
-        replace: "",
+        find: ": await checkAgainstRecord(c, record, { compact, header, aud, jti, exp }),",
+        replace: ": client,",
         tests: t(ADMIN, "refuses a retired inline key on the next request while the client's other key still works"),
       },
       {
         id: "stale-recheck-grant",
         file: "src/token/spend-jti.ts",
-        find: 'decideGrant(record, c.get("tokenRequest"), {',
-        replace: 'decideGrant(client.record, c.get("tokenRequest"), {',
+        find: 'c.set("grant", grantFor(c, record));',
+        replace: 'c.set("grant", grantFor(c, client.record));',
         tests: t(ADMIN, "grants only the scopes of the authority's record when KV still serves wider ones"),
       },
       {
@@ -2405,6 +2407,238 @@ export const REQUIREMENTS: Requirement[] = [
           RS_ONLINE,
           "online mode: its place among the checks › a DPoP-bound token refused as inactive leaves its proof unspent: the same proof passes once the issuer answers active",
         ),
+      },
+    ],
+  },
+  {
+    requirement:
+      "an external token (workload identity federation) is accepted only for the client named by `client_id`, under a trust whose issuer and exact subject it carries, for the trust's audience alone, within its exp, nbf and the trust's maximum age, with every claim condition met, signed by a key its issuer publishes",
+    source: "RFC 7523 §3, §2.1; draft-ietf-oauth-spiffe-client-auth",
+    rules: [
+      {
+        id: "federation-client-id-spiffe",
+        file: "src/token/parse-request.ts",
+        find: 'else if (spiffe) throw new TokenServiceError("federated_client_id_missing", "jwt-spiffe without client_id");',
+        replace: "",
+        tests: t(FEDERATION, "without client_id is refused as federated_client_id_missing, whichever way it is sent"),
+      },
+      {
+        id: "federation-client-id-grant",
+        file: "src/token/parse-request.ts",
+        find: 'if (clientId === undefined) throw new TokenServiceError("federated_client_id_missing", "jwt-bearer grant");',
+        replace: "",
+        tests: t(FEDERATION, "without client_id is refused as federated_client_id_missing, whichever way it is sent"),
+      },
+      {
+        id: "federation-client-id-assertion",
+        file: "src/token/authenticate-client.ts",
+        find: 'throw new TokenServiceError("federated_client_id_missing", "an external token needs client_id");',
+        replace: "",
+        tests: t(FEDERATION, "without client_id is refused as federated_client_id_missing, whichever way it is sent"),
+      },
+      {
+        id: "federation-trust-issuer",
+        file: "src/federation/external-token.ts",
+        find: "const forIssuer = trusts.filter((trust) => trust.issuer === iss);",
+        replace: "const forIssuer = trusts;",
+        tests: t(FEDERATION, "refuses a token from an issuer the client has no trust for"),
+      },
+      {
+        id: "federation-trust-subject",
+        file: "src/federation/external-token.ts",
+        find: "const trust = forIssuer.find((candidate) => candidate.subject === sub);",
+        replace: "const trust = forIssuer[0];",
+        tests: t(FEDERATION, "refuses another subject"),
+      },
+      {
+        id: "federation-audience",
+        file: "src/federation/external-token.ts",
+        find: 'if (single !== audience) throw new TokenServiceError("federated_audience_mismatch");',
+        replace: "",
+        tests: t(FEDERATION, "refuses another audience"),
+      },
+      {
+        id: "federation-audience-alone",
+        file: "src/federation/external-token.ts",
+        find: "const single = Array.isArray(aud) && aud.length === 1 ? aud[0] : aud;",
+        replace: "const single = Array.isArray(aud) && aud.includes(audience) ? audience : aud;",
+        tests: t(FEDERATION, "refuses the issuer among other audiences"),
+      },
+      {
+        id: "federation-not-before",
+        file: "src/federation/external-token.ts",
+        find: 'if (nbf !== undefined && nbf > now + policy.clockSkew) throw new TokenServiceError("not_yet_valid");',
+        replace: "",
+        tests: t(FEDERATION, "refuses a token not yet valid"),
+      },
+      {
+        id: "federation-iat-required",
+        file: "src/federation/external-token.ts",
+        find: 'if (iat === undefined) throw new TokenServiceError("federated_iat_missing");',
+        replace: "",
+        tests: t(FEDERATION, "refuses no iat (its age is unknown)"),
+      },
+      {
+        id: "federation-max-age",
+        file: "src/federation/external-token.ts",
+        find: 'if (now - iat > maxAge + policy.clockSkew) throw new TokenServiceError("federated_token_too_old");',
+        replace: "",
+        tests: [
+          ...t(FEDERATION, "refuses a token older than the maximum age"),
+          ...t(FEDERATION, "older than the trust's max_age is refused, younger is accepted"),
+        ],
+      },
+      {
+        id: "federation-claim-conditions",
+        file: "src/federation/external-token.ts",
+        find: "if (claimAt(claims, name) !== expected)",
+        replace: "if (false)",
+        tests: [
+          ...t(FEDERATION, "refuses another owner", "refuses no owner claim"),
+          ...t(FEDERATION, "is checked by a nested claim (kubernetes.io.namespace) and its array audience"),
+        ],
+      },
+      {
+        id: "federation-claim-own-members",
+        file: "src/federation/external-token.ts",
+        find: "if (Object.hasOwn(value, path)) return",
+        replace: "if (path in value) return",
+        tests: t(TRUST, "finds nothing through the prototype or a missing member"),
+      },
+      {
+        id: "federation-signature",
+        file: "src/token/authenticate-federated.ts",
+        find: "const key = await verifyWithKeySource(assertion.compact, assertion.header, (refetch) =>\n    issuerKeys(trust, options, refetch),\n  );",
+        replace: "const key = (await issuerKeys(trust, options)).keys[0]!;",
+        tests: t(FEDERATION, "refuses a token signed by a key the issuer does not publish, under its kid or another"),
+      },
+      {
+        id: "federation-grant-invalid-grant",
+        file: "src/protocol/error-response.ts",
+        find: 'if (assertionGrant && wire.error === "invalid_client") wire = INVALID_GRANT;',
+        replace: "",
+        tests: t(FEDERATION, "trades a GitLab CI token; its refusals are invalid_grant with the same reason codes"),
+      },
+    ],
+  },
+  {
+    requirement:
+      "an external token is spent once (in its client's authority, apart from the client's own jtis) unless its trust allows reuse; it needs a jti then; the access token never outlives it; a trust may require DPoP; its tokens die with the trust",
+    source: "security model",
+    rules: [
+      {
+        id: "federation-jti-required",
+        file: "src/federation/external-token.ts",
+        find: 'if (jti === undefined && trust.allow_reuse !== true) throw new TokenServiceError("federated_jti_missing");',
+        replace: "",
+        tests: [
+          ...t(FEDERATION, "refuses no jti, under a trust that spends it"),
+          ...t(FEDERATION, "without jti is accepted again and again under allow_reuse, and refused without it"),
+        ],
+      },
+      {
+        id: "federation-reuse-only-when-allowed",
+        file: "src/token/spend-jti.ts",
+        find: "...(client.federated?.reusable ? { reusable: true } : {}),",
+        replace: "reusable: true as const,",
+        tests: t(FEDERATION, "is accepted once: the same token again is a replay"),
+      },
+      {
+        id: "federation-jti-namespace",
+        file: "src/token/authenticate-federated.ts",
+        find: ": `${keyId}:${checked.jti}`;",
+        replace: ": checked.jti;",
+        tests: t(
+          FEDERATION,
+          "of an external token and of the client's own assertion are spent apart: neither blocks the other",
+        ),
+      },
+      {
+        id: "federation-token-ends-with-external",
+        file: "src/token/grant-for.ts",
+        find: "grant.ttl = Math.min(grant.ttl, left);",
+        replace: "",
+        tests: t(
+          FEDERATION,
+          "gives an access token that ends when the external token does, if that is sooner than the TTL",
+        ),
+      },
+      {
+        id: "federation-require-dpop",
+        file: "src/token/grant-for.ts",
+        find: 'if (federated.trust.require_dpop === true && !c.get("dpop"))',
+        replace: "if (false)",
+        tests: t(FEDERATION, "refuses a request without a proof and binds the token with one"),
+      },
+      {
+        id: "federation-token-dies-with-trust",
+        file: "src/client-authority/token-status.ts",
+        find: "return trustIds.includes(keyId);",
+        replace: "return true;",
+        tests: t(
+          FEDERATION,
+          "ends when its trust leaves the record, or is named in retired_kids, while other trusts' tokens live on",
+        ),
+      },
+    ],
+  },
+  {
+    requirement:
+      "a trust is refused at registration when it could not be safe: a shared issuer (GitHub Actions, GitLab.com) without an owner pin, a Kubernetes `default` service account without an explicit allowance, an issuer whose keys would be fetched from an IP literal, a private name or another port; its issuer's discovery document must name it, and a loopback issuer is fetched only with `ALLOW_INSECURE_JWKS_URI`",
+    source: "security model",
+    rules: [
+      {
+        id: "federation-shared-issuer-pin",
+        file: "src/registry/federated-trust.ts",
+        find: "if (shared && !shared.pinClaims.some((claim) => trust.claims?.[claim] !== undefined)) {",
+        replace: "if (false) {",
+        tests: t(
+          TRUST,
+          "refuses a GitHub Actions trust (https://token.actions.githubusercontent.com) without an owner pin, saying why",
+          "refuses a GitLab.com trust (https://gitlab.com) without an owner pin, saying why",
+        ),
+      },
+      {
+        id: "federation-default-service-account",
+        file: "src/registry/federated-trust.ts",
+        find: "if (isDefaultServiceAccount(trust.subject) && trust.allow_default_service_account !== true) {",
+        replace: "if (false) {",
+        tests: t(TRUST, "refuses a Kubernetes default service account unless allowed"),
+      },
+      {
+        id: "federation-issuer-host-policy",
+        file: "src/registry/federated-trust.ts",
+        find: "const problem = issuerNameProblem(raw.issuer) ?? (raw.jwks === undefined ? jwksUriProblem(raw.issuer) : null);",
+        replace: "const problem = issuerNameProblem(raw.issuer);",
+        tests: t(
+          TRUST,
+          "refuses an issuer with an IP literal, since its keys would be fetched",
+          "refuses an issuer with a private name, since its keys would be fetched",
+        ),
+      },
+      {
+        id: "federation-discovery-issuer",
+        file: "src/federation/issuer-keys.ts",
+        find: 'if (document.issuer !== issuer) throw new Error("discovery document names another issuer");',
+        replace: "",
+        tests: t(
+          FEDERATION,
+          "are not taken from a discovery document that names another issuer, or a jwks_uri on an IP address",
+        ),
+      },
+      {
+        id: "federation-loopback-issuer",
+        file: "src/federation/issuer-keys.ts",
+        find: "if (!isJwksUri(issuer) || (isLoopbackHost(new URL(issuer).hostname) && !options.allowInsecure))",
+        replace: "if (false)",
+        tests: t(FEDERATION, "are never fetched from a loopback issuer unless ALLOW_INSECURE_JWKS_URI is set"),
+      },
+      {
+        id: "federation-record-needs-keys-or-trust",
+        file: "src/registry/record.ts",
+        find: "if (record.federation === undefined)",
+        replace: "if (false)",
+        tests: t(TRUST, "still needs a key or a federation"),
       },
     ],
   },

@@ -1,7 +1,8 @@
 // Vitest global setup for test/e2e/: starts one shared `npm run dev` with throwaway state and its own signing key,
 // hands its issuer, state folder and output log to the tests, and always stops it and deletes the state afterwards.
 // The server asks for DPoP server nonces (DPOP_NONCE=required), which touches only requests that carry a DPoP proof:
-// so the DPoP clients prove they handle use_dpop_nonce, and every other client runs on the shipped configuration.
+// so the DPoP clients prove they handle use_dpop_nonce, and every other client runs on the shipped configuration. It
+// also fetches loopback key servers (ALLOW_INSECURE_JWKS_URI=true), as the federation suite's issuers are.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -32,7 +33,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   try {
     const envFile = await writeSigningKeysEnvFile(folder, { DPOP_NONCE_SECRET: randomBytes(32).toString("base64url") });
-    server = await startDevServer({ persistTo, envFile, logFile: serverLog, vars: { DPOP_NONCE: "required" } });
+    server = await startDevServer({
+      persistTo,
+      envFile,
+      logFile: serverLog,
+      vars: { DPOP_NONCE: "required", ALLOW_INSECURE_JWKS_URI: "true" },
+    });
   } catch (err) {
     await teardown();
     throw err;

@@ -11,13 +11,17 @@ import { changeClient, inspect, registerIntrospector } from "../issued-tokens/su
 import {
   auditLog,
   auditOf,
+  buildAssertion,
+  clientKey,
   expectIssued,
   ISSUER,
   invalidClient,
   nowSeconds,
+  postToken,
   refusalOf,
   registerClient,
   TOKEN_ENDPOINT,
+  tokenForm,
 } from "../support";
 import { externalToken, federatedClient, federatedRequest, grantRequest, uniqueIssuerUrl } from "./support";
 
@@ -156,6 +160,16 @@ describe("a GitHub Actions token", () => {
     const client = await federatedClient("github", {}, { status: "disabled" });
     const token = await externalToken(client);
     expect(await refusalOf(await federatedRequest(token, client.clientId))).toEqual(invalidClient("client_disabled"));
+  });
+});
+
+describe("a jti", () => {
+  it("of an external token and of the client's own assertion are spent apart: neither blocks the other", async () => {
+    const key = await clientKey("ES256");
+    const client = await federatedClient("github", {}, { jwks: { keys: [key.publicJwk] } });
+    const jti = crypto.randomUUID();
+    await expectIssued(await postToken(tokenForm(await buildAssertion({ ...client, key }, { claims: { jti } }))));
+    await expectIssued(await federatedRequest(await externalToken(client, { jti }), client.clientId));
   });
 });
 
@@ -299,12 +313,15 @@ describe("the issuer's keys", () => {
 
   it("are never fetched from a loopback issuer unless ALLOW_INSECURE_JWKS_URI is set", async () => {
     const issuer = await fakeIssuer("github", "http://127.0.0.1:9/ci");
+    const server = issuerServer([issuer]);
+    vi.spyOn(globalThis, "fetch").mockImplementation(server.fetcher);
     const client = await registerClient({
       record: { jwks: undefined, federation: [{ issuer: issuer.issuer, subject: issuer.subject }] },
     });
     expect(await refusalOf(await federatedRequest(await issuer.token(ISSUER), client.clientId))).toEqual(
       invalidClient("federated_issuer_unavailable"),
     );
+    expect(server.calls).toEqual([]);
   });
 });
 
