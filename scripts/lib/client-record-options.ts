@@ -1,9 +1,11 @@
 // Turns the `clients add` flags into a client record, and the `clients update` flags into a JSON merge patch of one
-// (docs/registry.md). Pure: no I/O; the store validates the result with the Worker's rules before anything is written.
+// (docs/registry.md); the federated trust comes ready-made from federation-options.ts. Pure: no I/O; the store
+// validates the result with the Worker's rules before anything is written.
 
 import { LIMITS } from "../../src/protocol/constants";
 import type { ClientJwk } from "../../src/protocol/jwk";
 import { isValidClientId } from "../../src/protocol/syntax";
+import type { FederatedTrust } from "../../src/registry/federated-trust";
 import { CliError } from "./cli-error";
 import { booleanOption, listOption, type OptionSpec, type OptionValues, stringOption } from "./command-line";
 
@@ -61,18 +63,23 @@ export function checkRecordFlags(commandName: string, values: OptionValues): voi
   }
 }
 
-/** The record `clients add` writes: inline keys, or the URL the client publishes them at. Field order follows docs/registry.md. */
+/**
+ * The record `clients add` writes: inline keys, the URL the client publishes them at, or none (a federated-only
+ * client), and its federated trust if any. Field order follows docs/registry.md.
+ */
 export function clientRecordFrom(
   clientId: string,
-  keys: ClientJwk[] | string,
+  keys: ClientJwk[] | string | null,
   values: OptionValues,
+  trust: FederatedTrust | null = null,
 ): Record<string, unknown> {
   const record: Record<string, unknown> = { client_id: clientId };
   const name = stringOption(values, "name");
   if (name !== undefined) record.name = name;
   record.status = booleanOption(values, "disabled") ? "disabled" : "active";
   if (typeof keys === "string") record.jwks_uri = keys;
-  else record.jwks = { keys };
+  else if (keys !== null) record.jwks = { keys };
+  if (trust !== null) record.federation = [trust];
   record.scopes = scopeTokens(values, "scope");
   if (values["default-scope"] !== undefined) record.default_scopes = scopeTokens(values, "default-scope");
   record.audiences = listOption(values, "audience");
@@ -86,8 +93,15 @@ export function clientRecordFrom(
   return record;
 }
 
-/** The `clients update` flags as an RFC 7396 merge patch: each given field replaces it, a --no-… flag removes it. */
-export function recordPatchFrom(commandName: string, values: OptionValues): Record<string, unknown> {
+/**
+ * The `clients update` flags as an RFC 7396 merge patch: each given field replaces it, a --no-… flag removes it. A
+ * trust replaces the whole `federation` list, as any list flag does.
+ */
+export function recordPatchFrom(
+  commandName: string,
+  values: OptionValues,
+  trust: FederatedTrust | null = null,
+): Record<string, unknown> {
   const patch: Record<string, unknown> = {};
   const name = stringOption(values, "name");
   if (name !== undefined) patch.name = name;
@@ -117,5 +131,7 @@ export function recordPatchFrom(commandName: string, values: OptionValues): Reco
   }
   if (rateLimit) patch.rate_limit = { requests: Number(rateLimit[1]), per_seconds: Number(rateLimit[2]) };
   if (booleanOption(values, "no-rate-limit")) patch.rate_limit = null;
+  if (trust !== null) patch.federation = [trust];
+  if (booleanOption(values, "no-federation")) patch.federation = null;
   return patch;
 }

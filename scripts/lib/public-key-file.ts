@@ -1,6 +1,7 @@
 // Reads the public keys a client registers from a file: one public JWK, a JWK Set, or PEM public keys (SPKI, as
-// `openssl pkey -pubout` writes). Refuses anything the Worker would refuse (same validator); assigns missing kids
-// as RFC 7638 thumbprints. Reads the file only; writes nothing.
+// `openssl pkey -pubout` writes), and a federated issuer's JWK Set (JSON only, kids kept as the issuer gave them).
+// Refuses anything the Worker would refuse (same validator); assigns a client key's missing kid as its RFC 7638
+// thumbprint. Reads the file only; writes nothing.
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { calculateJwkThumbprint } from "jose";
@@ -93,8 +94,7 @@ export async function parsePublicKeys(text: string, label: string): Promise<Clie
   return validated(withKids, label);
 }
 
-/** Reads and parses a public key file; see parsePublicKeys. */
-export async function readPublicKeyFile(path: string, label = path): Promise<ClientJwk[]> {
+async function readKeyFileText(path: string, label: string): Promise<string> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -105,5 +105,26 @@ export async function readPublicKeyFile(path: string, label = path): Promise<Cli
     );
   }
   if (bytes.length > MAX_KEY_FILE_BYTES) throw new CliError("input_invalid", `${label}: too large for a key file`);
-  return parsePublicKeys(bytes.toString("utf8"), label);
+  return bytes.toString("utf8");
+}
+
+/** Reads and parses a public key file; see parsePublicKeys. */
+export async function readPublicKeyFile(path: string, label = path): Promise<ClientJwk[]> {
+  return parsePublicKeys(await readKeyFileText(path, label), label);
+}
+
+/**
+ * Reads an external issuer's keys (a JWK Set, as its jwks_uri serves it, or one JWK), validated like client keys but
+ * kept as given: its tokens name the issuer's own kids, which a thumbprint would not match. PEM is refused, since it
+ * carries no kid at all.
+ */
+export async function readIssuerKeySetFile(path: string, label = path): Promise<ClientJwk[]> {
+  const text = await readKeyFileText(path, label);
+  if (text.includes("-----BEGIN")) {
+    throw new CliError(
+      "input_invalid",
+      `${label}: expected the issuer's JWK Set (JSON, as its jwks_uri serves it), not PEM: a PEM key has no kid to match its tokens`,
+    );
+  }
+  return validated(jwksFromJson(text, label), label);
 }

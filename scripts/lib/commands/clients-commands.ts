@@ -1,7 +1,7 @@
-// The `clients` commands that register, change, inspect and remove a client: add, update, show, list, disable,
-// enable, remove (the key and token commands live in their own files and are listed here). Every input is validated
-// before the store is read or written. With operator credentials (flags or environment) they go through the
-// management API; without, through the KV registry (the bootstrap path).
+// The `clients` commands that register, change, inspect and remove a client (its keys, a jwks_uri or a federated
+// trust): add, update, show, list, disable, enable, remove (the key and token commands live in their own files and
+// are listed here). Every input is validated before the store is read or written. With operator credentials (flags or
+// environment) they go through the management API; without, through the KV registry (the bootstrap path).
 import type { ClientRecord } from "../../../src/registry/record";
 import { CliError } from "../cli-error";
 import {
@@ -13,6 +13,13 @@ import {
   recordPatchFrom,
 } from "../client-record-options";
 import { booleanOption, type Command, type OptionValues, stringOption } from "../command-line";
+import {
+  checkFederationFlags,
+  describeTrust,
+  FEDERATION_HELP,
+  FEDERATION_OPTIONS,
+  federatedTrustFrom,
+} from "../federation-options";
 import { readPublicKeyFile } from "../public-key-file";
 import { CLIENT_STORE_HELP, CLIENT_STORE_OPTIONS, type ClientStore, clientStoreFrom } from "../stores/client-store";
 import { resolveUserPath } from "../user-paths";
@@ -29,12 +36,15 @@ export interface Registration {
   keyCount: number;
 }
 
-/** Where a new client's keys come from: a key file (inline keys) or a URL the client publishes them at. */
-export type KeySource = { path: string; label?: string } | { uri: string };
+/**
+ * Where a new client's keys come from: a key file (inline keys) or a URL the client publishes them at; null for a
+ * federated-only client, which has no key of its own.
+ */
+export type KeySource = { path: string; label?: string } | { uri: string } | null;
 
 /**
- * `clients add`, as a function the demo reuses: reads and validates the keys and the flags first, then creates the
- * client, or replaces the record of an existing one.
+ * `clients add`, as a function the demo reuses: reads and validates the keys, the federated trust (the --federated-*
+ * flags in `values`) and the other flags first, then creates the client, or replaces the record of an existing one.
  */
 export async function registerClient(
   store: ClientStore,
@@ -44,26 +54,52 @@ export async function registerClient(
 ): Promise<Registration> {
   checkClientId("clients add", clientId);
   checkRecordFlags("clients add", values);
-  const keys = "uri" in source ? source.uri : await readPublicKeyFile(source.path, source.label ?? source.path);
-  const record = clientRecordFrom(clientId, keys, values);
+  checkFederationFlags("clients add", values);
+  if (source === null && stringOption(values, "federated-issuer") === undefined)
+    throw new CliError("usage", "clients add: a client without a key needs a federated trust (--federated-issuer)");
+  const keys =
+    source === null
+      ? null
+      : "uri" in source
+        ? source.uri
+        : await readPublicKeyFile(source.path, source.label ?? source.path);
+  const trust = await federatedTrustFrom("clients add", values);
+  const record = clientRecordFrom(clientId, keys, values, trust);
   const replaced = (await store.load(clientId)) !== null;
   const saved = await store.apply(clientId, { kind: replaced ? "replace" : "create", record });
-  return { replaced, record: saved ?? record, keyCount: typeof keys === "string" ? 0 : keys.length };
+  return { replaced, record: saved ?? record, keyCount: Array.isArray(keys) ? keys.length : 0 };
+}
+
+/** What `clients add` reports of a record's keys and trusts: "2 keys [...]", "keys at <uri>", "no key, trusts ...". */
+function credentialText(record: Record<string, unknown>): string {
+  const keys = (record.jwks as { keys?: never[] } | undefined)?.keys;
+  const parts = [
+    Array.isArray(keys)
+      ? `${keys.length} key${keys.length === 1 ? "" : "s"} [${kidList(keys)}]`
+      : typeof record.jwks_uri === "string"
+        ? `keys at ${record.jwks_uri}`
+        : "no key",
+  ];
+  const trusts = record.federation as Array<{ issuer: string; subject: string }> | undefined;
+  if (Array.isArray(trusts)) parts.push(...trusts.map(describeTrust));
+  return parts.join(", ");
 }
 
 const clientsAdd: Command = {
   name: "clients add",
-  summary: "Register a client with its public key(s); replaces the record of an existing client_id.",
+  summary:
+    "Register a client with its public key(s) or a federated trust; replaces the record of an existing client_id.",
   usage:
-    'clients add <client_id> (--jwks <file> | --jwks-uri <url>) [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--disabled] [--legacy-audience] [--dpop-bound] [--introspect] [--rate-limit <n>/<s>] [store options]',
+    'clients add <client_id> (--jwks <file> | --jwks-uri <url> | --federated-issuer <url> --federated-subject <sub> [federation options]) [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--disabled] [--legacy-audience] [--dpop-bound] [--introspect] [--rate-limit <n>/<s>] [store options]',
   positionals: ["client_id"],
   options: {
     jwks: { type: "string" },
     "jwks-uri": { type: "string" },
+    ...FEDERATION_OPTIONS,
     ...CLIENT_RECORD_OPTIONS,
     ...CLIENT_STORE_OPTIONS,
   },
-  help: `Keys (one of):
+  help: `Keys (one of; none for a federated-only client, one given with --federated-issuer):
   --jwks <file>          one public JWK, a JWK Set, or PEM public key(s) (SPKI, as \`openssl pkey -pubout\` writes).
                          Keys without a kid get their RFC 7638 thumbprint. Refused: private key material,
                          symmetric (oct) keys, RSA under 2048 bits, unknown key types or curves, two keys of one
@@ -71,32 +107,43 @@ const clientsAdd: Command = {
   --jwks-uri <url>       an https URL where the client publishes its JWK Set; the service fetches it (the
                          client then rotates keys there, not with add-key / retire-key)
 
+${FEDERATION_HELP}
+
 ${CLIENT_RECORD_HELP}
 
 ${CLIENT_STORE_HELP}
 
 Example:
-  npm run cli -- clients add acme --jwks acme.public.pem --scope "orders.read orders.write" --audience https://api.example.com`,
+  npm run cli -- clients add acme --jwks acme.public.pem --scope "orders.read orders.write" --audience https://api.example.com
+  npm run cli -- clients add deployer --federated-issuer https://token.actions.githubusercontent.com \\
+    --federated-subject repo:octo-org/app:ref:refs/heads/main --federated-claim repository_owner_id=65432 --scope deploy`,
   async run({ values, positionals }) {
     const clientId = positionals[0]!;
     const jwks = stringOption(values, "jwks");
     const jwksUri = stringOption(values, "jwks-uri");
     if (jwks !== undefined && jwksUri !== undefined)
       throw new CliError("usage", `${this.name}: choose one of --jwks and --jwks-uri`);
-    if (!jwks && !jwksUri) throw new CliError("usage", `${this.name}: --jwks <file> or --jwks-uri <url> is required`);
+    checkFederationFlags(this.name, values);
+    if (!jwks && !jwksUri && stringOption(values, "federated-issuer") === undefined) {
+      throw new CliError(
+        "usage",
+        `${this.name}: --jwks <file> or --jwks-uri <url> is required (or --federated-issuer <url> for a federated client)`,
+      );
+    }
     checkClientId(this.name, clientId);
     checkRecordFlags(this.name, values);
     const store = await clientStoreFrom(this.name, values);
-    const source: KeySource = jwks ? { path: resolveUserPath(jwks), label: jwks } : { uri: jwksUri! };
-    const { replaced, record, keyCount } = await registerClient(store, clientId, source, values);
+    const source: KeySource =
+      jwks !== undefined
+        ? { path: resolveUserPath(jwks), label: jwks }
+        : jwksUri !== undefined
+          ? { uri: jwksUri }
+          : null;
+    const { replaced, record } = await registerClient(store, clientId, source, values);
     const scopes = (record.scopes as string[]).join(" ") || "(none)";
-    const keyText =
-      "uri" in source
-        ? `keys at ${source.uri}`
-        : `${keyCount} key${keyCount === 1 ? "" : "s"} [${kidList((record.jwks as { keys: never[] }).keys)}]`;
     say(
       `${replaced ? "Replaced the existing record of" : "Added"} client ${JSON.stringify(clientId)} in ${store.where}: ` +
-        `${record.status}, ${keyText}, scopes ${scopes}.`,
+        `${record.status}, ${credentialText(record)}, scopes ${scopes}.`,
     );
   },
 };
@@ -105,24 +152,30 @@ const clientsUpdate: Command = {
   name: "clients update",
   summary: "Change some fields of a client's record, keeping the others (and its keys).",
   usage:
-    'clients update <client_id> [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--legacy-audience | --no-legacy-audience] [--dpop-bound | --no-dpop-bound] [--introspect | --no-introspect] [--rate-limit <n>/<s> | --no-rate-limit] [store options]',
+    'clients update <client_id> [--scope "a b"] [--default-scope "a"] [--audience <uri>]... [--token-ttl <s>] [--name <text>] [--legacy-audience | --no-legacy-audience] [--dpop-bound | --no-dpop-bound] [--introspect | --no-introspect] [--rate-limit <n>/<s> | --no-rate-limit] [--federated-issuer <url> --federated-subject <sub> [federation options] | --no-federation] [store options]',
   positionals: ["client_id"],
   options: {
     ...CLIENT_RECORD_OPTIONS,
+    ...FEDERATION_OPTIONS,
     "no-legacy-audience": { type: "boolean" },
     "no-dpop-bound": { type: "boolean" },
     "no-introspect": { type: "boolean" },
     "no-rate-limit": { type: "boolean" },
+    "no-federation": { type: "boolean" },
     ...CLIENT_STORE_OPTIONS,
   },
   help: `Each field given replaces that field; fields not given stay as they are (a JSON merge patch through the
-management API). --disabled is not accepted here: use \`clients disable\`.
+management API). --disabled is not accepted here: use \`clients disable\`. The --federated-* flags describe one
+trust, which replaces all of the client's trusts (the federation list), as --scope replaces all of its scopes.
 
 ${CLIENT_RECORD_HELP}
   --no-legacy-audience   accept only the issuer as assertion aud again
   --no-dpop-bound        accept token requests without a DPoP proof again (Bearer tokens)
   --no-introspect        refuse the client at the introspection endpoint again
   --no-rate-limit        remove the client's rate limit
+
+${FEDERATION_HELP}
+  --no-federation                            remove every trust of the client (refused if it has no key)
 
 ${CLIENT_STORE_HELP}
 
@@ -134,7 +187,9 @@ Example:
     checkRecordFlags(this.name, values);
     if (booleanOption(values, "disabled"))
       throw new CliError("usage", `${this.name}: use clients disable, not --disabled`);
-    const patch = recordPatchFrom(this.name, values);
+    checkFederationFlags(this.name, values);
+    const trust = await federatedTrustFrom(this.name, values);
+    const patch = recordPatchFrom(this.name, values, trust);
     if (Object.keys(patch).length === 0) throw new CliError("usage", `${this.name}: name at least one field to change`);
     const store = await clientStoreFrom(this.name, values);
     const saved = await store.apply(clientId, { kind: "patch", patch });
@@ -182,7 +237,7 @@ Example:
         clientId,
         client && !record ? "INVALID" : (status ?? "-"),
         version === null ? "-" : String(version),
-        record ? (record.jwks ? String(record.jwks.keys.length) : "uri") : "-",
+        record ? (record.jwks ? String(record.jwks.keys.length) : record.jwks_uri ? "uri" : "federated") : "-",
         record ? record.scopes.join(" ") || "-" : "-",
         record ? (record.name ?? "") : client ? `(${client.problem})` : "",
       ]);
