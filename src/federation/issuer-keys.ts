@@ -17,6 +17,7 @@ import { freshSeconds, type RemoteJwksOptions, remoteClientKeys } from "../regis
 
 interface Discovered {
   jwksUri: string;
+  fetchedAtMs: number;
   freshUntilMs: number;
 }
 
@@ -54,6 +55,7 @@ async function discover(issuer: string, options: RemoteJwksOptions): Promise<Dis
   });
   const discovered = {
     jwksUri: jwksUriFromDiscovery(body, issuer),
+    fetchedAtMs: options.nowMs,
     freshUntilMs: options.nowMs + freshSeconds(cacheControl) * 1000,
   };
   documents.set(issuer, discovered);
@@ -69,8 +71,10 @@ function unavailable(detail: string): TokenServiceError {
 async function issuerJwksUri(issuer: string, options: RemoteJwksOptions): Promise<string> {
   if (!isJwksUri(issuer) || (isLoopbackHost(new URL(issuer).hostname) && !options.allowInsecure))
     throw unavailable("issuer not allowed (loopback needs ALLOW_INSECURE_JWKS_URI)");
-  const cached = documents.get(issuer);
-  if (cached && options.nowMs < cached.freshUntilMs) return cached.jwksUri;
+  const known = documents.get(issuer);
+  if (known && options.nowMs < known.freshUntilMs) return known.jwksUri;
+  // While discovery fails, the jwks_uri it last named is used for as long as a stale key set may be served.
+  const cached = known && options.nowMs - known.fetchedAtMs < JWKS_URI.maxStaleSeconds * 1000 ? known : undefined;
   const failedAtMs = failures.get(issuer);
   if (failedAtMs !== undefined && options.nowMs - failedAtMs < COOLDOWN_MS) {
     if (cached) return cached.jwksUri;

@@ -53,6 +53,8 @@ const PRIVATE_HOST_SUFFIXES = [
   ".intranet",
   ".corp",
   ".private",
+  // a Kubernetes service name (kubernetes.default.svc): inside a cluster
+  ".svc",
 ];
 
 /** An IP address written as the host (URL.hostname turns every IPv4 spelling into dotted decimal; IPv6 is bracketed). */

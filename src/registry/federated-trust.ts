@@ -29,6 +29,18 @@ export interface FederatedTrust {
   jwks?: { keys: ClientJwk[] };
 }
 
+const TRUST_MEMBERS = [
+  "issuer",
+  "subject",
+  "audience",
+  "claims",
+  "max_age",
+  "allow_reuse",
+  "require_dpop",
+  "allow_default_service_account",
+  "jwks",
+];
+
 const PRINTABLE = /^[^\p{Cc}]+$/u;
 
 function boundedString(value: unknown, max: number): value is string {
@@ -77,6 +89,10 @@ function claimConditions(value: unknown, at: string): Record<string, string> {
 function validateTrust(input: unknown, at: string): FederatedTrust {
   if (typeof input !== "object" || input === null || Array.isArray(input)) throw new Error(`${at} must be an object`);
   const raw = input as Record<string, unknown>;
+  // Unlike a record's, a trust's unknown members are refused: a misspelt `claims` or `max_age` would silently drop
+  // a condition.
+  const unknown = Object.keys(raw).find((name) => !TRUST_MEMBERS.includes(name));
+  if (unknown !== undefined) throw new Error(`${at} has an unknown member ${unknown.slice(0, 40)}`);
   // An issuer whose keys are fetched passes the host policy of a jwks_uri; one with a static set is never fetched, so
   // a private cluster's (https://kubernetes.default.svc) is a valid name for it.
   const problem = issuerNameProblem(raw.issuer) ?? (raw.jwks === undefined ? jwksUriProblem(raw.issuer) : null);

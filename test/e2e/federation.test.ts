@@ -2,7 +2,8 @@
 // loopback issuer is fetched): a local server plays four issuers shaped like GitHub Actions, GitLab CI, a Kubernetes
 // cluster and a SPIRE server (discovery document and keys), the CLI registers one federated client per profile with
 // the documented flags, and each profile's token is traded the way docs/federation.md shows and the access token is
-// verified with jose. The one-use tokens are refused a second time; the Kubernetes one, without jti, is reused.
+// verified with jose. The one-use tokens are refused a second time; the Kubernetes and SPIRE ones, without jti, are
+// reused under --federated-allow-reuse.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { decodeJwt } from "jose";
@@ -25,7 +26,7 @@ const TRUST_FLAGS: Record<Profile, string[]> = {
   github: ["--federated-claim", "repository_owner_id=65432"],
   gitlab: ["--federated-claim", "namespace_id=72"],
   kubernetes: ["--federated-claim", "kubernetes.io.namespace=payments", "--federated-allow-reuse"],
-  spiffe: [],
+  spiffe: ["--federated-allow-reuse"],
 };
 
 const clientIdOf = (profile: Profile) => `e2e-federated-${profile}`;
@@ -115,7 +116,6 @@ async function expectTraded(profile: Profile, form: Record<string, string>, exte
 describe.each([
   ["github", "a client assertion", asAssertion],
   ["gitlab", "the jwt-bearer grant", asGrant],
-  ["spiffe", "a jwt-spiffe client assertion", asAssertion],
 ] as const)("a %s token sent as %s", (profile, _how, form) => {
   it("is traded once for an access token jose verifies, and refused the second time", async () => {
     const token = await issuers.get(profile)!.token(issuer);
@@ -129,13 +129,18 @@ describe.each([
   });
 });
 
-describe("a Kubernetes service-account token without jti", () => {
+describe.each([
+  ["kubernetes", "a Kubernetes service-account token"],
+  ["spiffe", "a SPIRE JWT-SVID (jwt-spiffe)"],
+] as const)("%s: %s without jti", (profile, _what) => {
   it("is traded again and again under --federated-allow-reuse", async () => {
-    const token = await issuers.get("kubernetes")!.token(issuer, { claims: { jti: undefined } });
-    await expectTraded("kubernetes", asAssertion("kubernetes", token), token);
-    await expectTraded("kubernetes", asAssertion("kubernetes", token), token);
+    const token = await issuers.get(profile)!.token(issuer, { claims: { jti: undefined } });
+    await expectTraded(profile, asAssertion(profile, token), token);
+    await expectTraded(profile, asAssertion(profile, token), token);
   });
+});
 
+describe("a Kubernetes service-account token", () => {
   it("from another namespace is refused, and the audit line says why", async () => {
     const token = await issuers.get("kubernetes")!.token(issuer, {
       claims: { "kubernetes.io": { namespace: "staging" } },

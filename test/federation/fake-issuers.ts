@@ -4,8 +4,9 @@
 // - GitHub Actions (docs.github.com, "About security hardening with OpenID Connect"): RS256, typ JWT, x5t; 5 minutes;
 // - GitLab CI `id_tokens` (docs.gitlab.com, "OpenID Connect (OIDC) authentication using ID tokens"): RS256; 5 minutes;
 // - Kubernetes projected service-account tokens (kubernetes.io, "Service account token volume projection"): RS256, no
-//   typ, `aud` an array, the `kubernetes.io` claim; 10 minutes (expirationSeconds 600); jti only from 1.29 on;
-// - SPIFFE JWT-SVIDs from SPIRE (spiffe.io, "JWT-SVID"): ES256, typ JWT, `aud` an array, a spiffe:// subject.
+//   typ, `aud` an array, the `kubernetes.io` claim; 10 minutes (expirationSeconds 600); jti only from 1.30 on;
+// - SPIFFE JWT-SVIDs from SPIRE (spiffe.io, "JWT-SVID"): ES256, typ JWT, `aud` an array, a spiffe:// subject, no jti,
+//   `iss` as SPIRE's jwt_issuer sets it.
 // Uses jose only, so it runs in workerd and in Node. Never a real key or a real token.
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 
@@ -108,7 +109,8 @@ function profileClaims(profile: Profile, now: number): Record<string, unknown> {
         exp: now + 600,
       };
     case "spiffe":
-      return { jti, sub: "spiffe://example.org/ns/payments/sa/billing", iat: now, exp: now + 300 };
+      // SPIRE mints JWT-SVIDs without jti: a trust for them needs allow_reuse.
+      return { sub: "spiffe://example.org/ns/payments/sa/billing", iat: now, exp: now + 300 };
   }
 }
 

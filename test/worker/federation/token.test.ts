@@ -246,9 +246,21 @@ describe("a Kubernetes service-account token", () => {
 });
 
 describe("a SPIFFE JWT-SVID", () => {
-  it("is accepted as a jwt-spiffe client assertion, once", async () => {
+  it("(which SPIRE mints without jti) is accepted as a jwt-spiffe client assertion under allow_reuse only", async () => {
+    const strict = await federatedClient("spiffe");
+    const token = await externalToken(strict);
+    expect(await refusalOf(await federatedRequest(token, strict.clientId, { spiffe: true }))).toEqual(
+      invalidClient("federated_jti_missing"),
+    );
+    const client = await federatedClient("spiffe", { allow_reuse: true });
+    const svid = await externalToken(client);
+    await expectIssued(await federatedRequest(svid, client.clientId, { spiffe: true }));
+    await expectIssued(await federatedRequest(svid, client.clientId, { spiffe: true }));
+  });
+
+  it("with a jti is spent once", async () => {
     const client = await federatedClient("spiffe");
-    const token = await externalToken(client);
+    const token = await externalToken(client, { jti: crypto.randomUUID() });
     await expectIssued(await federatedRequest(token, client.clientId, { spiffe: true }));
     expect(await refusalOf(await federatedRequest(token, client.clientId, { spiffe: true }))).toEqual(
       invalidClient("replayed"),

@@ -50,6 +50,7 @@ describe("a federated trust at registration", () => {
   it.each([
     ["an IP literal", "https://10.0.0.5", "must name its host, not an IP address"],
     ["a private name", "https://oidc.cluster.local", "must name a public host"],
+    ["a cluster-internal name", "https://kubernetes.default.svc", "must name a public host"],
     ["plain http", "http://oidc.example.com", "must be an https URL"],
     ["a query", "https://oidc.example.com/?tenant=1", "must have no query"],
     ["another port", "https://oidc.example.com:8443", "must use the default https port"],
@@ -78,6 +79,7 @@ describe("a federated trust at registration", () => {
     ["a max_age of zero", { max_age: 0 }, "max_age must be a whole number"],
     ["a flag that is not a boolean", { allow_reuse: "yes" }, "allow_reuse must be true or false"],
     ["a subject with a newline", { subject: "a\nb" }, "subject must be a string"],
+    ["a misspelt member (its condition would be lost)", { claim: { ref: "main" } }, "has an unknown member claim"],
   ])("refuses %s", (_name, change, message) => {
     expect(verdict({ issuer: "https://oidc.example.com", subject: "s", ...change })).toContain(message);
   });
