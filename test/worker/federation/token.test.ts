@@ -6,8 +6,9 @@ import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it, vi } from "vitest";
 import { trustKeyId } from "../../../src/registry/federated-trust";
 import { fakeIssuer, issuerServer } from "../../federation/fake-issuers";
+import { admin, adminRefusalOf, adminToken } from "../admin/operator";
 import { buildProof, proofKey } from "../dpop/proofs";
-import { changeClient, inspect, registerIntrospector } from "../issued-tokens/support";
+import { changeClient, inspect, registerIntrospector, revoke } from "../issued-tokens/support";
 import {
   auditLog,
   auditOf,
@@ -364,5 +365,54 @@ describe("a federated token's life", () => {
     expect(await refusalOf(await federatedRequest(await second.token(ISSUER), client.clientId))).toEqual(
       invalidClient("key_retired"),
     );
+  });
+});
+
+describe("the management API", () => {
+  it("registers a federated client whose token then trades, and refuses an unpinned GitHub trust saying why", async () => {
+    const token = await adminToken();
+    const issuer = await fakeIssuer("github", uniqueIssuerUrl("github"));
+    vi.spyOn(globalThis, "fetch").mockImplementation(issuerServer([issuer]).fetcher);
+    const record = {
+      client_id: `federated-${crypto.randomUUID().slice(0, 8)}`,
+      status: "active",
+      scopes: ["deploy"],
+      audiences: ["https://api.example.test"],
+      federation: [{ issuer: issuer.issuer, subject: issuer.subject, claims: issuer.pins }],
+    };
+    expect((await admin("/clients", token, "POST", { body: record })).status).toBe(201);
+    await expectIssued(await federatedRequest(await issuer.token(ISSUER), record.client_id));
+
+    const unpinned = {
+      ...record,
+      client_id: `${record.client_id}-b`,
+      federation: [{ issuer: issuer.issuer, subject: "x" }],
+    };
+    const refused = await admin("/clients", token, "POST", { body: unpinned });
+    const { error_description } = (await refused.clone().json()) as { error_description: string };
+    expect(await adminRefusalOf(refused)).toEqual({
+      status: 400,
+      error: "invalid_request",
+      reason: "admin_request_invalid",
+    });
+    expect(error_description).toContain("pin the owner with a claim condition");
+  });
+});
+
+describe("revocation by a federated client", () => {
+  it("authenticates with a fresh external token and revokes the client's own access token", async () => {
+    const client = await federatedClient("github");
+    const accessToken = (await expectIssued(await federatedRequest(await externalToken(client), client.clientId)))
+      .access_token as string;
+    const response = await revoke(accessToken, {
+      assertion: await externalToken(client),
+      clientId: client.clientId,
+    });
+    expect({ status: response.status, outcome: auditOf(response, "revocation_request").outcome }).toEqual({
+      status: 200,
+      outcome: "answered",
+    });
+    const caller = await registerIntrospector();
+    expect((await inspect(accessToken, caller)).state).toBe("token_revoked");
   });
 });

@@ -41,6 +41,8 @@ export interface StatusCall {
   /** Send this assertion instead of a fresh one. */
   assertion?: string;
   hint?: string;
+  /** A client_id parameter (a federated caller names its client this way). */
+  clientId?: string;
   vars?: TestVars & Record<string, string>;
   headers?: Record<string, string>;
 }
@@ -55,7 +57,8 @@ function statusForm(token: string | undefined, assertion: string | undefined, hi
 
 async function post(path: string, token: string | undefined, call: StatusCall): Promise<Response> {
   const assertion = call.assertion ?? (call.as ? await buildAssertion(call.as) : undefined);
-  return postToken(statusForm(token, assertion, call.hint), {
+  const form = { ...statusForm(token, assertion, call.hint), ...(call.clientId ? { client_id: call.clientId } : {}) };
+  return postToken(form, {
     url: path,
     ...(call.vars ? { vars: call.vars } : {}),
     ...(call.headers ? { headers: call.headers } : {}),
