@@ -16,6 +16,25 @@ export interface SigningKeySet {
   active: SigningKey;
   /** Public JWK Set served at the jwks_uri: every configured key, active first. */
   publicJwks: { keys: Array<Record<string, unknown>> };
+  /**
+   * An HMAC key derived from the secret (HKDF, its own label): it authenticates the key sets this Worker keeps in the
+   * Cache API, which any other Worker of the zone could write to. Never leaves the isolate, never signs a token.
+   */
+  cacheIntegrityKey: CryptoKey;
+}
+
+const CACHE_INTEGRITY_LABEL = "edge-token-service: Cache API key sets, v1";
+
+async function deriveCacheIntegrityKey(raw: string): Promise<CryptoKey> {
+  const encode = (text: string) => new TextEncoder().encode(text);
+  const material = await crypto.subtle.importKey("raw", encode(raw), "HKDF", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encode(CACHE_INTEGRITY_LABEL) },
+    material,
+    { name: "HMAC", hash: "SHA-256", length: 256 },
+    false,
+    ["sign", "verify"],
+  );
 }
 
 const PRIVATE_MEMBERS: ReadonlySet<string> = new Set(PRIVATE_JWK_MEMBERS);
@@ -78,6 +97,7 @@ async function importSigningKeys(raw: string | undefined): Promise<SigningKeySet
   return {
     active: { kid: first.kid, alg: first.alg, privateKey },
     publicJwks: { keys: parsed.map((k) => k.publicJwk) },
+    cacheIntegrityKey: await deriveCacheIntegrityKey(raw!),
   };
 }
 

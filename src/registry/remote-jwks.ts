@@ -20,6 +20,11 @@ export interface RemoteJwksOptions {
   fetcher?: typeof fetch;
   /** Keeps the Cache API write alive after the response (ExecutionContext.waitUntil); without it, it is awaited. */
   waitUntil?: (promise: Promise<unknown>) => void;
+  /**
+   * The HMAC key that authenticates Cache API entries (issuer/signing-keys.ts): any Worker of the zone can write to
+   * the Cache API, so an entry without a valid MAC is ignored. Without it, the Cache API is not used at all.
+   */
+  cacheIntegrityKey?: CryptoKey;
 }
 
 interface Entry {
@@ -63,6 +68,11 @@ export function usableKeys(body: unknown): ClientJwk[] {
     }
   }
   if (usable.length === 0) throw new JwkError("the JWK Set holds no usable signature key");
+  // The bounds of an inline set: a published one is no licence for a key search per request.
+  if (usable.length > LIMITS.maxKeysPerClient)
+    throw new JwkError(`the JWK Set holds more than ${LIMITS.maxKeysPerClient} signature keys`);
+  const kids = usable.flatMap((key) => (key.kid === undefined ? [] : [key.kid]));
+  if (new Set(kids).size !== kids.length) throw new JwkError("the JWK Set names a kid twice");
   return usable;
 }
 
@@ -87,7 +97,7 @@ async function fetchAndStore(uri: string, options: RemoteJwksOptions): Promise<E
   };
   entries.set(uri, entry);
   failures.delete(uri);
-  const stored = putInCacheApi(uri, keys, fresh, options.nowMs);
+  const stored = putInCacheApi(uri, keys, fresh, options);
   if (options.waitUntil) options.waitUntil(stored);
   else await stored;
   return entry;
@@ -108,9 +118,25 @@ function servableStale(entry: Entry | undefined, nowMs: number): Entry | undefin
 
 const CACHE_KEY_PREFIX = "https://jwks-cache.invalid/?uri=";
 
-async function putInCacheApi(uri: string, keys: ClientJwk[], fresh: number, nowMs: number) {
+/** What a cached entry's MAC covers: the URI, the fetch time and the keys, so none can be swapped for another's. */
+function macInput(uri: string, fetchedAt: number, keys: string): Uint8Array {
+  return new TextEncoder().encode(`${uri}\n${fetchedAt}\n${keys}`);
+}
+
+function toBase64url(bytes: ArrayBuffer): string {
+  return btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+async function putInCacheApi(uri: string, keys: ClientJwk[], fresh: number, options: RemoteJwksOptions) {
+  if (!options.cacheIntegrityKey) return;
   try {
-    const body = JSON.stringify({ keys, fetched_at: nowMs });
+    const serialised = JSON.stringify(keys);
+    const input = macInput(uri, options.nowMs, serialised);
+    const mac = toBase64url(await crypto.subtle.sign("HMAC", options.cacheIntegrityKey, input));
+    const body = JSON.stringify({ keys: serialised, fetched_at: options.nowMs, mac });
     await caches.default.put(
       CACHE_KEY_PREFIX + encodeURIComponent(uri),
       new Response(body, { headers: { "Cache-Control": `max-age=${fresh}`, "Content-Type": "application/json" } }),
@@ -120,17 +146,27 @@ async function putInCacheApi(uri: string, keys: ClientJwk[], fresh: number, nowM
   }
 }
 
-async function getFromCacheApi(uri: string): Promise<Entry | null> {
+/**
+ * A set another isolate of this Worker cached, when its MAC verifies (an entry written by anyone else is ignored).
+ * Its fetch time is clamped to now, so a forged or skewed one cannot stretch its freshness.
+ */
+async function getFromCacheApi(uri: string, options: RemoteJwksOptions): Promise<Entry | null> {
+  if (!options.cacheIntegrityKey) return null;
   try {
     const hit = await caches.default.match(CACHE_KEY_PREFIX + encodeURIComponent(uri));
     if (!hit) return null;
-    const { keys, fetched_at } = (await hit.json()) as { keys: unknown[]; fetched_at: number };
+    const { keys, fetched_at, mac } = (await hit.json()) as { keys: unknown; fetched_at: unknown; mac: unknown };
+    if (typeof keys !== "string" || typeof fetched_at !== "number" || typeof mac !== "string") return null;
+    const macBytes = Uint8Array.from(atob(mac.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+    const input = macInput(uri, fetched_at, keys);
+    if (!(await crypto.subtle.verify("HMAC", options.cacheIntegrityKey, macBytes, input))) return null;
+    const fetchedAtMs = Math.min(fetched_at, options.nowMs);
     const fresh = freshSeconds(hit.headers.get("Cache-Control"));
     return {
-      keys: usableKeys({ keys }),
-      fetchedAtMs: fetched_at,
-      freshUntilMs: fetched_at + fresh * 1000,
-      lastAttemptMs: fetched_at,
+      keys: usableKeys({ keys: JSON.parse(keys) }),
+      fetchedAtMs,
+      freshUntilMs: fetchedAtMs + fresh * 1000,
+      lastAttemptMs: fetchedAtMs,
     };
   } catch {
     return null;
@@ -155,7 +191,7 @@ export async function remoteClientKeys(
   }
   let entry = entries.get(uri);
   if (!entry && !refetch) {
-    const cached = await getFromCacheApi(uri);
+    const cached = await getFromCacheApi(uri, options);
     if (cached) {
       entries.set(uri, cached);
       entry = cached;

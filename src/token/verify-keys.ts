@@ -38,5 +38,10 @@ export function remoteJwksOptions(c: Context<AppEnv>): RemoteJwksOptions {
   } catch {
     // No execution context (app.fetch called without one, as unit tests do): the Cache API write is awaited.
   }
-  return { nowMs: c.get("now") * 1000, allowInsecure: c.get("config").allowInsecureJwksUri, waitUntil };
+  return {
+    nowMs: c.get("now") * 1000,
+    allowInsecure: c.get("config").allowInsecureJwksUri,
+    waitUntil,
+    cacheIntegrityKey: c.get("signingKeys").cacheIntegrityKey,
+  };
 }

@@ -971,6 +971,37 @@ export const REQUIREMENTS: Requirement[] = [
         tests: t(REMOTE, "refuses a non-200 answer, even one whose body is a valid key set"),
       },
       {
+        id: "jwks-uri-max-keys",
+        file: "src/registry/remote-jwks.ts",
+        find: "if (usable.length > LIMITS.maxKeysPerClient)",
+        replace: "if (false)",
+        tests: t(REMOTE, "is held to the bounds of an inline one: at most 20 signature keys, no kid twice"),
+      },
+      {
+        id: "jwks-uri-unique-kids",
+        file: "src/registry/remote-jwks.ts",
+        find: 'if (new Set(kids).size !== kids.length) throw new JwkError("the JWK Set names a kid twice");',
+        replace: "",
+        tests: t(REMOTE, "is held to the bounds of an inline one: at most 20 signature keys, no kid twice"),
+      },
+      {
+        id: "jwks-cache-api-mac",
+        file: "src/registry/remote-jwks.ts",
+        find: 'if (!(await crypto.subtle.verify("HMAC", options.cacheIntegrityKey, macBytes, input))) return null;',
+        replace: "",
+        tests: t(
+          REMOTE,
+          "written by anyone without this Worker's key (no MAC, or another key's) are ignored: the key server is asked",
+        ),
+      },
+      {
+        id: "jwks-cache-api-clamp",
+        file: "src/registry/remote-jwks.ts",
+        find: "const fetchedAtMs = Math.min(fetched_at, options.nowMs);",
+        replace: "const fetchedAtMs = fetched_at;",
+        tests: t(REMOTE, "are fresh from no later than now, whatever fetch time they claim"),
+      },
+      {
         id: "jwks-uri-key-rules",
         file: "src/registry/remote-jwks.ts",
         find: "usable.push(validatePublicJwk(key));",

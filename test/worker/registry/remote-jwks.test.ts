@@ -4,6 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
+import { clearIsolateCaches } from "../../../src/lib/bounded-cache";
 import { JWKS_URI, LIMITS } from "../../../src/protocol/constants";
 import { freshSeconds, remoteClientKeys, usableKeys } from "../../../src/registry/remote-jwks";
 import {
@@ -263,6 +264,7 @@ describe("remoteClientKeys", () => {
       allowInsecure: false,
       fetcher: server.fetcher,
       waitUntil: (promise) => handedOver.push(promise),
+      cacheIntegrityKey: await integrityKey(),
     });
     const outcome = outcomeOf(result);
     // The keys arrive while the write is still pending, and the write is in waitUntil's hands.
@@ -363,6 +365,97 @@ describe("remoteClientKeys", () => {
     const key = await clientKey("ES256");
     expect(usableKeys({ keys: [{ ...key.publicJwk, use: "enc", kid: "e" }, key.publicJwk] })).toHaveLength(1);
     expect(() => usableKeys({ keys: [{ kty: "oct", k: "abc" }] })).toThrow(/no usable signature key/);
+  });
+});
+
+/** An HMAC key like the one issuer/signing-keys.ts derives. */
+function integrityKey(): Promise<CryptoKey> {
+  return crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]) as Promise<CryptoKey>;
+}
+
+/** Writes a Cache API entry for `uri` as another Worker of the zone could: MAC'd with `key`, or with no MAC at all. */
+async function plantCacheEntry(uri: string, keys: unknown[], fetchedAt: number, key?: CryptoKey, maxAge = 300) {
+  const serialised = JSON.stringify(keys);
+  const entry: Record<string, unknown> = { keys: serialised, fetched_at: fetchedAt };
+  if (key) {
+    const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${uri}\n${fetchedAt}\n${serialised}`));
+    entry.mac = btoa(String.fromCharCode(...new Uint8Array(mac)))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
+  }
+  await caches.default.put(
+    `https://jwks-cache.invalid/?uri=${encodeURIComponent(uri)}`,
+    new Response(JSON.stringify(entry), { headers: { "Cache-Control": `max-age=${maxAge}` } }),
+  );
+}
+
+describe("Cache API entries", () => {
+  it("are shared between isolates when their MAC verifies", async () => {
+    const key = await clientKey("ES256");
+    const server = keyServer(() => [key.publicJwk]);
+    const uri = uniqueUri();
+    const options = {
+      nowMs: T0,
+      allowInsecure: false,
+      fetcher: server.fetcher,
+      cacheIntegrityKey: await integrityKey(),
+    };
+    await remoteClientKeys(uri, options);
+    clearIsolateCaches();
+    expect((await remoteClientKeys(uri, { ...options, nowMs: T0 + 1_000 })).keys[0]!.kid).toBe(key.kid);
+    expect(server.calls).toHaveLength(1);
+  });
+
+  it("written by anyone without this Worker's key (no MAC, or another key's) are ignored: the key server is asked", async () => {
+    const real = await clientKey("ES256");
+    const planted = await clientKey("ES256", 5);
+    for (const forger of [undefined, await integrityKey()]) {
+      const server = keyServer(() => [real.publicJwk]);
+      const uri = uniqueUri();
+      await plantCacheEntry(uri, [planted.publicJwk], T0, forger);
+      const options = {
+        nowMs: T0,
+        allowInsecure: false,
+        fetcher: server.fetcher,
+        cacheIntegrityKey: await integrityKey(),
+      };
+      expect((await remoteClientKeys(uri, options)).keys.map((k) => k.kid)).toEqual([real.kid]);
+      expect(server.calls).toHaveLength(1);
+    }
+  });
+
+  it("are fresh from no later than now, whatever fetch time they claim", async () => {
+    const key = await clientKey("ES256");
+    const server = keyServer(() => [key.publicJwk]);
+    const uri = uniqueUri();
+    const integrity = await integrityKey();
+    await plantCacheEntry(uri, [key.publicJwk], T0 + 10 * 365 * 86_400_000, integrity, 60);
+    const options = { nowMs: T0, allowInsecure: false, fetcher: server.fetcher, cacheIntegrityKey: integrity };
+    await remoteClientKeys(uri, options);
+    expect(server.calls).toHaveLength(0);
+    // Read at T0, the entry is fresh for its max-age from T0, not from the year it claims.
+    await remoteClientKeys(uri, { ...options, nowMs: T0 + 61_000 });
+    expect(server.calls).toHaveLength(1);
+  });
+
+  it("are not used at all without an integrity key", async () => {
+    const key = await clientKey("ES256");
+    const server = keyServer(() => [key.publicJwk]);
+    const uri = uniqueUri();
+    const put = vi.spyOn(caches.default, "put");
+    await remoteClientKeys(uri, { nowMs: T0, allowInsecure: false, fetcher: server.fetcher });
+    expect(put).not.toHaveBeenCalled();
+  });
+});
+
+describe("a published key set", () => {
+  it("is held to the bounds of an inline one: at most 20 signature keys, no kid twice", async () => {
+    const key = await clientKey("ES256");
+    const many = Array.from({ length: 21 }, (_, i) => ({ ...key.publicJwk, kid: `k${i}` }));
+    expect(() => usableKeys({ keys: many })).toThrow("more than 20 signature keys");
+    expect(() => usableKeys({ keys: many.slice(0, 20) })).not.toThrow();
+    expect(() => usableKeys({ keys: [key.publicJwk, key.publicJwk] })).toThrow("names a kid twice");
   });
 });
 
