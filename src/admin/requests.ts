@@ -41,7 +41,7 @@ export async function readJsonObject(
   }
   let text: string | null;
   try {
-    text = await readBoundedText(c.req.raw, LIMITS.maxAdminBodyBytes);
+    text = await readBoundedText(c.req.raw, LIMITS.maxAdminBodyBytes, LIMITS.maxDrainedBodyBytes);
   } catch {
     throw invalid("the body is not UTF-8");
   }

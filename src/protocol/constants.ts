@@ -73,6 +73,11 @@ export const HEADER_KEY_REFERENCES = ["jku", "x5u", "x5c", "x5t", "x5t#S256"] as
 export const LIMITS = {
   /** Largest token request body in bytes. A form with one assertion is well under 8 KiB; more is abuse. */
   maxRequestBodyBytes: 16 * 1024,
+  /**
+   * A request body streamed past that limit is still read, and dropped, up to this many bytes, so `wrangler dev` (and
+   * any proxy that dislikes a cancelled upload) delivers the 413; a larger one is cancelled.
+   */
+  maxDrainedBodyBytes: 1024 * 1024,
   /** Most form fields in a token request. The grammar needs at most seven, plus a few `resource` values. */
   maxFormFields: 32,
   /** Most `resource` parameters (RFC 8707) in one request. */

@@ -52,7 +52,7 @@ export async function readFormBody(request: Request): Promise<string> {
   if (!isFormMediaType(request.headers.get("Content-Type"))) throw new TokenServiceError("unsupported_media_type");
   let text: string | null;
   try {
-    text = await readBoundedText(request, LIMITS.maxRequestBodyBytes);
+    text = await readBoundedText(request, LIMITS.maxRequestBodyBytes, LIMITS.maxDrainedBodyBytes);
   } catch {
     throw new TokenServiceError("body_malformed", "body is not UTF-8");
   }
