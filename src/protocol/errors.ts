@@ -7,6 +7,7 @@ export type Reason =
   | "not_found"
   | "method_not_allowed"
   | "insecure_transport"
+  | "origin_not_issuer"
   | "credentials_in_query"
   | "unsupported_media_type"
   | "body_too_large"

@@ -4,7 +4,7 @@
 import type { Reason } from "./errors";
 
 export interface WireError {
-  status: 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 429 | 500 | 503;
+  status: 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 421 | 429 | 500 | 503;
   error: string;
   description: string;
 }
@@ -15,6 +15,8 @@ const CLIENT_AUTH_FAILED: WireError = {
   description: "Client authentication failed",
 };
 
+const invalidRequest = (description: string): WireError => ({ status: 400, error: "invalid_request", description });
+
 /** The single mapping from internal reason to what goes on the wire. Exhaustive: a new reason must be placed. */
 export function wireErrorFor(reason: Reason): WireError {
   switch (reason) {
@@ -23,29 +25,23 @@ export function wireErrorFor(reason: Reason): WireError {
     case "method_not_allowed":
       return { status: 405, error: "invalid_request", description: "Method not allowed on this endpoint" };
     case "insecure_transport":
-      return { status: 400, error: "invalid_request", description: "Use https" };
+      return invalidRequest("Use https");
+    case "origin_not_issuer":
+      return { status: 421, error: "invalid_request", description: "This server answers only at its issuer's origin" };
     case "credentials_in_query":
-      return {
-        status: 400,
-        error: "invalid_request",
-        description: "Send credentials and tokens in the request body or a header, never in the URL",
-      };
+      return invalidRequest("Send credentials and tokens in the request body or a header, never in the URL");
     case "unsupported_media_type":
-      return {
-        status: 400,
-        error: "invalid_request",
-        description: "The request body must be application/x-www-form-urlencoded",
-      };
+      return invalidRequest("The request body must be application/x-www-form-urlencoded");
     case "body_too_large":
       return { status: 413, error: "invalid_request", description: "The request body is too large" };
     case "body_malformed":
-      return { status: 400, error: "invalid_request", description: "The request body is not a valid form" };
+      return invalidRequest("The request body is not a valid form");
     case "too_many_fields":
-      return { status: 400, error: "invalid_request", description: "The request has too many parameters" };
+      return invalidRequest("The request has too many parameters");
     case "duplicate_parameter":
-      return { status: 400, error: "invalid_request", description: "A request parameter was repeated" };
+      return invalidRequest("A request parameter was repeated");
     case "grant_type_missing":
-      return { status: 400, error: "invalid_request", description: "The grant_type parameter is required" };
+      return invalidRequest("The grant_type parameter is required");
     case "grant_type_unsupported":
       return {
         status: 400,
@@ -53,11 +49,7 @@ export function wireErrorFor(reason: Reason): WireError {
         description: "Only the client_credentials and jwt-bearer grants are supported",
       };
     case "multiple_auth_methods":
-      return {
-        status: 400,
-        error: "invalid_request",
-        description: "Use exactly one client authentication method",
-      };
+      return invalidRequest("Use exactly one client authentication method");
     case "client_secret_not_accepted":
       // An authentication method this server does not support: invalid_client (RFC 6749 section 5.2).
       return {
@@ -147,7 +139,7 @@ export function wireErrorFor(reason: Reason): WireError {
     case "admin_client_unknown":
       return { status: 404, error: "invalid_request", description: "No such client" };
     case "admin_request_invalid":
-      return { status: 400, error: "invalid_request", description: "The admin request cannot be applied" };
+      return invalidRequest("The admin request cannot be applied");
     case "admin_client_exists":
       return { status: 409, error: "invalid_request", description: "The client already exists" };
     case "admin_version_mismatch":
@@ -161,11 +153,9 @@ export function wireErrorFor(reason: Reason): WireError {
     case "rs_token_missing":
       return { status: 401, error: "invalid_request", description: "An access token is required" };
     case "rs_authorization_invalid":
-      return {
-        status: 400,
-        error: "invalid_request",
-        description: "Send exactly one access token, in one Authorization header with the Bearer or DPoP scheme",
-      };
+      return invalidRequest(
+        "Send exactly one access token, in one Authorization header with the Bearer or DPoP scheme",
+      );
     case "rs_token_malformed":
     case "rs_token_typ_invalid":
     case "rs_token_alg_not_allowed":
@@ -215,7 +205,7 @@ export function wireErrorFor(reason: Reason): WireError {
         description: "The issuer's introspection endpoint is unavailable, retry later",
       };
     case "token_parameter_missing":
-      return { status: 400, error: "invalid_request", description: "The token parameter is required" };
+      return invalidRequest("The token parameter is required");
     case "revocation_not_owner":
       // RFC 7009 section 2.1: refused, and the token stays active. Nothing says whose it is.
       return {

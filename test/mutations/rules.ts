@@ -149,6 +149,16 @@ export const REQUIREMENTS: Requirement[] = [
         tests: t(ATTACKS, "rejects plain http when the issuer is https, before any credential is read"),
       },
       {
+        id: "transport-origin-is-issuer",
+        file: "src/protocol/transport.ts",
+        find: 'if (!loopback && url.origin !== expected.origin) return "origin_not_issuer";',
+        replace: "",
+        tests: t(
+          ATTACKS,
+          "refuses a request that reached the Worker at another origin (421), before any credential is read",
+        ),
+      },
+      {
         id: "transport-no-query-credentials",
         file: "src/protocol/transport.ts",
         find: 'if (CREDENTIAL_PARAMETERS.some((name) => url.searchParams.has(name))) return "credentials_in_query";',
@@ -1797,10 +1807,7 @@ export const REQUIREMENTS: Requirement[] = [
         file: "src/token/check-dpop.ts",
         find: "uri: config.tokenEndpoint,",
         replace: "uri: c.req.url,",
-        tests: t(
-          DPOP,
-          "naming the URL the request reached rather than the configured endpoint (another route to the Worker)",
-        ),
+        tests: t(DPOP, "naming another route to the Worker rather than the configured endpoint"),
       },
       {
         id: "dpop-iat-future",

@@ -440,15 +440,30 @@ describe("attacks on the request", () => {
     await expectIssued(await postToken(tokenForm(assertion), { url: `${TOKEN_ENDPOINT}?unrelated=1` }));
   });
 
-  it("rejects an audience taken from Host or X-Forwarded-Host", async () => {
+  it("refuses a request that reached the Worker at another origin (421), before any credential is read", async () => {
+    const client = await registerClient();
+    const assertion = await buildAssertion(client);
+    const refusals = [];
+    for (const url of [
+      "https://edge-token-service.example.workers.dev/token",
+      "https://as.example.test:8443/token",
+      "https://localhost/token",
+    ]) {
+      refusals.push(await refusalOf(await postToken(tokenForm(assertion), { url })));
+    }
+    expect(refusals).toEqual(Array(3).fill({ status: 421, error: "invalid_request", reason: "origin_not_issuer" }));
+    // Nothing was spent: the same assertion at the issuer's origin gets its token.
+    await expectIssued(await postToken(tokenForm(assertion)));
+  });
+
+  it("rejects an audience taken from X-Forwarded-Host or Forwarded", async () => {
     const client = await registerClient();
     const assertion = await buildAssertion(client, { claims: { aud: "https://proxy.attacker.example" } });
     const response = await audited(() =>
-      exports.default.fetch("https://proxy.attacker.example/token", {
+      exports.default.fetch(TOKEN_ENDPOINT, {
         method: "POST",
         headers: {
           "Content-Type": "application/x-www-form-urlencoded",
-          Host: "proxy.attacker.example",
           "X-Forwarded-Host": "proxy.attacker.example",
           Forwarded: "host=proxy.attacker.example",
         },

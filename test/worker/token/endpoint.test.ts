@@ -421,11 +421,11 @@ describe("refuses client authentication with 401 invalid_client", () => {
     expect(await refusalOf(await postToken(tokenForm(assertion)))).toEqual(invalidClient("aud_invalid"));
   });
 
-  it("rejects when the audience is taken from the Host header (always the configured issuer)", async () => {
+  it("rejects when the audience is taken from X-Forwarded-Host (always the configured issuer)", async () => {
     const client = await registerClient();
     const assertion = await buildAssertion(client, { claims: { aud: "https://attacker.example" } });
     const response = await audited(() =>
-      exports.default.fetch("https://attacker.example/token", {
+      exports.default.fetch(TOKEN_ENDPOINT, {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-Host": "attacker.example" },
         body: new URLSearchParams(tokenForm(assertion)).toString(),
