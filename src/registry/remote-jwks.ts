@@ -4,6 +4,7 @@
 // after a failed fetch, one fetch in flight per URL that no request waits on past a bound, and the last good set
 // served for a bounded time when a refresh fails. Never logs keys; never fetches a URL taken from a token.
 
+import { base64url } from "jose";
 import { BoundedCache } from "../lib/bounded-cache";
 import { SharedFlights } from "../lib/shared-flights";
 import { JWKS_URI, LIMITS } from "../protocol/constants";
@@ -123,19 +124,12 @@ function macInput(uri: string, fetchedAt: number, keys: string): Uint8Array {
   return new TextEncoder().encode(`${uri}\n${fetchedAt}\n${keys}`);
 }
 
-function toBase64url(bytes: ArrayBuffer): string {
-  return btoa(String.fromCharCode(...new Uint8Array(bytes)))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-}
-
 async function putInCacheApi(uri: string, keys: ClientJwk[], fresh: number, options: RemoteJwksOptions) {
   if (!options.cacheIntegrityKey) return;
   try {
     const serialised = JSON.stringify(keys);
     const input = macInput(uri, options.nowMs, serialised);
-    const mac = toBase64url(await crypto.subtle.sign("HMAC", options.cacheIntegrityKey, input));
+    const mac = base64url.encode(new Uint8Array(await crypto.subtle.sign("HMAC", options.cacheIntegrityKey, input)));
     const body = JSON.stringify({ keys: serialised, fetched_at: options.nowMs, mac });
     await caches.default.put(
       CACHE_KEY_PREFIX + encodeURIComponent(uri),
@@ -157,9 +151,8 @@ async function getFromCacheApi(uri: string, options: RemoteJwksOptions): Promise
     if (!hit) return null;
     const { keys, fetched_at, mac } = (await hit.json()) as { keys: unknown; fetched_at: unknown; mac: unknown };
     if (typeof keys !== "string" || typeof fetched_at !== "number" || typeof mac !== "string") return null;
-    const macBytes = Uint8Array.from(atob(mac.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
     const input = macInput(uri, fetched_at, keys);
-    if (!(await crypto.subtle.verify("HMAC", options.cacheIntegrityKey, macBytes, input))) return null;
+    if (!(await crypto.subtle.verify("HMAC", options.cacheIntegrityKey, base64url.decode(mac), input))) return null;
     const fetchedAtMs = Math.min(fetched_at, options.nowMs);
     const fresh = freshSeconds(hit.headers.get("Cache-Control"));
     return {

@@ -997,7 +997,7 @@ export const REQUIREMENTS: Requirement[] = [
       {
         id: "jwks-cache-api-mac",
         file: "src/registry/remote-jwks.ts",
-        find: 'if (!(await crypto.subtle.verify("HMAC", options.cacheIntegrityKey, macBytes, input))) return null;',
+        find: 'if (!(await crypto.subtle.verify("HMAC", options.cacheIntegrityKey, base64url.decode(mac), input))) return null;',
         replace: "",
         tests: t(
           REMOTE,

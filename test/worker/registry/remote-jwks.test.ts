@@ -2,6 +2,7 @@
 // a cooldown after a failed fetch, one fetch in flight that nobody waits on past a bound, last good set on failure,
 // the Cache API write off the response path, redirect and size rules, and the whole flow through the Worker.
 import { env } from "cloudflare:workers";
+import { base64url } from "jose";
 import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
 import { clearIsolateCaches } from "../../../src/lib/bounded-cache";
@@ -379,10 +380,7 @@ async function plantCacheEntry(uri: string, keys: unknown[], fetchedAt: number, 
   const entry: Record<string, unknown> = { keys: serialised, fetched_at: fetchedAt };
   if (key) {
     const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${uri}\n${fetchedAt}\n${serialised}`));
-    entry.mac = btoa(String.fromCharCode(...new Uint8Array(mac)))
-      .replace(/\+/g, "-")
-      .replace(/\//g, "_")
-      .replace(/=+$/, "");
+    entry.mac = base64url.encode(new Uint8Array(mac));
   }
   await caches.default.put(
     `https://jwks-cache.invalid/?uri=${encodeURIComponent(uri)}`,
