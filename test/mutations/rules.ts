@@ -1807,7 +1807,7 @@ export const REQUIREMENTS: Requirement[] = [
         file: "src/token/check-dpop.ts",
         find: "uri: config.tokenEndpoint,",
         replace: "uri: c.req.url,",
-        tests: t(DPOP, "naming another route to the Worker rather than the configured endpoint"),
+        tests: t(DPOP, "naming the URL it was sent to rather than the configured endpoint"),
       },
       {
         id: "dpop-iat-future",

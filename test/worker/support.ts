@@ -133,7 +133,7 @@ export async function buildAssertion(client: TestClient, options: AssertionOptio
 
 /** `[vars]` a test runs the Worker with instead of the shipped ones (a profile, DPoP settings). */
 export type TestVars = Partial<
-  Record<"PROFILE" | "CLOCK_SKEW" | "DPOP_PROOF_MAX_AGE" | "DPOP_NONCE" | "DPOP_NONCE_SECRET", string>
+  Record<"ISSUER" | "PROFILE" | "CLOCK_SKEW" | "DPOP_PROOF_MAX_AGE" | "DPOP_NONCE" | "DPOP_NONCE_SECRET", string>
 >;
 
 /**

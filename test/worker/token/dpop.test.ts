@@ -95,13 +95,18 @@ describe("a defective proof is refused with invalid_dpop_proof, and nothing is s
     expect(await refusalOf(response)).toEqual(invalidProof("dpop_signature_invalid"));
   });
 
-  it("naming another route to the Worker rather than the configured endpoint", async () => {
+  it("naming the URL it was sent to rather than the configured endpoint", async () => {
+    // A loopback ISSUER accepts any loopback origin, so a request can reach the Worker at a URL that is not its
+    // token endpoint: the proof must still name the configured one.
     const client = await registerClient();
-    const other = "https://edge-token-service.example.workers.dev/token";
-    const response = await postToken(tokenForm(await buildAssertion(client)), {
-      headers: { DPoP: await buildProof(await proofKey(), other) },
-    });
-    expect(await refusalOf(response)).toEqual(invalidProof("dpop_htu_mismatch"));
+    const vars = { ISSUER: "http://localhost:8787" };
+    const url = "http://127.0.0.1:8787/token";
+    const form = async () => tokenForm(await buildAssertion(client, { claims: { aud: vars.ISSUER } }));
+    const key = await proofKey();
+    const other = await postToken(await form(), { url, vars, headers: { DPoP: await buildProof(key, url) } });
+    expect(await refusalOf(other)).toEqual(invalidProof("dpop_htu_mismatch"));
+    const configured = await buildProof(key, `${vars.ISSUER}/token`);
+    await expectIssued(await postToken(await form(), { url, vars, headers: { DPoP: configured } }));
   });
 
   it("two DPoP headers", async () => {
