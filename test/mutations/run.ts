@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type MutationRule, RULES } from "./rules";
 import { recoverInterruptedRun, StaleMutation, withMutation } from "./source-edit";
-import { PROJECT_ROOT, runWorkerSuite, type SuiteRun, type TestOutcome } from "./vitest-run";
+import { openWorkerSuite, PROJECT_ROOT, type SuiteRun, type TestOutcome, type WorkerSuite } from "./vitest-run";
 
 const USAGE = `Usage: npm run test:mutations [-- options]
 
@@ -93,7 +93,7 @@ function sourceFingerprint(): string {
 function judge(rule: MutationRule, run: SuiteRun): Omit<RuleResult, "rule" | "durationMs"> {
   const logPath = run.logPath;
   if (run.timedOut) return { verdict: "timed-out", detail: `no result within ${RULE_TIMEOUT_MS / 1000} s`, logPath };
-  if (!run.completed) return { verdict: "crashed", detail: `vitest exited ${run.exitCode} without a report`, logPath };
+  if (!run.completed) return { verdict: "crashed", detail: "vitest failed to run the files", logPath };
   const { found, problems } = resolveReferences(rule, run.tests);
   if (problems.length > 0) return { verdict: "stale", detail: problems.join("; "), logPath };
   const onAssertion = found.filter((test) => test.failedOnAssertion);
@@ -160,15 +160,32 @@ async function main(): Promise<number> {
   const before = sourceFingerprint();
   const logDir = await mkdtemp(join(tmpdir(), "mutations-"));
   const started = Date.now();
+  const suite = await openWorkerSuite();
+  try {
+    return await judgeAll(suite, selected, {
+      logDir,
+      started,
+      before,
+      skipBaseline: options["skip-baseline"] === true,
+    });
+  } finally {
+    await suite.close();
+  }
+}
 
-  if (!options["skip-baseline"]) {
-    const baseline = await runWorkerSuite([], { logDir, label: "baseline", timeoutMs: BASELINE_TIMEOUT_MS });
+async function judgeAll(
+  suite: WorkerSuite,
+  selected: MutationRule[],
+  run: { logDir: string; started: number; before: string; skipBaseline: boolean },
+): Promise<number> {
+  const { logDir, started, before } = run;
+  if (!run.skipBaseline) {
+    const baseline = await suite.run([], { logDir, label: "baseline", timeoutMs: BASELINE_TIMEOUT_MS });
     const failed = baseline.tests.filter((test) => test.status === "failed");
     if (!baseline.completed || failed.length > 0) {
       console.error("The baseline is red: the unmutated suite must pass before any rule can be judged.");
       for (const test of failed) console.error(`  failed: ${test.file} › ${test.name}: ${test.message}`);
-      if (!baseline.completed)
-        console.error(`  vitest ${baseline.timedOut ? "timed out" : `exited ${baseline.exitCode}`} without a report`);
+      if (!baseline.completed) console.error(`  vitest ${baseline.timedOut ? "timed out" : "failed to run the files"}`);
       console.error(`\n${tail(baseline.logPath)}\n(full log: ${baseline.logPath})`);
       return 1;
     }
@@ -187,18 +204,22 @@ async function main(): Promise<number> {
     const ruleStarted = Date.now();
     let result: RuleResult;
     try {
-      const run = await withMutation(rule.file, rule.find, rule.replace, () =>
-        runWorkerSuite(filesOf(rule), {
+      const outcome = await withMutation(rule.file, rule.find, rule.replace, () => {
+        suite.invalidate(rule.file);
+        return suite.run(filesOf(rule), {
           logDir,
           label: `${index + 1}-${rule.id}`,
           timeoutMs: RULE_TIMEOUT_MS,
           onlyTitles: titlesOf(rule),
-        }),
-      );
-      result = { rule, ...judge(rule, run), durationMs: Date.now() - ruleStarted };
+        });
+      });
+      result = { rule, ...judge(rule, outcome), durationMs: Date.now() - ruleStarted };
     } catch (err) {
       if (!(err instanceof StaleMutation)) throw err;
       result = { rule, verdict: "stale", detail: `the check's text: ${err.message}`, durationMs: 0 };
+    } finally {
+      // The restored source is what the next run reads.
+      suite.invalidate(rule.file);
     }
     results.push(result);
     const label = result.verdict === "killed" ? "killed  " : result.verdict.toUpperCase();
