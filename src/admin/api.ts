@@ -9,6 +9,7 @@ import type { AppEnv } from "../context";
 import { LIMITS } from "../protocol/constants";
 import { TokenServiceError, whileAvailable } from "../protocol/errors";
 import { isValidClientId } from "../protocol/syntax";
+import { forgetUnknownClient } from "../registry/client-registry";
 import { clientKey } from "../registry/record";
 import { requireAdminToken } from "./admin-token";
 import { auditAdminRequest } from "./audit";
@@ -59,6 +60,8 @@ async function applyChange(c: Context<AppEnv>, id: string, change: ClientChange,
   audit.version_before = result.versionBefore;
   audit.version_after = result.version;
   const headers = { ...NO_STORE, ETag: etagOf(result.version) };
+  // This isolate may have refused the id as unknown a moment ago; it is not any more.
+  forgetUnknownClient(id);
   if (result.record === null) return c.json({ client_id: id, deleted: true, version: result.version }, 200, headers);
   return c.json(result.record, status, headers);
 }

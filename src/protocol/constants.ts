@@ -208,6 +208,13 @@ export const DISCOVERY_CACHE_CONTROL = "public, max-age=300";
 /** Most client records cached per isolate: the active clients of a large fleet, while memory stays bounded. */
 export const CLIENT_CACHE_ENTRIES = 1_000;
 
+/**
+ * Most unknown client ids remembered per isolate (for CLIENT_CACHE_TTL, like records): a client that keeps calling
+ * with an id nobody registered costs one KV read per TTL, not one per request. Apart from the records, so a flood of
+ * made-up ids never pushes out a real client's record.
+ */
+export const UNKNOWN_CLIENT_CACHE_ENTRIES = 1_000;
+
 /** Size of the per-isolate cache of imported client public keys. Imports are costly; memory is not unbounded. */
 export const KEY_CACHE_ENTRIES = 1_000;
 

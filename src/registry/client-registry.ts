@@ -1,8 +1,9 @@
 // Reads client records from Workers KV (binding CLIENTS, the replica the clients' authorities write), validates them,
-// and reuses a validated active record for a few seconds per isolate (CLIENT_CACHE_TTL, docs/registry.md). Never
-// writes KV. A broken record is refused, never trusted, never cached and never a 500.
+// and reuses a validated active record for a few seconds per isolate (CLIENT_CACHE_TTL, docs/registry.md), as it
+// remembers for as long that an id has no record. Never writes KV. A broken or disabled record is refused, never
+// trusted, never cached and never a 500.
 import { BoundedCache } from "../lib/bounded-cache";
-import { CLIENT_CACHE_ENTRIES, LIMITS } from "../protocol/constants";
+import { CLIENT_CACHE_ENTRIES, LIMITS, UNKNOWN_CLIENT_CACHE_ENTRIES } from "../protocol/constants";
 import { TokenServiceError, whileAvailable } from "../protocol/errors";
 import { type ClientRecord, clientKey, RecordError, validateClientRecord } from "./record";
 
@@ -22,6 +23,9 @@ const NO_CACHE: ClientCachePolicy = { ttlSeconds: 0, now: 0 };
  */
 const cachedClients = new BoundedCache<string, { record: ClientRecord; freshUntil: number }>(CLIENT_CACHE_ENTRIES);
 
+/** Client ids KV had no record for, and until when (request seconds) that answer is reused. */
+const unknownClients = new BoundedCache<string, number>(UNKNOWN_CLIENT_CACHE_ENTRIES);
+
 /**
  * Loads the record of an active client, or throws invalid_client reasons. With a policy, a record read less than
  * `ttlSeconds` ago by this isolate is returned without reading KV.
@@ -36,7 +40,22 @@ export async function loadActiveClient(
     if (cache.now < cached.freshUntil && cache.ttlSeconds > 0) return cached.record;
     cachedClients.delete(clientId);
   }
-  const record = await readActiveClient(kv, clientId);
+  const unknownUntil = unknownClients.get(clientId);
+  if (unknownUntil !== undefined) {
+    if (cache.now < unknownUntil && cache.ttlSeconds > 0) {
+      throw new TokenServiceError("client_unknown", "no record (remembered by this isolate)");
+    }
+    unknownClients.delete(clientId);
+  }
+  let record: ClientRecord;
+  try {
+    record = await readActiveClient(kv, clientId);
+  } catch (err) {
+    if (cache.ttlSeconds > 0 && err instanceof TokenServiceError && err.reason === "client_unknown") {
+      unknownClients.set(clientId, cache.now + cache.ttlSeconds);
+    }
+    throw err;
+  }
   if (cache.ttlSeconds > 0) {
     cachedClients.set(clientId, { record, freshUntil: cache.now + cache.ttlSeconds });
   }
@@ -48,7 +67,13 @@ export async function loadActiveClient(
  * requests use it until KV's replica catches up. The caller has validated it.
  */
 export function rememberClient(record: ClientRecord, cache: ClientCachePolicy): void {
+  unknownClients.delete(record.client_id);
   if (cache.ttlSeconds > 0) cachedClients.set(record.client_id, { record, freshUntil: cache.now + cache.ttlSeconds });
+}
+
+/** Drops what this isolate remembers of `clientId` having no record: the admin API has just registered it. */
+export function forgetUnknownClient(clientId: string): void {
+  unknownClients.delete(clientId);
 }
 
 /** One KV read and a full validation of the record. */

@@ -699,7 +699,8 @@ export const REQUIREMENTS: Requirement[] = [
     ],
   },
   {
-    requirement: "a client record cached by an isolate is reused for at most `CLIENT_CACHE_TTL` seconds",
+    requirement:
+      "a client record, or the absence of one, cached by an isolate is reused for at most `CLIENT_CACHE_TTL` seconds, and an id the admin API registers is not refused as unknown by that isolate",
     source: "security model",
     rules: [
       {
@@ -715,6 +716,23 @@ export const REQUIREMENTS: Requirement[] = [
         find: "if (cache.now < cached.freshUntil && cache.ttlSeconds > 0) return cached.record;",
         replace: "if (cache.now < cached.freshUntil) return cached.record;",
         tests: t(CACHE, "reads KV on every call when the TTL is 0, and ignores what an earlier policy cached"),
+      },
+      {
+        id: "unknown-client-ttl",
+        file: "src/registry/client-registry.ts",
+        find: "if (cache.now < unknownUntil && cache.ttlSeconds > 0) {",
+        replace: "if (cache.ttlSeconds > 0) {",
+        tests: t(CACHE, "remembers an unknown id for the TTL: one KV read, however often it is named, then read again"),
+      },
+      {
+        id: "unknown-client-forgotten-on-registration",
+        file: "src/admin/api.ts",
+        find: "forgetUnknownClient(id);",
+        replace: "",
+        tests: t(
+          ADMIN,
+          "registers an id this isolate refused as unknown a moment ago: its first token follows at once",
+        ),
       },
     ],
   },
@@ -1265,7 +1283,10 @@ export const REQUIREMENTS: Requirement[] = [
         file: "src/token/spend-jti.ts",
         find: 'throw new TokenServiceError("client_unknown", "its authority holds no record");',
         replace: "return next();",
-        tests: t(ADMIN, "deletes a client: no more tokens, 404 after, KV record gone; added again, it starts clean"),
+        tests: t(
+          ADMIN,
+          "registers an id this isolate refused as unknown a moment ago: its first token follows at once",
+        ),
       },
       {
         id: "authority-adopts-legacy-kill-switch",
@@ -1371,7 +1392,10 @@ export const REQUIREMENTS: Requirement[] = [
         file: "src/client-authority/authority.ts",
         find: 'if (change.kind === "delete" || change.kind === "create") this.#state.clearBucket();',
         replace: "",
-        tests: t(ADMIN, "deletes a client: no more tokens, 404 after, KV record gone; added again, it starts clean"),
+        tests: t(
+          ADMIN,
+          "registers an id this isolate refused as unknown a moment ago: its first token follows at once",
+        ),
       },
     ],
   },

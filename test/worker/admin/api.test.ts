@@ -152,6 +152,24 @@ describe("records and versions", () => {
     );
   });
 
+  it("registers an id this isolate refused as unknown a moment ago: its first token follows at once", async () => {
+    const token = await adminToken();
+    const key = await clientKey("ES256");
+    const record = {
+      client_id: `late-${crypto.randomUUID()}`,
+      status: "active",
+      jwks: { keys: [key.publicJwk] },
+      scopes: ["read"],
+      audiences: [],
+    };
+    const client = { clientId: record.client_id, key, record: record as never };
+    // KV has no record: the isolate remembers that for CLIENT_CACHE_TTL (5 s here)...
+    expect(await refusalOf(await requestToken(client))).toEqual(invalidClient("client_unknown"));
+    expect((await admin("/clients", token, "POST", { body: record })).status).toBe(201);
+    // ...and forgets it when the admin API registers the id.
+    await expectIssued(await requestToken(client));
+  });
+
   it("refuses a record the registry rules refuse, and says why", async () => {
     const token = await adminToken();
     const record = {

@@ -1,8 +1,9 @@
 // Unit tests for the per-isolate client record cache of src/registry/client-registry.ts, against a fake KV that
 // counts reads. The clock is passed in: nothing sleeps.
 import { describe, expect, it } from "vitest";
-import { CLIENT_CACHE_ENTRIES } from "../../../src/protocol/constants";
-import { loadActiveClient } from "../../../src/registry/client-registry";
+import { CLIENT_CACHE_ENTRIES, UNKNOWN_CLIENT_CACHE_ENTRIES } from "../../../src/protocol/constants";
+import { forgetUnknownClient, loadActiveClient, rememberClient } from "../../../src/registry/client-registry";
+import type { ClientRecord } from "../../../src/registry/record";
 import { clientKey, uniqueClientId } from "../support";
 import { reasonOfPromise as reasonOf } from "../verdict";
 
@@ -61,20 +62,66 @@ describe("client record cache", () => {
     expect(kv.reads).toBe(3);
   });
 
-  it("never caches a refusal: an unknown or disabled client is read again on every call", async () => {
+  it("never caches a disabled record: it is read again on every call", async () => {
     const { kv, namespace, put } = fakeKv();
-    const unknown = uniqueClientId("cache");
     const disabled = uniqueClientId("cache");
     put(disabled, await activeRecord(disabled, "disabled"));
     for (let i = 0; i < 2; i++) {
-      expect(await reasonOf(loadActiveClient(namespace, unknown, { ttlSeconds: 5, now: NOW }))).toBe("client_unknown");
       expect(await reasonOf(loadActiveClient(namespace, disabled, { ttlSeconds: 5, now: NOW }))).toBe(
         "client_disabled",
       );
     }
-    expect(kv.reads).toBe(4);
+    expect(kv.reads).toBe(2);
+    put(disabled, await activeRecord(disabled));
+    expect(await reasonOf(loadActiveClient(namespace, disabled, { ttlSeconds: 5, now: NOW }))).toBe("loaded");
+  });
+
+  it("remembers an unknown id for the TTL: one KV read, however often it is named, then read again", async () => {
+    const { kv, namespace, put } = fakeKv();
+    const unknown = uniqueClientId("cache");
+    for (const now of [NOW, NOW + 1, NOW + 4]) {
+      expect(await reasonOf(loadActiveClient(namespace, unknown, { ttlSeconds: 5, now }))).toBe("client_unknown");
+    }
+    expect(kv.reads).toBe(1);
     put(unknown, await activeRecord(unknown));
-    expect(await reasonOf(loadActiveClient(namespace, unknown, { ttlSeconds: 5, now: NOW }))).toBe("loaded");
+    expect(await reasonOf(loadActiveClient(namespace, unknown, { ttlSeconds: 5, now: NOW + 5 }))).toBe("loaded");
+    expect(kv.reads).toBe(2);
+  });
+
+  it("forgets an unknown id once the admin API registers it, or its authority returns its record", async () => {
+    const { kv, namespace, put } = fakeKv();
+    const [byAdmin, byAuthority] = [uniqueClientId("cache"), uniqueClientId("cache")];
+    for (const id of [byAdmin, byAuthority]) {
+      expect(await reasonOf(loadActiveClient(namespace, id, { ttlSeconds: 5, now: NOW }))).toBe("client_unknown");
+      put(id, await activeRecord(id));
+    }
+    forgetUnknownClient(byAdmin);
+    expect(await reasonOf(loadActiveClient(namespace, byAdmin, { ttlSeconds: 5, now: NOW }))).toBe("loaded");
+    rememberClient((await activeRecord(byAuthority)) as unknown as ClientRecord, { ttlSeconds: 0, now: NOW });
+    expect(await reasonOf(loadActiveClient(namespace, byAuthority, { ttlSeconds: 5, now: NOW }))).toBe("loaded");
+    expect(kv.reads).toBe(4);
+  });
+
+  it("remembers nothing with a TTL of 0", async () => {
+    const { kv, namespace } = fakeKv();
+    const unknown = uniqueClientId("cache");
+    for (let i = 0; i < 2; i++) {
+      expect(await reasonOf(loadActiveClient(namespace, unknown, { ttlSeconds: 0, now: NOW }))).toBe("client_unknown");
+    }
+    expect(kv.reads).toBe(2);
+  });
+
+  it(`keeps unknown ids apart from records: ${UNKNOWN_CLIENT_CACHE_ENTRIES} made-up ids push out no record`, async () => {
+    const { kv, namespace, put } = fakeKv();
+    const id = uniqueClientId("cache");
+    put(id, await activeRecord(id));
+    await loadActiveClient(namespace, id, { ttlSeconds: 60, now: NOW });
+    for (let i = 0; i < UNKNOWN_CLIENT_CACHE_ENTRIES + 1; i++) {
+      await reasonOf(loadActiveClient(namespace, uniqueClientId("made-up"), { ttlSeconds: 60, now: NOW }));
+    }
+    const reads = kv.reads;
+    expect(await reasonOf(loadActiveClient(namespace, id, { ttlSeconds: 60, now: NOW }))).toBe("loaded");
+    expect(kv.reads).toBe(reads);
   });
 
   it(`holds at most ${CLIENT_CACHE_ENTRIES} records, dropping the oldest first`, async () => {
