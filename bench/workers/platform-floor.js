@@ -2,14 +2,13 @@
 // SQLite insert, a JSON response of token size. No crypto, no validation, no logging. Never deployed.
 import { DurableObject } from "cloudflare:workers";
 
-/** Same table and index as src/client-authority/authority.ts, so the insert pays the same index maintenance. */
+/** Same table as src/client-authority/replay-store.ts (no secondary index), so the insert writes what it writes. */
 export class FloorJtiStore extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     ctx.storage.sql.exec(
       "CREATE TABLE IF NOT EXISTS spent_jti (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID",
     );
-    ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS spent_jti_expiry ON spent_jti (expires_at)");
   }
 
   insert(jti, expiresAt) {

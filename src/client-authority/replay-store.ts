@@ -4,10 +4,11 @@
 // passes the clock, and decides in one synchronous section so no two requests can both see an identifier as new.
 
 /**
- * The tables. Assertion jtis have an expiry index, which the purge uses; proof jtis live at most
- * DPOP_PROOF_MAX_AGE + CLOCK_SKEW, so their table stays small and is purged by a scan, which keeps a DPoP-bound token
- * at one extra row written (an index would be a second). Revoked access tokens (`revoked_token`, token-revocations.ts)
- * are few, and are purged by a scan too: a revocation writes one row.
+ * The tables, none with a secondary index: each identifier costs one SQLite row written when it is spent and one when
+ * the alarm purges it, and rows written are most of a token's Cloudflare bill (docs/cost.md). The purge scans the
+ * table, reading each live row once per alarm (rows read cost a thousandth of a row written). Assertion jtis
+ * (`spent_jti`) live at most the assertion's lifetime plus the skew; proof jtis DPOP_PROOF_MAX_AGE + 2 x CLOCK_SKEW;
+ * revoked access tokens (`revoked_token`, token-revocations.ts) until the token's exp plus the skew, and are few.
  */
 export type SpentTable = "spent_jti" | "spent_dpop_jti" | "revoked_token";
 
@@ -19,7 +20,8 @@ export class ReplayStore {
     this.#sql = sql;
     this.#table = table;
     sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID`);
-    if (table === "spent_jti") sql.exec("CREATE INDEX IF NOT EXISTS spent_jti_expiry ON spent_jti (expires_at)");
+    // Versions before this one kept an expiry index on spent_jti, a second row written per jti at insert and purge.
+    if (table === "spent_jti") sql.exec("DROP INDEX IF EXISTS spent_jti_expiry");
   }
 
   /** Whether `jti` was spent and its row still blocks it (a row past its retention no longer does). */

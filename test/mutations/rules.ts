@@ -1180,6 +1180,24 @@ export const REQUIREMENTS: Requirement[] = [
   },
   {
     requirement:
+      "a spent jti costs one SQLite row written when it is spent and one when it is purged: no secondary index, and the one older versions made is dropped",
+    source: "cost model (docs/cost.md)",
+    rules: [
+      {
+        id: "replay-no-expiry-index",
+        file: "src/client-authority/replay-store.ts",
+        find: 'if (table === "spent_jti") sql.exec("DROP INDEX IF EXISTS spent_jti_expiry");',
+        replace:
+          'if (table === "spent_jti") sql.exec("CREATE INDEX IF NOT EXISTS spent_jti_expiry ON spent_jti (expires_at)");',
+        tests: t(
+          GUARD,
+          "writes one SQLite row to spend a jti and one to purge it, and drops the expiry index older versions made",
+        ),
+      },
+    ],
+  },
+  {
+    requirement:
       "per-client rate limit: `429` with `Retry-After`, the bucket in SQLite (it survives eviction, hibernation and deploys), refused requests write nothing, and the `jti` stays unspent",
     source: "RFC 6585 §4",
     rules: [
@@ -1283,10 +1301,7 @@ export const REQUIREMENTS: Requirement[] = [
         file: "src/token/spend-jti.ts",
         find: 'throw new TokenServiceError("client_unknown", "its authority holds no record");',
         replace: "return next();",
-        tests: t(
-          ADMIN,
-          "registers an id this isolate refused as unknown a moment ago: its first token follows at once",
-        ),
+        tests: t(ADMIN, "deletes a client: no more tokens, 404 after, KV record gone; added again, it starts clean"),
       },
       {
         id: "authority-adopts-legacy-kill-switch",
@@ -1392,10 +1407,7 @@ export const REQUIREMENTS: Requirement[] = [
         file: "src/client-authority/authority.ts",
         find: 'if (change.kind === "delete" || change.kind === "create") this.#state.clearBucket();',
         replace: "",
-        tests: t(
-          ADMIN,
-          "registers an id this isolate refused as unknown a moment ago: its first token follows at once",
-        ),
+        tests: t(ADMIN, "deletes a client: no more tokens, 404 after, KV record gone; added again, it starts clean"),
       },
     ],
   },

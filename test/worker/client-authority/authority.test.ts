@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { ClientAuthority } from "../../../src/client-authority/authority";
 import type { ClientView } from "../../../src/client-authority/contract";
+import { ReplayStore } from "../../../src/client-authority/replay-store";
 import { LIMITS } from "../../../src/protocol/constants";
 import type { ClientRecord } from "../../../src/registry/record";
 import {
@@ -180,6 +181,38 @@ describe("ClientAuthority: spending jtis", () => {
     expect((await rowsOf(client.clientId)).map((r) => r.jti)).toEqual(["live"]);
     const next = await runInDurableObject(stub, (_: ClientAuthority, state) => state.storage.getAlarm());
     expect(next).toBeGreaterThan(Date.now() + 500_000);
+  });
+
+  it("writes one SQLite row to spend a jti and one to purge it, and drops the expiry index older versions made", async () => {
+    const { stub } = await authorityOf();
+    const measured = await runInDurableObject(stub, (_: ClientAuthority, state) => {
+      const sql = state.storage.sql;
+      // Storage as a version with the expiry index left it; then this version's store is built on it.
+      sql.exec("CREATE INDEX IF NOT EXISTS spent_jti_expiry ON spent_jti (expires_at)");
+      sql.exec("INSERT INTO spent_jti (jti, expires_at) VALUES ('before-upgrade', ?)", Date.now() + 60_000);
+      let written = 0;
+      const counting = {
+        exec: (query: string, ...bindings: unknown[]) => {
+          const cursor = sql.exec(query, ...bindings);
+          written += cursor.rowsWritten;
+          return cursor;
+        },
+      } as unknown as SqlStorage;
+      const store = new ReplayStore(counting);
+      const now = Date.now();
+      const earlierStillSpent = store.isSpent("before-upgrade", now);
+      const beforeSpend = written;
+      store.spend("counted", now + 1_000, now);
+      const spendRows = written - beforeSpend;
+      const beforePurge = written;
+      store.purge(now + 1_000);
+      const purgeRows = written - beforePurge;
+      const indexes = sql
+        .exec("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spent_jti' AND sql IS NOT NULL")
+        .toArray();
+      return { earlierStillSpent, spendRows, purgeRows, indexes };
+    });
+    expect(measured).toEqual({ earlierStillSpent: true, spendRows: 1, purgeRows: 1, indexes: [] });
   });
 
   it("leaves no alarm once the table is empty and KV holds the record", async () => {
