@@ -20,7 +20,8 @@ and checks that a test named for it fails on an assertion. Exits 0 only when eve
 Options:
   --rule <id>     only this rule (repeatable; a prefix selects every rule that starts with it)
   --list          print the rules and the tests each names, then exit
-  --skip-baseline do not run the whole suite first (for iterating on one rule; CI never uses it)
+  --skip-baseline do not run the whole suite first: only after it has just passed (CI, after npm test), or
+                  when iterating on one rule; a rule naming a missing test is still reported, as stale
   --restore       put back a source file a killed run left mutated, then exit
   --help          this text`;
 
